@@ -1,0 +1,70 @@
+"""headzoo: pretrained classification heads as a shareable artifact.
+
+Train a head once with a parameter-efficient method (EH-FT, Yang et al.,
+EMNLP 2022), share it as a few-kilobyte ``head.safetensors``, and start full
+fine-tuning from it in one line::
+
+    import headzoo
+    model = headzoo.load_head("rte", "FacebookAI/roberta-base")
+"""
+
+from __future__ import annotations
+
+from .backbone import DEFAULT_BACKBONE, BackboneRef, backbone_fingerprint, resolve_backbone, weight_fingerprint
+from .errors import (
+    BackboneError,
+    BackboneMismatchError,
+    ConfigError,
+    DataError,
+    HeadExistsError,
+    HeadFormatError,
+    HeadMismatchError,
+    HeadNotFoundError,
+    HeadzooError,
+    HubError,
+    InvalidNameError,
+    LabelMismatchError,
+    TaskNotFoundError,
+    UnsafeFileError,
+)
+from .head import FORMAT_VERSION, Head, HeadConfig, head_state_names, read_config, read_head
+from .zoo import ZooEntry, find_in_zoo, list_heads, load_head, resolve_head, save_to_zoo, zoo_home, zoo_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_BACKBONE",
+    "FORMAT_VERSION",
+    "BackboneError",
+    "BackboneMismatchError",
+    "BackboneRef",
+    "ConfigError",
+    "DataError",
+    "Head",
+    "HeadConfig",
+    "HeadExistsError",
+    "HeadFormatError",
+    "HeadMismatchError",
+    "HeadNotFoundError",
+    "HeadzooError",
+    "HubError",
+    "InvalidNameError",
+    "LabelMismatchError",
+    "TaskNotFoundError",
+    "UnsafeFileError",
+    "ZooEntry",
+    "__version__",
+    "backbone_fingerprint",
+    "find_in_zoo",
+    "head_state_names",
+    "list_heads",
+    "load_head",
+    "read_config",
+    "read_head",
+    "resolve_backbone",
+    "resolve_head",
+    "save_to_zoo",
+    "weight_fingerprint",
+    "zoo_home",
+    "zoo_path",
+]

