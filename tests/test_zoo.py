@@ -99,5 +99,5 @@ def test_missing_path_is_a_clear_error() -> None:
 
 def test_backbone_folder_without_config_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(headzoo.BackboneError, match="has no config.json"):
+    with pytest.raises(headzoo.BackboneError, match=r"has no config\.json"):
         headzoo.resolve_backbone(tmp_path / "empty")
