@@ -181,23 +181,24 @@ def weight_fingerprint(state: Any, *, prefix: str = "", samples_per_tensor: int 
     if isinstance(state, torch.nn.Module):
         state = state.state_dict()
     digest = hashlib.sha256()
-    with torch.no_grad():
-        for name in sorted(state):
-            if not name.startswith(prefix):
-                continue
-            tensor = state[name]
-            if not torch.is_tensor(tensor) or tensor.device.type == "meta":
-                continue
-            digest.update(f"{name[len(prefix):]}:{tuple(tensor.shape)};".encode())
-            if not tensor.is_floating_point():
-                continue
-            flat = tensor.detach().reshape(-1)
-            n = flat.numel()
-            if n == 0:
-                continue
-            idx = torch.linspace(0, n - 1, steps=min(samples_per_tensor, n)).long().to(flat.device)
-            values = flat[idx].to(torch.bfloat16).float().cpu()
-            digest.update(values.numpy().tobytes())
+    values: list[float] = []
+    for name in sorted(state):
+        if not name.startswith(prefix):
+            continue
+        tensor = state[name]
+        if not torch.is_tensor(tensor) or tensor.device.type == "meta":
+            continue
+        digest.update(f"{name[len(prefix):]}:{tuple(tensor.shape)};".encode())
+        n = tensor.numel()
+        if not tensor.is_floating_point() or n == 0:
+            continue
+        flat = tensor.detach().reshape(-1)
+        k = min(samples_per_tensor, n)
+        positions = sorted({(n - 1) * i // max(1, k - 1) for i in range(k)})
+        values.extend(flat[positions].tolist())
+    if values:
+        rounded = torch.tensor(values, dtype=torch.float32).to(torch.bfloat16).float()
+        digest.update(rounded.numpy().tobytes())
     return "sha256:" + digest.hexdigest()[:16]
 
 
@@ -211,14 +212,18 @@ def is_fingerprint_reliable(model: Any) -> bool:
     return True
 
 
-def backbone_fingerprint(model: Any) -> str:
+def backbone_fingerprint(model: Any, state: Any = None) -> str:
     """The fingerprint of a model's backbone, i.e. its weights under ``base_model_prefix``.
+
+    Args:
+        model: a transformers model.
+        state: its state dict, when the caller already has one.
 
     Example:
         >>> fp = backbone_fingerprint(model)  # doctest: +SKIP
     """
     prefix = getattr(model, "base_model_prefix", "") or ""
-    return weight_fingerprint(model, prefix=prefix + "." if prefix else "")
+    return weight_fingerprint(model.state_dict() if state is None else state, prefix=prefix + "." if prefix else "")
 
 
 def load_config(backbone: BackboneRef, **kwargs: Any) -> Any:

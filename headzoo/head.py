@@ -250,7 +250,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def head_state_names(model: Any) -> list[str]:
+def head_state_names(model: Any, state: Mapping[str, Any] | None = None) -> list[str]:
     """The state-dict names of a model's head: everything outside ``base_model_prefix``.
 
     Raises:
@@ -266,7 +266,7 @@ def head_state_names(model: Any) -> list[str]:
             f"{type(model).__name__} has no usable base_model_prefix ({prefix!r}); "
             "headzoo needs a transformers PreTrainedModel whose backbone is model.<base_model_prefix>"
         )
-    names = sorted(k for k in model.state_dict() if not k.startswith(prefix + "."))
+    names = sorted(k for k in (model.state_dict() if state is None else state) if not k.startswith(prefix + "."))
     if any("modules_to_save" in k or "original_module" in k or "lora_" in k for k in names):
         raise HeadMismatchError(
             f"{type(model).__name__} still carries peft wrappers (e.g. {names[0]!r}); "
@@ -359,8 +359,8 @@ class Head:
 
         from .backbone import backbone_fingerprint as fingerprint_of
 
-        names = head_state_names(model)
         state = model.state_dict()
+        names = head_state_names(model, state)
         tensors = {}
         for name in names:
             tensor = state[name].detach()
@@ -377,7 +377,7 @@ class Head:
             task=task,
             backbone=backbone or getattr(cfg, "name_or_path", "") or cfg.model_type,
             backbone_revision=backbone_revision,
-            backbone_fingerprint=backbone_fingerprint or fingerprint_of(model),
+            backbone_fingerprint=backbone_fingerprint or fingerprint_of(model, state),
             model_type=cfg.model_type,
             architecture=type(model).__name__,
             hidden_size=_hidden_size(cfg),
@@ -475,7 +475,7 @@ class Head:
         """Check that this head fits ``model`` and plan how it goes in; changes nothing.
 
         Returns:
-            ``{"permutation": list[int] | None, "set_labels": bool}``.
+            ``{"permutation": list[int] | None, "set_labels": bool, "state": the model's state dict}``.
 
         Raises:
             HeadMismatchError: names or shapes differ.
@@ -495,10 +495,10 @@ class Head:
                 f"{head_side} does not fit {model_side}: load a model of the head's backbone "
                 f"({c.backbone!r}) or use a head trained for this one"
             )
-        names = head_state_names(model)
+        state = model.state_dict()
+        names = head_state_names(model, state)
         if names != sorted(self.tensors):
             raise HeadMismatchError(_names_diff(type(model).__name__, names, sorted(self.tensors)))
-        state = model.state_dict()
         bad = [
             f"{n}: head {list(self.tensors[n].shape)} vs model {list(state[n].shape)}"
             for n in names
@@ -510,7 +510,7 @@ class Head:
                 + " (is num_labels or the backbone size different?)"
             )
         if not allow_backbone_mismatch and c.backbone_fingerprint and is_fingerprint_reliable(model):
-            model_fp = backbone_fingerprint(model)
+            model_fp = backbone_fingerprint(model, state)
             if model_fp != c.backbone_fingerprint:
                 raise BackboneMismatchError(
                     f"{head_side} was trained on backbone weights {c.backbone_fingerprint}, but the model's "
@@ -518,7 +518,11 @@ class Head:
                     "backbone, or pass allow_backbone_mismatch=True (CLI: --allow-backbone-mismatch) "
                     "to apply it anyway"
                 )
-        return {"permutation": self._label_permutation(model), "set_labels": self._model_labels_generic(model)}
+        return {
+            "permutation": self._label_permutation(model),
+            "set_labels": self._model_labels_generic(model),
+            "state": state,
+        }
 
     def _model_labels_generic(self, model: Any) -> bool:
         id2label = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
@@ -581,7 +585,7 @@ class Head:
                 name = f"{layer}.{suffix}"
                 if name in tensors and tensors[name].shape[0] == self.config.num_labels:
                     tensors[name] = tensors[name].index_select(0, index)
-        state = model.state_dict()
+        state = plan["state"]
         with torch.no_grad():
             for name, value in tensors.items():
                 dest = state[name]
