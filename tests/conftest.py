@@ -17,7 +17,18 @@ os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ["HEADZOO_HOME"] = str(_SESSION_TMP / "zoo")
 os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_HUB_OFFLINE", None)
 os.environ.pop("HEADZOO_DATA_DIR", None)
+os.environ.pop("HEADZOO_NAMESPACE", None)
+
+# The loopback Hub: started before anything imports huggingface_hub, which reads HF_ENDPOINT once.
+from .hubserver import HubServer  # noqa: E402
+
+HUB = HubServer().start()
+HUB_TOKENS = {"alice": "hf_alice_test_token", "bob": "hf_bob_test_token"}
+for _user, _token in HUB_TOKENS.items():
+    HUB.add_user(_user, _token)
+os.environ["HF_ENDPOINT"] = HUB.url
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -32,6 +43,24 @@ def _isolated_zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "zoo"
     monkeypatch.setenv("HEADZOO_HOME", str(home))
     return home
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    HUB.stop()
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The loopback Hub, emptied, with alice logged in (HF_TOKEN) and a fresh HF cache."""
+    from huggingface_hub import constants
+
+    HUB.reset()
+    monkeypatch.setenv("HF_TOKEN", HUB_TOKENS["alice"])
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_cache"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no_token"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    assert constants.ENDPOINT == HUB.url, "huggingface_hub was imported before the test Hub was set up"
+    return HUB
 
 
 @pytest.fixture
