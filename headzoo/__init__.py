@@ -28,6 +28,7 @@ from .errors import (
     UnsafeFileError,
 )
 from .head import FORMAT_VERSION, Head, HeadConfig, head_state_names, read_config, read_head
+from .hub import HubHead, default_repo_id, pull_head, push_head, search_heads
 from .zoo import ZooEntry, find_in_zoo, list_heads, load_head, resolve_head, save_to_zoo, zoo_home, zoo_path
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ __all__ = [
     "HeadNotFoundError",
     "HeadzooError",
     "HubError",
+    "HubHead",
     "InvalidNameError",
     "LabelMismatchError",
     "TaskNotFoundError",
@@ -55,15 +57,19 @@ __all__ = [
     "ZooEntry",
     "__version__",
     "backbone_fingerprint",
+    "default_repo_id",
     "find_in_zoo",
     "head_state_names",
     "list_heads",
     "load_head",
+    "pull_head",
+    "push_head",
     "read_config",
     "read_head",
     "resolve_backbone",
     "resolve_head",
     "save_to_zoo",
+    "search_heads",
     "weight_fingerprint",
     "zoo_home",
     "zoo_path",

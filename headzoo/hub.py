@@ -294,7 +294,8 @@ def pull_head(
     if not offline:
         try:
             with _hub_errors("pull the head", repo_id, revision):
-                files = HfApi(token=token).list_repo_files(repo_id, revision=revision)
+                info = HfApi(token=token).model_info(repo_id, revision=revision)
+                files = [s.rfilename for s in info.siblings or []]
                 _refuse_pickles(repo_id, files)
                 missing = [f for f in (HEAD_FILE, CONFIG_FILE) if f not in files]
                 if missing:
