@@ -37,11 +37,11 @@ def card_data(config: HeadConfig) -> Any:
     dataset_config = config.training.get("dataset_config")
     metric_values = {k: v for k, v in config.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     eval_results = None
-    if metric_values and dataset:
+    if metric_values:
         eval_results = [
             EvalResult(
                 task_type="text-classification",
-                dataset_type=str(dataset),
+                dataset_type=str(dataset or config.task),
                 dataset_name=str(config.training.get("dataset_name") or config.task),
                 dataset_config=str(dataset_config) if dataset_config else None,
                 dataset_split=str(config.training.get("eval_split") or "validation"),

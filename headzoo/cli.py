@@ -103,6 +103,88 @@ def list_cmd(
         typer.echo(f"{e.task:12} {e.method:8} {e.backbone}  {metrics}  {e.path}")
 
 
+@app.command()
+def push(
+    head: Annotated[str, typer.Argument(help="A head directory, or a task name (with --backbone) from the local zoo.")],
+    repo_id: Annotated[str | None, typer.Option("--repo-id", "-r", help="Target repo 'namespace/name'. "
+                                                "Default: NAMESPACE/headzoo-TASK-BACKBONE-METHOD.")] = None,
+    backbone: Annotated[str | None, typer.Option("--backbone", "-b", help="Backbone id, for a task name.")] = None,
+    method: Annotated[str | None, typer.Option(help="Stage-1 method, for a task name.")] = None,
+    namespace: Annotated[str | None, typer.Option(help="User or organisation for the default repo id "
+                                                  "(default: $HEADZOO_NAMESPACE, else your user).")] = None,
+    private: Annotated[bool, typer.Option("--private", help="Create the repo private.")] = False,
+    revision: Annotated[str | None, typer.Option(help="Branch to push to (created if missing).")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Commit message.")] = None,
+) -> None:
+    """Upload a head (head.safetensors, head_config.json, model card; nothing else) to the Hub.
+
+    Uses `hf auth login` or HF_TOKEN. Re-running an interrupted push completes it, with no duplicate commit.
+
+    Example: headzoo push rte --backbone minilm --method lora --namespace me
+    """
+    from .hub import push_head
+    from .zoo import resolve_head
+
+    source = head
+    if backbone is not None or not os.path.exists(head):
+        source = resolve_head(head, backbone, method=method)  # type: ignore[assignment]
+    url = push_head(source, repo_id, private=private, revision=revision, commit_message=message,
+                    namespace=namespace)
+    typer.echo(url)
+
+
+@app.command()
+def pull(
+    repo_id: Annotated[str, typer.Argument(help="The head's repo on the Hub, 'namespace/name'.")],
+    revision: Annotated[str | None, typer.Option(help="Branch, tag or commit.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a different head at the same zoo place.")]
+    = False,
+) -> None:
+    """Download a head (only its files, never a backbone) and add it to the local zoo.
+
+    Files go to the Hugging Face cache, so a later pull works offline (HF_HUB_OFFLINE=1).
+
+    Example: headzoo pull headzoo/headzoo-rte-all-MiniLM-L6-v2-lora
+    """
+    from .head import read_config
+    from .hub import pull_head
+    from .zoo import zoo_path
+
+    path = pull_head(repo_id, revision=revision, to_zoo=True, overwrite=overwrite)
+    c = read_config(path)
+    typer.echo(f"{repo_id}: {c.task} head for {c.backbone} ({c.method or 'none'}) -> "
+               f"{zoo_path(c.task, c.backbone, c.method)}")
+
+
+@app.command()
+def search(
+    task: Annotated[str | None, typer.Option(help="Only heads of this task.")] = None,
+    backbone: Annotated[str | None, typer.Option("--backbone", "-b", help="Only heads for this backbone.")] = None,
+    method: Annotated[str | None, typer.Option(help="Only heads of this stage-1 method.")] = None,
+    author: Annotated[str | None, typer.Option(help="Only heads of this user or organisation.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many results.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find heads on the Hub by their tags (task, backbone, method), with their headline metrics.
+
+    Example: headzoo search --task rte --backbone minilm
+    """
+    from dataclasses import asdict
+
+    from .hub import search_heads
+
+    found = search_heads(task=task, backbone=backbone, method=method, author=author, limit=limit)
+    if as_json:
+        _echo_json([asdict(h) for h in found])
+        return
+    if not found:
+        typer.echo("no heads found on the Hub for that search")
+        return
+    for h in found:
+        metrics = ", ".join(_fmt_metric(k, v) for k, v in sorted(h.metrics.items()))
+        typer.echo(f"{h.repo_id}  task={h.task} method={h.method} backbone={h.backbone}  {metrics}")
+
+
 def _fmt_metric(name: str, value: object) -> str:
     return f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
 

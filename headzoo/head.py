@@ -431,12 +431,10 @@ class Head:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             arrays = {k: v.detach().cpu().contiguous().numpy() for k, v in self.tensors.items()}
-            metadata = {
-                "format": "np",
-                "headzoo_format_version": str(FORMAT_VERSION),
-                "task": self.config.task,
-                "backbone": self.config.backbone,
-            }
+            # One metadata key: safetensors writes several in random order, and identical heads
+            # must give identical bytes (a re-push of the same head then makes no commit).
+            header = {"format_version": FORMAT_VERSION, "task": self.config.task, "backbone": self.config.backbone}
+            metadata = {"headzoo": json.dumps(header, sort_keys=True, separators=(",", ":"))}
             save_file(arrays, str(tmp / HEAD_FILE), metadata=metadata)
             (tmp / CONFIG_FILE).write_text(self.config.to_json(), encoding="utf-8")
             if card:

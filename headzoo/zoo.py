@@ -88,10 +88,10 @@ def list_heads(task: str | None = None, backbone: str | None = None, method: str
         >>> [e.task for e in list_heads(backbone="minilm")]  # doctest: +SKIP
         ['rte', 'sst2']
     """
+    slug = resolve_backbone(backbone).slug if backbone else None
     root = zoo_home() / "heads"
     if not root.is_dir():
         return []
-    slug = resolve_backbone(backbone).slug if backbone else None
     entries = []
     for config_path in sorted(root.glob(f"*/*/*/{CONFIG_FILE}")):
         leaf = config_path.parent

@@ -235,3 +235,15 @@ def test_card_is_rendered_from_the_config(tmp_path) -> None:
     assert {"headzoo", "task:toy", "pet:lora", "backbone:org/tiny"} <= set(card.data.tags)
     assert card.data.eval_results[0].metric_value == 0.75
     assert "headzoo.load_head(" in card.text and "2210.16771" in card.text
+
+
+def test_saving_the_same_head_twice_gives_identical_bytes(tmp_path) -> None:
+    head = Head.from_model(_trained_like(tiny_bert()), task="toy", backbone="org/tiny")
+    head.save(tmp_path / "a")
+    Head.load(tmp_path / "a").save(tmp_path / "b")
+    for name in (HEAD_FILE, CONFIG_FILE, CARD):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "a" / HEAD_FILE), "np") as fh:
+        assert json.loads(fh.metadata()["headzoo"]) == {"backbone": "org/tiny", "format_version": 1, "task": "toy"}

@@ -1,0 +1,98 @@
+"""The command line: thin, helpful, one-line errors with no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import headzoo
+from headzoo import Head
+from headzoo.cli import main
+
+from .conftest import tiny_bert
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _zoo_head(tmp_path: Path) -> Path:
+    backbone = tmp_path / "tiny-backbone"
+    tiny_bert(id2label={0: "a", 1: "b", 2: "c"}, label2id={"a": 0, "b": 1, "c": 2}).save_pretrained(backbone)
+    from headzoo.backbone import load_classifier, resolve_backbone
+
+    model = load_classifier(resolve_backbone(backbone))
+    headzoo.save_to_zoo(Head.from_model(model, task="toy", backbone=str(backbone), method="lora",
+                                        metrics={"accuracy": 0.5}))
+    return backbone
+
+
+def test_console_script_prints_one_line_errors(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "headzoo.cli", "show", str(tmp_path / "missing")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    expected = f"error: no head at {str(tmp_path / 'missing')!r}: the path does not exist"
+    assert out.stderr.strip().splitlines() == [expected]
+    assert "Traceback" not in out.stderr
+
+
+def test_help_explains_every_command(capsys) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("show", "list", "push", "pull", "search"):
+        assert command in out
+        code, sub, _ = run(capsys, command, "--help")
+        assert code == 0 and "Usage" in sub
+
+
+def test_list_and_show(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "no heads" in out
+    backbone = _zoo_head(tmp_path)
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "toy" in out and "lora" in out and "accuracy=0.5" in out
+    code, out, _ = run(capsys, "show", "toy", "--backbone", str(backbone))
+    assert code == 0 and "labels:      a, b, c" in out
+    code, out, _ = run(capsys, "show", "toy", "--backbone", str(backbone), "--json")
+    assert code == 0 and '"format_version": 1' in out
+
+
+def test_push_pull_search(hub, tmp_path: Path, capsys) -> None:
+    backbone = _zoo_head(tmp_path)
+    code, out, err = run(capsys, "push", "toy", "--backbone", str(backbone), "--namespace", "alice")
+    assert code == 0, err
+    repo_id = "alice/headzoo-toy-tiny-backbone-lora"
+    assert f"{repo_id}/commit/" in out
+    code, out, _ = run(capsys, "search", "--task", "toy")
+    assert code == 0 and repo_id in out and "accuracy=0.5" in out
+    code, out, err = run(capsys, "pull", repo_id)
+    assert code == 0, err
+    assert "toy head" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show"], "Missing argument"),
+        (["bogus"], "No such command"),
+        (["show", "/no/such/head"], "does not exist"),
+        (["show", "toy"], "needs a backbone"),
+        (["show", "../x", "--backbone", "minilm"], "does not exist"),
+        (["list", "--backbone", "/no/such/dir"], "does not exist"),
+        (["pull", "not a repo"], "not a valid Hub repo id"),
+        (["pull", "alice/missing"], "not found"),
+        (["search", "--limit", "0"], "limit"),
+        (["push", "/no/such/head"], "does not exist"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_nonzero_exit(hub, capsys, args: list[str], message: str) -> None:
+    code, _, err = run(capsys, *args)
+    assert code != 0
+    lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0], err
+    assert "Traceback" not in err
