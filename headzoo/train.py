@@ -604,7 +604,8 @@ def _make_trainer(model: Any, data: _Data, output_dir: Path, *, learning_rate: f
         max_steps=max_steps,
         learning_rate=learning_rate,
         lr_scheduler_type="linear",
-        warmup_steps=float(warmup_ratio),  # a float in [0, 1) is a ratio of max_steps in transformers 5
+        # floor, not transformers' ceil: a 1-step stage must not spend its only step at learning rate 0
+        warmup_steps=int(warmup_ratio * max_steps),
         weight_decay=weight_decay,
         max_grad_norm=max_grad_norm,
         eval_strategy="no",  # evaluations are placed at epoch boundaries by the _At callback
@@ -844,9 +845,11 @@ def _pretrain_head(task: Any, backbone: str | BackboneRef, cfg: Stage1Settings, 
     )
     stage1 = _train_stage1(data, cfg, preset=preset, steps=steps, output_dir=out, callbacks=callbacks,
                            resume=resume, progress=progress)
-    if save and _is_main_process():
-        path = save_to_zoo(stage1.head, overwrite=overwrite)
-        logger.info("saved the %s head for %s to %s", cfg.method, data.spec.name, path)
+    if _is_main_process():
+        _clear_checkpoints(out)  # finished: resumable state is no longer needed
+        if save:
+            path = save_to_zoo(stage1.head, overwrite=overwrite)
+            logger.info("saved the %s head for %s to %s", cfg.method, data.spec.name, path)
     return stage1.head
 
 
@@ -1159,6 +1162,9 @@ def finetune(
     _check_finetune_args(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, max_length=max_length,
                          seed=seed, protocol=protocol, stage1_fraction=stage1_fraction, warmup_ratio=warmup_ratio,
                          weight_decay=weight_decay, max_grad_norm=max_grad_norm, preset=preset)
+    if head is not None and method is None and strategy == "eh-ft":
+        head = _load_given_head(head, backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone))
+        method = head.config.method if head.config.method in METHODS else None  # report the head's own method
     strategy, method = _resolve_strategy(strategy, method, head)
     stage1 = Stage1Settings.from_any(stage1_settings, method=method)
     with _quiet(progress):

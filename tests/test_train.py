@@ -1,0 +1,496 @@
+"""Stage 1 (pretrain_head), stage 2 (finetune) and the grid (compare) on a tiny offline BERT.
+
+The backbone is a randomly initialised 2-layer BERT (hidden 32) saved to a temp
+folder with a character-level WordPiece vocabulary, so everything trains in
+seconds on a CPU. Data: CB from the shared offline files, 32 examples per split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from transformers import TrainerCallback
+
+from headzoo.backbone import backbone_fingerprint, load_classifier, resolve_backbone
+from headzoo.errors import ConfigError, HeadExistsError
+from headzoo.head import Head
+from headzoo.pet import (
+    METHODS,
+    head_modules,
+    head_parameter_names,
+    parameter_count,
+    prepare,
+    trainable_parameter_count,
+    unwrap,
+)
+from headzoo.train import (
+    PRESETS,
+    FinetuneResult,
+    Stage1Settings,
+    compare,
+    finetune,
+    pretrain_head,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+
+LIMIT = 32  # examples per split
+BATCH = 8  # -> 4 steps per epoch
+FAST = {"limit": LIMIT, "batch_size": BATCH, "max_length": 48}
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Any:
+    """Tiny models gain nothing from threads; one thread avoids oversubscription on busy machines."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BERT with a character-level tokenizer, saved like a pretrained checkpoint."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    chars = list(string.ascii_lowercase + string.digits + ".,'!?-\"();:")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *("##" + c for c in chars)]
+    vocab += ["the", "a", "is", "it", "not", "that", "he", "she", "was", "i", "you", "and", "of", "to"]
+    tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)})
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=37, max_position_embeddings=128,
+    )
+    torch.manual_seed(1234)
+    path = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def _fresh(backbone: Path, seed: int = 0) -> Any:
+    """The classifier _build_model makes for CB with ``seed`` (same head init)."""
+    from transformers import set_seed
+
+    from headzoo.tasks import get_task
+
+    spec = get_task("cb")
+    set_seed(seed)
+    return load_classifier(
+        resolve_backbone(str(backbone)), num_labels=3, id2label=spec.id2label, label2id=spec.label2id,
+        problem_type=spec.problem_type,
+    )
+
+
+def _batch(backbone: Path) -> dict[str, torch.Tensor]:
+    from headzoo.backbone import load_tokenizer
+
+    tok = load_tokenizer(resolve_backbone(str(backbone)))
+    return dict(tok(["the cat is here.", "it was not that one, you see"], ["a dog", "he is"], padding=True,
+                    return_tensors="pt"))
+
+
+def _logits(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(**batch).logits.detach().clone()
+    model.train(was_training)
+    return out
+
+
+class Recorder(TrainerCallback):
+    """Remembers what the trainers saw: per run_name, the first step and hooks' results."""
+
+    def __init__(self, on_begin: Any = None, on_end: Any = None, stop_at: tuple[str, int] | None = None) -> None:
+        self.begin: dict[str, Any] = {}
+        self.end: dict[str, Any] = {}
+        self.first_step: dict[str, int] = {}
+        self.on_begin, self.on_end, self.stop_at = on_begin, on_end, stop_at
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+        if self.on_begin:
+            self.begin[args.run_name] = self.on_begin(model)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+        if self.on_end:
+            self.end[args.run_name] = self.on_end(model)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        self.first_step.setdefault(args.run_name, state.global_step)
+        if self.stop_at and args.run_name == self.stop_at[0] and state.global_step == self.stop_at[1]:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "quoted"),
+    [
+        ({"method": "lorax"}, "'lorax'"),
+        ({"learning_rate": -1}, "-1"),
+        ({"learning_rate": float("nan")}, "nan"),
+        ({"epochs": 0}, "0"),
+        ({"max_steps": 0}, "0"),
+        ({"batch_size": 2.5}, "2.5"),
+        ({"warmup_ratio": 1.5}, "1.5"),
+        ({"lora_r": 0}, "0"),
+        ({"lora_dropout": 1.0}, "1.0"),
+        ({"target_modules": []}, "[]"),
+        ({"prefix_length": "17"}, "'17'"),
+        ({"seed": -3}, "-3"),
+    ],
+)
+def test_stage1_settings_reject_bad_values(kwargs: dict[str, Any], quoted: str) -> None:
+    name = next(iter(kwargs))
+    with pytest.raises(ConfigError, match=name) as info:
+        Stage1Settings(**kwargs)
+    assert quoted in str(info.value)
+
+
+def test_stage1_settings_presets_and_dicts() -> None:
+    for preset, rates in PRESETS.items():
+        assert set(rates) == set(METHODS)
+        for method in METHODS:
+            assert Stage1Settings(method=method).resolved(preset).learning_rate == rates[method]
+    assert Stage1Settings(method="lora", learning_rate=1e-4).resolved("paper").learning_rate == 1e-4
+    assert PRESETS["paper"]["lora"] == 5e-4 and PRESETS["paper"]["prefix"] == 5e-3 and PRESETS["paper"]["probe"] == 1e-3
+    assert Stage1Settings.from_any({"max_steps": 5}, method="bitfit").method == "bitfit"
+    with pytest.raises(ConfigError, match="bogus"):
+        Stage1Settings.from_any({"bogus": 1})
+    with pytest.raises(ConfigError, match="'fast'"):
+        Stage1Settings().resolved("fast")
+    assert json.loads(json.dumps(Stage1Settings(target_modules=["query"]).to_dict()))["target_modules"] == ["query"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "quoted"),
+    [
+        ({"strategy": "sgd"}, "'sgd'"),
+        ({"strategy": "ft", "method": "lora"}, "'lora'"),
+        ({"strategy": "lp-ft", "method": "bitfit"}, "'bitfit'"),
+        ({"strategy": "eh-ft", "method": "adapter"}, "'adapter'"),
+        ({"protocol": "free"}, "'free'"),
+        ({"stage1_fraction": 1.5}, "1.5"),
+        ({"epochs": -1}, "-1"),
+        ({"learning_rate": 0}, "0"),
+        ({"preset": "fastest"}, "'fastest'"),
+    ],
+)
+def test_finetune_rejects_bad_arguments_before_loading(kwargs: dict[str, Any], quoted: str) -> None:
+    # "no-such-task" is never loaded: argument checks come first.
+    with pytest.raises(ConfigError) as info:
+        finetune("no-such-task", "no/such-backbone", **kwargs)
+    assert quoted in str(info.value)
+
+
+def test_compare_rejects_bad_grid(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'ft'"):
+        compare("cb", strategies="ft", out_dir=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'nope'"):
+        compare("cb", strategies=("ft", "nope"), out_dir=tmp_path)
+    with pytest.raises(ConfigError, match="seeds"):
+        compare("cb", seeds=(), out_dir=tmp_path)
+
+
+def test_budget_too_small_for_two_stages(tiny_backbone: Path, data_dir: Path) -> None:
+    # 32 examples / batch 32 = 1 step per epoch, 1 epoch: nothing is left for stage 2.
+    with pytest.raises(ConfigError, match="stage1_fraction"):
+        finetune("cb", str(tiny_backbone), strategy="eh-ft", method="probe", epochs=1, data_dir=data_dir,
+                 limit=LIMIT, batch_size=32)
+
+
+def test_result_json_has_no_nan() -> None:
+    result = FinetuneResult(
+        task="stsb", backbone="x", strategy="ft", method=None, seed=0, protocol="matched", main_metric="pearson",
+        final={"pearson": float("nan"), "loss": 1.0}, best={"pearson": float("inf")}, best_epoch=1.0, best_step=1,
+        history=[{"epoch": 1.0, "step": 1, "stage": 2, "pearson": float("nan")}], stage1=None, steps_per_epoch=1,
+        budget_steps=1, stage1_steps=0, stage2_steps=1, stage1_seconds=0.0, stage2_seconds=0.5,
+        examples_per_second=None, settings={}, settings_hash="abc",
+    )
+    data = result.to_dict()
+    text = json.dumps(data, allow_nan=False)
+    assert data["final"]["pearson"] is None and data["best"]["pearson"] is None
+    assert FinetuneResult.from_dict(json.loads(text)).final == {"pearson": None, "loss": 1.0}
+
+
+# --------------------------------------------------------------------------- pet
+
+
+def _pet_parameter_numel(model: Any) -> int:
+    markers = ("lora_", "ia3_", "prompt_encoder")
+    return sum(p.numel() for n, p in model.named_parameters() if any(m in n for m in markers))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_prepare_trains_only_pet_and_head(tiny_backbone: Path, method: str) -> None:
+    model = _fresh(tiny_backbone)
+    head_numel = sum(p.numel() for n, p in model.named_parameters() if n in set(head_parameter_names(model)))
+    bias_numel = sum(p.numel() for n, p in model.named_parameters() if n.startswith("bert.") and n.endswith("bias"))
+    total = parameter_count(model)
+    prepared = prepare(model, method, Stage1Settings(method=method))
+    trainable = {n for n, p in prepared.named_parameters() if p.requires_grad}
+    count = trainable_parameter_count(prepared)
+    if method == "probe":
+        assert count == head_numel
+        assert trainable == set(head_parameter_names(model))
+    elif method == "bitfit":
+        assert count == head_numel + bias_numel
+        assert all(n.endswith("bias") or n.startswith("classifier.") for n in trainable)
+    else:
+        # peft: the trained head copy plus the PET parameters, nothing of the backbone
+        assert count == head_numel + _pet_parameter_numel(prepared)
+        assert all(("modules_to_save.default" in n) or any(m in n for m in ("lora_", "ia3_", "prompt_encoder"))
+                   for n in trainable)
+        if method == "prefix":
+            assert _pet_parameter_numel(prepared) == 17 * 2 * 2 * 32  # length x layers x (k, v) x hidden
+        if method == "lora":
+            assert _pet_parameter_numel(prepared) == 2 * 2 * 8 * (32 + 32)  # layers x (q, v) x r x (in + out)
+    assert count < total
+
+
+def test_lora_on_minilm_is_small(minilm_path: Path) -> None:
+    model = load_classifier(resolve_backbone("minilm"), num_labels=2)
+    head_numel = sum(p.numel() for n, p in model.named_parameters() if n.startswith("classifier."))
+    total = parameter_count(model)
+    count = trainable_parameter_count(prepare(model, "lora"))
+    assert head_numel < count < 0.05 * total
+
+
+def test_head_modules_come_from_the_state_dict_rule() -> None:
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    def build(model_type: str, **kw: Any) -> Any:
+        config = AutoConfig.for_model(model_type, vocab_size=99, num_labels=2, **kw)
+        return AutoModelForSequenceClassification.from_config(config)
+
+    small = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 37}
+    assert head_modules(build("bert", **small)) == ["classifier"]
+    assert head_modules(build("roberta", **small)) == ["classifier"]
+    assert head_modules(build("distilbert", dim=32, n_layers=1, n_heads=4, hidden_dim=37)) == [
+        "classifier", "pre_classifier"]
+    assert head_modules(build("gpt2", n_embd=32, n_layer=1, n_head=4, pad_token_id=0)) == ["score"]
+
+
+def test_lora_without_default_targets_explains_the_fix() -> None:
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    config = AutoConfig.for_model("distilbert", vocab_size=99, dim=32, n_layers=1, n_heads=4, hidden_dim=37)
+    model = AutoModelForSequenceClassification.from_config(config)
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+
+    if "distilbert" in TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING:
+        pytest.skip("this peft version knows distilbert's LoRA targets")
+    with pytest.raises(ConfigError, match="target_modules") as info:
+        prepare(model, "lora")
+    assert "q_lin" in str(info.value)
+    prepared = prepare(model, "lora", {"target_modules": ["q_lin", "v_lin"]})
+    wrapped = {n.split(".")[2] for n, p in prepared.named_parameters() if p.requires_grad and "modules_to_save" in n}
+    assert wrapped == {"classifier", "pre_classifier"}  # both head modules train, found without a name list
+
+
+@pytest.mark.parametrize("method", ["lora", "ia3", "prefix"])
+def test_unwrap_returns_the_trained_head_copy(tiny_backbone: Path, method: str) -> None:
+    model = _fresh(tiny_backbone)
+    init = {k: v.clone() for k, v in model.classifier.state_dict().items()}
+    backbone_before = backbone_fingerprint(model)
+    prepared = prepare(model, method)
+    wrapper = prepared.get_base_model().classifier
+    with torch.no_grad():
+        for p in wrapper.modules_to_save["default"].parameters():
+            p.add_(0.5)
+    trained = {k: v.clone() for k, v in wrapper.modules_to_save["default"].state_dict().items()}
+    plain = unwrap(prepared)
+    assert type(plain).__name__ == "BertForSequenceClassification"
+    assert not any(m in n for n, _ in plain.named_parameters() for m in ("lora_", "ia3_", "modules_to_save"))
+    head = Head.from_model(plain, task="cb")
+    for key, value in trained.items():
+        assert torch.equal(head.tensors[f"classifier.{key}"], value)
+        assert not torch.equal(head.tensors[f"classifier.{key}"], init[key])
+    assert backbone_fingerprint(plain) == backbone_before  # adapters dropped, not merged
+
+
+# --------------------------------------------------------------------------- stage 1
+
+
+def _trained_and_original(model: Any) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None]:
+    """At the end of stage 1: the head as trained, and peft's untouched original_module (if any)."""
+    from peft import PeftModel
+
+    if isinstance(model, PeftModel):
+        wrapper = model.get_base_model().classifier
+        trained = wrapper.modules_to_save["default"].state_dict()
+        original = wrapper.original_module.state_dict()
+        return (
+            {f"classifier.{k}": v.detach().clone() for k, v in trained.items()},
+            {f"classifier.{k}": v.detach().clone() for k, v in original.items()},
+        )
+    return {f"classifier.{k}": v.detach().clone() for k, v in model.classifier.state_dict().items()}, None
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_pretrain_head_saves_the_trained_head(tiny_backbone: Path, data_dir: Path, zoo_dir: Path,
+                                               method: str) -> None:
+    recorder = Recorder(on_end=_trained_and_original)
+    head = pretrain_head(
+        "cb", str(tiny_backbone), method, data_dir=data_dir, limit=LIMIT, callbacks=[recorder],
+        settings={"max_steps": 3, "batch_size": BATCH, "max_length": 48},
+    )
+    trained, original = recorder.end[f"headzoo-stage1-{method}"]
+    init = {k: v for k, v in _fresh(tiny_backbone).state_dict().items() if k.startswith("classifier.")}
+    for name, tensor in head.tensors.items():
+        assert torch.equal(tensor, trained[name]), name  # the trained module ...
+        assert not torch.equal(tensor, init[name]), name  # ... which moved off the random init
+        if original is not None:
+            assert torch.equal(original[name], init[name])  # peft's original_module stayed at init
+    cfg = head.config
+    assert cfg.method == method and cfg.task == "cb"
+    assert cfg.training["steps"] == 3 and cfg.training["learning_rate"] == PRESETS["headzoo"][method]
+    assert cfg.training["train_size"] == LIMIT and cfg.training["dataset"] == "aps/super_glue"
+    assert set(cfg.metrics) == {"accuracy", "macro_f1", "loss"}
+    assert all(isinstance(v, float) and math.isfinite(v) for v in cfg.metrics.values())
+    # the fingerprint is the pretrained backbone's (taken before BitFit moved the biases)
+    fresh = _fresh(tiny_backbone, seed=5)
+    assert cfg.backbone_fingerprint == backbone_fingerprint(fresh)
+    head.apply(fresh)  # no BackboneMismatchError
+    # saved in the zoo, identical on reload
+    stored = Head.load(zoo_dir / "heads" / resolve_backbone(str(tiny_backbone)).slug / "cb" / method)
+    assert all(torch.equal(stored.tensors[k], v) for k, v in head.tensors.items())
+    json.loads(json.dumps(cfg.to_dict(), allow_nan=False))
+
+
+def test_pretrain_head_refuses_to_overwrite_before_training(tiny_backbone: Path, data_dir: Path) -> None:
+    settings = {"max_steps": 1, "batch_size": BATCH, "max_length": 32}
+    pretrain_head("cb", str(tiny_backbone), "probe", data_dir=data_dir, limit=LIMIT, settings=settings)
+    recorder = Recorder(on_begin=lambda m: True)
+    with pytest.raises(HeadExistsError, match="overwrite"):
+        pretrain_head("cb", str(tiny_backbone), "probe", data_dir=data_dir, limit=LIMIT, settings=settings,
+                      callbacks=[recorder])
+    assert recorder.begin == {}  # refused before any training
+    again = pretrain_head("cb", str(tiny_backbone), "probe", data_dir=data_dir, limit=LIMIT, settings=settings,
+                          overwrite=True, save=True)
+    assert again.config.method == "probe"
+
+
+# --------------------------------------------------------------------------- stage 2
+
+
+def test_lp_ft_stage2_starts_from_the_stage1_head(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+    batch = _batch(tiny_backbone)
+    recorder = Recorder(on_begin=lambda m: _logits(m, batch), on_end=lambda m: _logits(m, batch))
+    result = finetune("cb", str(tiny_backbone), strategy="lp-ft", epochs=2, data_dir=data_dir, seed=3,
+                      output_dir=tmp_path / "run", callbacks=[recorder], **FAST)
+    stage1_end = recorder.end["headzoo-stage1-probe"]
+    stage2_begin = recorder.begin["headzoo-stage2-lp-ft"]
+    # the probe froze the backbone, so a fresh backbone + the extracted head gives the same logits
+    torch.testing.assert_close(stage2_begin, stage1_end, rtol=0, atol=1e-6)
+    assert not torch.allclose(recorder.begin["headzoo-stage1-probe"], stage1_end)  # stage 1 did move the head
+    # compute-matched accounting: T = 2 epochs x 4 steps; stage 1 takes max(1, round(0.1 * 8)) = 1
+    assert (result.steps_per_epoch, result.budget_steps) == (4, 8)
+    assert (result.stage1_steps, result.stage2_steps, result.total_steps) == (1, 7, 8)
+    assert [h["step"] for h in result.history] == [4, 8] and [h["epoch"] for h in result.history] == [1.0, 2.0]
+    assert result.stage1["source"] == "trained" and result.stage1["learning_rate"] == PRESETS["headzoo"]["probe"]
+    assert result.final == {k: v for k, v in result.history[-1].items() if k not in ("epoch", "step", "stage")}
+    assert result.best_main == max(h["accuracy"] for h in result.history)
+    assert result.model is not None
+    stored = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert stored["settings_hash"] == result.settings_hash and "model" not in stored
+    assert not list((tmp_path / "run").rglob("checkpoint-*"))  # cleaned up after success
+
+
+def test_bitfit_stage2_starts_from_a_fresh_backbone(tiny_backbone: Path, data_dir: Path) -> None:
+    def backbone_state(model: Any) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in model.state_dict().items() if k.startswith("bert.")}
+
+    recorder = Recorder(on_begin=backbone_state, on_end=backbone_state)
+    result = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=2, data_dir=data_dir,
+                      callbacks=[recorder], **FAST)
+    pretrained = backbone_state(_fresh(tiny_backbone))
+    after_bitfit = recorder.end["headzoo-stage1-bitfit"]
+    stage2 = recorder.begin["headzoo-stage2-eh-ft"]
+    assert any(not torch.equal(after_bitfit[k], pretrained[k]) for k in pretrained if k.endswith("bias"))
+    assert all(torch.equal(stage2[k], pretrained[k]) for k in pretrained)  # BitFit's biases did not leak
+    assert result.stage1_steps + result.stage2_steps == result.budget_steps
+
+
+def test_zoo_protocol_gives_stage2_the_full_budget(tiny_backbone: Path, data_dir: Path) -> None:
+    head = pretrain_head("cb", str(tiny_backbone), "lora", data_dir=data_dir, limit=LIMIT,
+                         settings={"max_steps": 2, "batch_size": BATCH, "max_length": 48})
+    batch = _batch(tiny_backbone)
+    recorder = Recorder(on_begin=lambda m: _logits(m, batch))
+    # head=None + protocol="zoo": the zoo's lora head (saved above) is used
+    result = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="lora", epochs=2, protocol="zoo",
+                      data_dir=data_dir, callbacks=[recorder], **FAST)
+    assert result.stage1["source"] == "zoo" and result.stage1["steps"] == 2
+    assert (result.stage2_steps, result.budget_steps, result.total_steps) == (8, 8, 10)
+    expected = head.apply(_fresh(tiny_backbone))
+    torch.testing.assert_close(recorder.begin["headzoo-stage2-eh-ft"], _logits(expected, batch), rtol=0, atol=1e-6)
+    given = finetune("cb", str(tiny_backbone), strategy="eh-ft", head=head, epochs=2, data_dir=data_dir, **FAST)
+    assert given.stage1["source"] == "given" and (given.stage1_steps, given.stage2_steps) == (1, 7)
+    assert given.method == "lora"  # the head's own method is reported
+
+
+def test_finetune_resumes_from_the_last_checkpoint(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    stopper = Recorder(stop_at=("headzoo-stage2-ft", 6))
+    with pytest.raises(KeyboardInterrupt):
+        finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir, output_dir=out,
+                 callbacks=[stopper], **FAST)
+    assert (out / "stage2" / "checkpoint-4").is_dir()  # saved at the first epoch boundary
+    recorder = Recorder()
+    result = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir, output_dir=out,
+                      resume=True, callbacks=[recorder], **FAST)
+    assert recorder.first_step["headzoo-stage2-ft"] == 5  # went on after checkpoint-4
+    assert [h["epoch"] for h in result.history] == [1.0, 2.0] and result.total_steps == 8
+    again = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir, output_dir=out,
+                     resume=True, **FAST)
+    assert again.model is None and again.final == result.final  # finished: the stored result comes back
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def test_compare_writes_reports_and_resumes(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "grid"
+    ended: list[FinetuneResult] = []
+    kwargs = {"strategies": ("ft", "eh-ft"), "methods": ("bitfit",), "seeds": (0, 1), "epochs": 2,
+              "data_dir": data_dir, "out_dir": out, **FAST}
+    first = compare("cb", str(tiny_backbone), on_run_end=ended.append, **kwargs)
+    assert (first.ran, first.reused, len(ended)) == (4, 0, 4)
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 4
+    keys = {json.loads(line)["key"] for line in lines}
+    assert {k.split("|")[0] for k in keys} == {"ft", "eh-ft"}
+    by_strategy = {r.strategy: r for r in first.runs}
+    assert by_strategy["ft"].total_steps == by_strategy["eh-ft"].total_steps == 8  # compute-matched
+    assert by_strategy["ft"].stage1_steps == 0 and by_strategy["eh-ft"].stage1_steps == 1
+
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["runs"]) == 4 and {row["label"] for row in results["summary"]} == {"FT", "EH-FT (bitfit)"}
+    for row in results["summary"]:
+        assert row["n"] == 2 and set(row["per_seed"]) == {"0", "1"}
+        values = list(row["per_seed"].values())
+        assert row["mean"] == pytest.approx(sum(values) / 2)
+    md = (out / "results.md").read_text()
+    assert "| FT |" in md and "EH-FT (bitfit)" in md and "±" in md
+    assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.glob(".*tmp"))  # atomic writes left no temp files
+
+    ended.clear()
+    second = compare("cb", str(tiny_backbone), on_run_end=ended.append, **kwargs)
+    assert (second.ran, second.reused, ended) == (0, 4, [])
+    assert [r.final for r in second.runs] == [r.final for r in first.runs]
+
+    changed = compare("cb", str(tiny_backbone), **{**kwargs, "seeds": (0,), "learning_rate": 1e-4})
+    assert (changed.ran, changed.reused) == (2, 0)  # new settings never reuse stale runs
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 6
