@@ -206,7 +206,8 @@ def _progress_callbacks(quiet: bool) -> list[object]:
 
         def on_evaluate(self, args, state, control, metrics=None, **kwargs):  # type: ignore[no-untyped-def]
             shown = {k.removeprefix("eval_"): v for k, v in (metrics or {}).items()
-                     if isinstance(v, float) and not k.endswith(("_runtime", "_per_second", "loss"))}
+                     if isinstance(v, float) and k != "epoch"
+                     and not k.endswith(("_runtime", "_per_second", "loss"))}
             text = ", ".join(f"{k}={v:.4f}" for k, v in sorted(shown.items()))
             (self.bar.write if self.bar is not None else typer.echo)(f"  epoch {state.epoch or 0:.2f}: {text}")
 
