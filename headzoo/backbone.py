@@ -264,7 +264,9 @@ def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
         return AutoModelForSequenceClassification.from_pretrained(
             backbone.path, **_revision_kwargs(backbone), **kwargs
@@ -273,6 +275,8 @@ def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
         raise BackboneError(_load_failure(backbone, exc)) from exc
     finally:
         hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def load_tokenizer(backbone: BackboneRef, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,8 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print results and errors.")] = False,
 ) -> None:
+    if not debug:
+        warnings.filterwarnings("ignore", category=FutureWarning)
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "urllib3", "filelock", "fsspec", "datasets", "transformers"):

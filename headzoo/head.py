@@ -448,7 +448,7 @@ class Head:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        logger.info("saved head to %s", target)
+        logger.debug("saved head to %s", target)
         return target
 
     @classmethod

@@ -330,7 +330,8 @@ class CompareResult:
 
     Attributes:
         task, backbone: what was compared.
-        out_dir: the output folder; files: name -> path of runs.jsonl, results.json/.md/.png.
+        out_dir: the output folder; files: file name (``"results.md"``...) -> path, for
+            runs.jsonl, results.json, results.md and results.png.
         runs: every run of the grid (reused ones included), in grid order.
         summary: one row per (strategy, method): mean / std / per-seed values of the main metric.
         ran: runs trained by this call; reused: runs taken from ``runs.jsonl``.
@@ -397,6 +398,7 @@ def _atomic_write(path: Path, data: str | bytes) -> None:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be read
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -1320,6 +1322,7 @@ def _plot(path: Path, task: str, main: str, summary: Sequence[Mapping[str, Any]]
         if row["mean"] is not None:
             ax.errorbar([i], [100 * row["mean"]], yerr=[100 * (row["std"] or 0.0)], fmt="D", color="tab:blue",
                         capsize=4, zorder=3, label="mean ± std" if i == 0 else None)
+    ax.set_xlim(-0.6, len(summary) - 0.4)
     ax.set_xticks(range(len(summary)))
     ax.set_xticklabels([row["label"] for row in summary], rotation=15)
     ax.set_ylabel(f"validation {main} (×100)")
@@ -1455,12 +1458,7 @@ def _compare(task: Any, backbone: str | BackboneRef, *, grid: list[tuple[str, st
 
     main = spec.main_metric
     summary = _summarise(results, main)
-    files = {
-        "runs": str(runs_path),
-        "results_json": str(out / _RESULTS_JSON),
-        "results_md": str(out / _RESULTS_MD),
-        "results_png": str(out / _RESULTS_PNG),
-    }
+    files = {name: str(out / name) for name in (_RUNS_FILE, _RESULTS_JSON, _RESULTS_MD, _RESULTS_PNG)}
     spe = _steps_per_epoch(len(data.train), batch_size)
     meta = {
         "protocol": protocol, "epochs": epochs, "budget_steps": max(1, round(epochs * spe)),
