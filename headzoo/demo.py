@@ -97,11 +97,14 @@ def demo_task(n_train: int = 2000, n_test: int = 1000, seed: int = 0) -> tuple[A
     rng = random.Random(seed)
     splits: dict[str, dict[str, list[Any]]] = {"train": {"text_a": [], "label": []},
                                                "validation": {"text_a": [], "label": []}}
+    left_train, left_test = n_train, n_test
     for label_id, label in enumerate(DEMO_LABELS):
         tweets = sorted(by_label[label])
         rng.shuffle(tweets)
-        k_train = round(n_train * len(tweets) / total)
-        k_test = round(n_test * len(tweets) / total)
+        last = label_id == len(DEMO_LABELS) - 1  # the last label takes the rounding remainder
+        k_train = left_train if last else round(n_train * len(tweets) / total)
+        k_test = left_test if last else round(n_test * len(tweets) / total)
+        left_train, left_test = left_train - k_train, left_test - k_test
         for split, chunk in (("train", tweets[:k_train]), ("validation", tweets[k_train:k_train + k_test])):
             splits[split]["text_a"] += chunk
             splits[split]["label"] += [label_id] * len(chunk)

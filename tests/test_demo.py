@@ -12,7 +12,7 @@ def test_demo_data_is_disjoint_stratified_and_seeded() -> None:
     spec, data = demo_task(300, 100, seed=0)
     assert spec.labels == DEMO_LABELS and spec.num_labels == 3
     train, test = data["train"], data["validation"]
-    assert abs(train.num_rows - 300) <= 2 and abs(test.num_rows - 100) <= 2
+    assert train.num_rows == 300 and test.num_rows == 100
     assert not set(train["text_a"][:]) & set(test["text_a"][:])
     share = [train["label"][:].count(i) / train.num_rows for i in range(3)]
     share_test = [test["label"][:].count(i) / test.num_rows for i in range(3)]
