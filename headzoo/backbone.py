@@ -180,25 +180,19 @@ def weight_fingerprint(state: Any, *, prefix: str = "", samples_per_tensor: int 
 
     if isinstance(state, torch.nn.Module):
         state = state.state_dict()
-    digest = hashlib.sha256()
-    values: list[float] = []
-    for name in sorted(state):
-        if not name.startswith(prefix):
-            continue
-        tensor = state[name]
-        if not torch.is_tensor(tensor) or tensor.device.type == "meta":
-            continue
-        digest.update(f"{name[len(prefix):]}:{tuple(tensor.shape)};".encode())
-        n = tensor.numel()
-        if not tensor.is_floating_point() or n == 0:
-            continue
-        flat = tensor.detach().reshape(-1)
-        k = min(samples_per_tensor, n)
-        positions = sorted({(n - 1) * i // max(1, k - 1) for i in range(k)})
-        values.extend(flat[positions].tolist())
-    if values:
-        rounded = torch.tensor(values, dtype=torch.float32).to(torch.bfloat16).float()
-        digest.update(rounded.numpy().tobytes())
+    pairs = [(n, state[n]) for n in sorted(state)
+             if n.startswith(prefix) and torch.is_tensor(state[n]) and state[n].device.type != "meta"]
+    digest = hashlib.sha256(";".join(f"{n[len(prefix):]}:{tuple(t.shape)}" for n, t in pairs).encode())
+    samples = []
+    with torch.no_grad():
+        for _, tensor in pairs:
+            n = tensor.numel()
+            if n and tensor.is_floating_point():
+                step = max(1, (n - 1) // max(1, samples_per_tensor - 1))
+                samples.append(tensor.reshape(-1)[::step][:samples_per_tensor].float())
+        if samples:
+            values = torch.cat(samples).to(torch.bfloat16).float().cpu()
+            digest.update(values.numpy().tobytes())
     return "sha256:" + digest.hexdigest()[:16]
 
 
