@@ -185,3 +185,25 @@ def test_pull_to_zoo_makes_the_head_listable_and_offline(hub, tmp_path: Path) ->
     assert [(e.task, e.method) for e in headzoo.list_heads()] == [("toy", "lora")]
     hub.reset()  # the Hub forgets it; the zoo still has it
     assert torch.equal(logits(headzoo.load_head("toy", str(backbone))), logits(trained))
+
+
+def test_push_of_a_minilm_head_sends_only_the_head_files(hub, minilm_path: Path, capsys) -> None:
+    from headzoo.backbone import load_classifier, resolve_backbone
+    from headzoo.cli import main
+
+    ref = resolve_backbone("minilm")
+    model = load_classifier(ref, num_labels=2, id2label={0: "entailment", 1: "not_entailment"},
+                            label2id={"entailment": 0, "not_entailment": 1})
+    headzoo.save_to_zoo(Head.from_model(model, task="rte", backbone=ref.id, method="lora"))
+    hub.clear_requests()
+    assert main(["push", "rte", "--backbone", "minilm", "--namespace", "alice"]) == 0, capsys.readouterr().err
+    repo_id = "alice/headzoo-rte-all-MiniLM-L6-v2-lora"
+    files = {name: len(hub.read_file(repo_id, name)) for name in hub.list_files(repo_id)}
+    assert sorted(files) == [".gitattributes", "README.md", "head.safetensors", "head_config.json"]
+    head_bytes = files["head.safetensors"] + files["head_config.json"] + files["README.md"]
+    sent = sum(int(r.headers.get("Content-Length") or r.headers.get("content-length") or 0) for r in hub.requests)
+    backbone_bytes = sum(p.stat().st_size for p in minilm_path.glob("*.safetensors"))
+    print(f"head files {head_bytes} B, request bodies {sent} B, backbone weights {backbone_bytes} B")
+    assert head_bytes < 10_000
+    assert sent < 3 * head_bytes  # base64 in the commit body + small JSON requests
+    assert sent * 1000 < backbone_bytes
