@@ -964,6 +964,12 @@ def _finetune(data: _Data, *, strategy: str, method: str | None, head: Any, epoc
                 steps1 = stage1_cfg.max_steps or max(1, round(stage1_cfg.epochs * spe))
             stage1_dir = out / "stage1"
             stored = _read_stage1(stage1_dir, settings_hash) if resume else None
+            if stored is not None and stored[0].config.backbone_fingerprint != backbone_fingerprint(
+                _build_model(data, seed)
+            ):
+                logger.warning("the stored stage-1 head in %s was made for other backbone weights; training it again",
+                               stage1_dir)
+                stored = None
             if stored is not None:
                 stage_head, stage1_info = stored
             else:
@@ -974,6 +980,7 @@ def _finetune(data: _Data, *, strategy: str, method: str | None, head: Any, epoc
                 stage_head, stage1_info = trained.head, trained.info
                 if _is_main_process():
                     _write_stage1(stage1_dir, settings_hash, trained)
+                    _clear_checkpoints(out / "stage2")  # they started from an older head
             stage1_steps = steps1
             stage1_seconds = float(stage1_info.get("wall_seconds") or 0.0)
             stage1_examples = int(stage1_info.get("train_examples") or 0)
@@ -1379,7 +1386,8 @@ def compare(
             stage1_settings, preset, warmup_ratio, weight_decay, max_grad_norm, group_by_length, data_dir,
             limit, callbacks, progress: as in :func:`finetune`.
         strategies: subset of ``("ft", "lp-ft", "eh-ft")``.
-        methods: PET methods of ``eh-ft``.
+        methods: PET methods of ``eh-ft``. A ``learning_rate`` in ``stage1_settings`` applies to every
+            method (probe included); leave it None to take each method's preset rate.
         seeds: the seeds.
         out_dir: output folder; default ``<zoo home>/runs/<backbone>/<task>/compare``.
         on_run_end: called with each :class:`FinetuneResult` trained by this call, as it ends.

@@ -514,3 +514,30 @@ def test_minilm_default_rates_move_the_head_off_the_majority_class(minilm_path: 
     head = pretrain_head("sst2", "minilm", method, data_dir=data_dir, limit=640, save=False)  # 20 steps of 32
     assert head.config.training["steps"] == 20
     assert head.config.metrics["accuracy"] > majority + 0.03  # measured: lora 60.3, probe 64.8, majority 50.9
+
+
+def test_resume_reuses_stage1_unless_its_backbone_changed(tiny_backbone: Path, data_dir: Path,
+                                                          tmp_path: Path) -> None:
+    def interrupted(out: Path) -> None:
+        with pytest.raises(KeyboardInterrupt):
+            finetune("cb", str(tiny_backbone), strategy="lp-ft", epochs=2, data_dir=data_dir, output_dir=out,
+                     callbacks=[Recorder(stop_at=("headzoo-stage2-lp-ft", 5))], **FAST)
+        assert (out / "stage1" / "stage1.json").is_file() and (out / "stage2" / "checkpoint-3").is_dir()
+
+    interrupted(tmp_path / "a")
+    recorder = Recorder(on_begin=lambda m: True)
+    result = finetune("cb", str(tiny_backbone), strategy="lp-ft", epochs=2, data_dir=data_dir,
+                      output_dir=tmp_path / "a", resume=True, callbacks=[recorder], **FAST)
+    assert list(recorder.begin) == ["headzoo-stage2-lp-ft"]  # the stored stage-1 head was reused
+    assert recorder.first_step["headzoo-stage2-lp-ft"] == 4 and result.total_steps == 8
+
+    interrupted(tmp_path / "b")
+    config = tmp_path / "b" / "stage1" / "head" / "head_config.json"
+    data = json.loads(config.read_text())
+    data["backbone_fingerprint"] = "sha256:0000000000000000"  # as if made for other weights
+    config.write_text(json.dumps(data))
+    recorder = Recorder(on_begin=lambda m: True)
+    finetune("cb", str(tiny_backbone), strategy="lp-ft", epochs=2, data_dir=data_dir, output_dir=tmp_path / "b",
+             resume=True, callbacks=[recorder], **FAST)
+    assert list(recorder.begin) == ["headzoo-stage1-probe", "headzoo-stage2-lp-ft"]  # stale head: trained again
+    assert recorder.first_step["headzoo-stage2-lp-ft"] == 1  # and stage 2 restarted from the new head
