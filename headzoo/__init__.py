@@ -29,6 +29,7 @@ from .errors import (
 )
 from .head import FORMAT_VERSION, Head, HeadConfig, head_state_names, read_config, read_head
 from .hub import HubHead, default_repo_id, pull_head, push_head, search_heads
+from .train import CompareResult, FinetuneResult, Stage1Settings, compare, finetune, pretrain_head
 from .zoo import ZooEntry, find_in_zoo, list_heads, load_head, resolve_head, save_to_zoo, zoo_home, zoo_path
 
 __version__ = "0.1.0"
@@ -39,8 +40,10 @@ __all__ = [
     "BackboneError",
     "BackboneMismatchError",
     "BackboneRef",
+    "CompareResult",
     "ConfigError",
     "DataError",
+    "FinetuneResult",
     "Head",
     "HeadConfig",
     "HeadExistsError",
@@ -52,16 +55,20 @@ __all__ = [
     "HubHead",
     "InvalidNameError",
     "LabelMismatchError",
+    "Stage1Settings",
     "TaskNotFoundError",
     "UnsafeFileError",
     "ZooEntry",
     "__version__",
     "backbone_fingerprint",
+    "compare",
     "default_repo_id",
     "find_in_zoo",
+    "finetune",
     "head_state_names",
     "list_heads",
     "load_head",
+    "pretrain_head",
     "pull_head",
     "push_head",
     "read_config",

@@ -389,7 +389,8 @@ class Head:
             output_layer=_find_output_layer(model, names, num_labels),
             method=method,
             training=dict(training or {}),
-            metrics=dict(metrics or {}),
+            metrics={k: v for k, v in (metrics or {}).items()
+                     if not (isinstance(v, float) and not math.isfinite(v))},  # JSON has no NaN
             versions=_versions(),
             created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )

@@ -247,3 +247,9 @@ def test_saving_the_same_head_twice_gives_identical_bytes(tmp_path) -> None:
 
     with safe_open(str(tmp_path / "a" / HEAD_FILE), "np") as fh:
         assert json.loads(fh.metadata()["headzoo"]) == {"backbone": "org/tiny", "format_version": 1, "task": "toy"}
+
+
+def test_non_finite_metrics_are_not_written(tmp_path) -> None:
+    head = Head.from_model(tiny_bert(), task="toy", metrics={"pearson": float("nan"), "accuracy": 0.5})
+    assert head.config.metrics == {"accuracy": 0.5}
+    head.save(tmp_path / "h")
