@@ -1440,8 +1440,15 @@ def _compare(task: Any, backbone: str | BackboneRef, *, grid: list[tuple[str, st
         weight_decay=weight_decay, max_grad_norm=max_grad_norm, group_by_length=group_by_length,
         callbacks=callbacks, progress=progress,
     )
+    shared: dict[str, Head] = {}
+    if protocol == "zoo":
+        # the zoo protocol: one head per method, pretrained once (the publisher's cost), shared by every seed
+        for method in dict.fromkeys(m for s, m, _ in grid if s != "ft" and m):
+            shared[method] = _shared_head(data, out / "heads", method, stage1=stage1, preset=preset,
+                                          batch_size=batch_size, callbacks=callbacks, progress=progress)
     for strategy, method, seed in grid:
-        probe = _hash(_run_settings(data, strategy=strategy, method=method, seed=seed, **common))
+        head = shared.get(method) if method else None
+        probe = _hash(_run_settings(data, strategy=strategy, method=method, seed=seed, head=head, **common))
         key = _run_key(strategy, method, seed, probe)
         if key in done:
             try:
@@ -1451,7 +1458,7 @@ def _compare(task: Any, backbone: str | BackboneRef, *, grid: list[tuple[str, st
             except (KeyError, TypeError, DataError) as exc:
                 logger.warning("stored run %s is unreadable (%s); running it again", key, exc)
         run_dir = out / "runs" / f"{strategy}-{method or 'none'}-seed{seed}-{probe}"
-        result = _finetune(data, strategy=strategy, method=method, head=None, seed=seed, output_dir=run_dir,
+        result = _finetune(data, strategy=strategy, method=method, head=head, seed=seed, output_dir=run_dir,
                            resume=True, save_checkpoints=True, keep_checkpoints=False, **common)
         result.model = None  # free memory; the grid keeps numbers only
         results.append(result)
@@ -1483,6 +1490,29 @@ def _compare(task: Any, backbone: str | BackboneRef, *, grid: list[tuple[str, st
         _atomic_write(out / _RESULTS_MD, _markdown(spec.name, data.backbone.id, main, summary, results, meta))
         _plot(out / _RESULTS_PNG, spec.name, main, summary)
     return outcome
+
+
+def _shared_head(data: _Data, root: Path, method: str, *, stage1: Stage1Settings, preset: str, batch_size: int,
+                 callbacks: Sequence[Any] | None, progress: bool) -> Head:
+    """The ``zoo`` protocol's head for ``method``: trained once into ``root/<method>``, reused while settings match."""
+    cfg = replace(stage1, method=method, batch_size=batch_size, max_length=data.max_length).resolved(preset)
+    spe = _steps_per_epoch(len(data.train), cfg.batch_size)
+    steps = cfg.max_steps or max(1, round(cfg.epochs * spe))
+    settings_hash = _hash({"task": data.spec.name, "backbone": data.backbone.id, "settings": cfg.to_dict(),
+                           "steps": steps, "data": data.info, "preset": preset, "world_size": _world_size()})
+    directory = root / method
+    stored = _read_stage1(directory, settings_hash)
+    if stored is not None:
+        logger.info("zoo protocol: reusing the %s head in %s", method, directory)
+        return stored[0]
+    logger.info("zoo protocol: pretraining the shared %s head (%d steps)", method, steps)
+    trained = _train_stage1(data, replace(cfg, max_steps=steps), preset=preset, steps=steps,
+                            output_dir=directory / "checkpoints", callbacks=callbacks, resume=True,
+                            progress=progress)
+    if _is_main_process():
+        _write_stage1(directory, settings_hash, trained)
+        shutil.rmtree(directory / "checkpoints", ignore_errors=True)
+    return trained.head
 
 
 def _head_id(head: Any) -> str | None:

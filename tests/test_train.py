@@ -33,6 +33,7 @@ from headzoo.train import (
     PRESETS,
     FinetuneResult,
     Stage1Settings,
+    _head_id,
     compare,
     finetune,
     pretrain_head,
@@ -541,3 +542,22 @@ def test_resume_reuses_stage1_unless_its_backbone_changed(tiny_backbone: Path, d
              resume=True, callbacks=[recorder], **FAST)
     assert list(recorder.begin) == ["headzoo-stage1-probe", "headzoo-stage2-lp-ft"]  # stale head: trained again
     assert recorder.first_step["headzoo-stage2-lp-ft"] == 1  # and stage 2 restarted from the new head
+
+
+def test_compare_zoo_protocol_shares_one_head_per_method(tiny_backbone: Path, data_dir: Path,
+                                                          tmp_path: Path) -> None:
+    out = tmp_path / "zoo-grid"
+    kwargs = {"strategies": ("ft", "eh-ft"), "methods": ("lora",), "seeds": (0, 1), "epochs": 2,
+              "protocol": "zoo", "stage1_settings": {"max_steps": 2}, "data_dir": data_dir, "out_dir": out,
+              **FAST}
+    first = compare("cb", str(tiny_backbone), **kwargs)
+    eh = [r for r in first.runs if r.strategy == "eh-ft"]
+    assert len(eh) == 2 and all(r.stage1["source"] == "given" for r in eh)
+    # one head, trained once, before the seeds: both runs start from the same tensors
+    assert len({r.settings["head"] for r in eh}) == 1
+    shared = Head.load(out / "heads" / "lora" / "head")
+    assert eh[0].settings["head"] == _head_id(shared)
+    assert all((r.stage1_steps, r.stage2_steps, r.budget_steps) == (2, 8, 8) for r in eh)  # stage 2: full budget
+    assert all(r.stage1["wall_seconds"] is not None for r in eh)  # the publisher's cost, reported apart
+    again = compare("cb", str(tiny_backbone), **kwargs)
+    assert (again.ran, again.reused) == (0, 4)  # the shared head is reused, so are the runs

@@ -1,0 +1,295 @@
+"""Training throughput: headzoo's stages against a plain fixed-padding Trainer reference.
+
+Measures, in one run on one machine, on the real MiniLM backbone and real
+GLUE / SuperGLUE data (``--data-dir``, default ../shared/data):
+
+- ``reference``: transformers' ``Trainer`` fed the same tokenised data padded to
+  a fixed ``max_length`` of 128 (what the classic GLUE example script does):
+  ``default_data_collator``, random sampling;
+- ``ft``: headzoo's full fine-tuning (dynamic padding, length grouping);
+- ``lora`` / ``bitfit`` / ``ia3`` / ``prefix`` / ``probe``: headzoo's stage 1
+  with each method (its preset learning rate);
+- ``eh-ft`` vs ``ft`` end to end under the ``matched`` protocol
+  (``headzoo.train.finetune``: model loading, stage 1, stage 2 and per-epoch
+  evaluation included).
+
+Every stage runs in a fresh subprocess over exactly ``--epochs`` epochs of the
+same random training subset (``--n-train`` examples, so length grouping
+covers whole epochs), batch 32, and reports training examples/s (the
+``Trainer.train`` wall time, set-up excluded) and the process's peak RSS.
+
+The speed goals it prints (issue 6): FT ≥ 1.5x the reference on RTE and MRPC;
+stage-1 LoRA ≥ 1.25x headzoo's FT; the probe stage ≥ 3x FT; EH-FT's total
+wall time ≤ FT's under ``matched``.
+
+Run:  HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py --tasks rte,mrpc --out results/bench_speed.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STAGES = ("reference", "ft", "lora", "bitfit", "ia3", "prefix", "probe")
+GOALS = {"ft_vs_reference": 1.5, "lora_vs_ft": 1.25, "probe_vs_ft": 3.0}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return round(kb / 1024, 1)
+
+
+def _subset(data: Any, n_train: int) -> Any:
+    if len(data.train) > n_train:
+        data.train = data.train.shuffle(seed=0).select(range(n_train))
+        data.info = {**data.info, "train_size": n_train}
+    return data
+
+
+def _timer_callback() -> Any:
+    from transformers import TrainerCallback
+
+    class Timer(TrainerCallback):
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.start = time.perf_counter()
+
+        def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.seconds = time.perf_counter() - self.start
+
+    return Timer()
+
+
+def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float, batch_size: int,
+               max_length: int) -> dict[str, Any]:
+    """Train one stage for ``epochs`` epochs of ``n_train`` examples; return examples/s and peak RSS."""
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    from headzoo.pet import prepare
+    from headzoo.train import PRESETS, Stage1Settings, _build_model, _make_trainer, _prepare_data, _steps_per_epoch
+
+    hf_logging.set_verbosity_error()
+    data = _subset(_prepare_data(task, "minilm", data_dir=data_dir, limit=None, max_length=max_length), n_train)
+    steps = max(1, round(epochs * _steps_per_epoch(len(data.train), batch_size)))
+    model = _build_model(data, seed=0)
+    timer = _timer_callback()
+    if stage == "reference":
+        from transformers import Trainer, TrainingArguments, default_data_collator
+
+        padded = _reference_dataset(task, data_dir, data.tokenizer, max_length, n_train)
+        args = TrainingArguments(output_dir=os.environ["BENCH_TMP"], per_device_train_batch_size=batch_size,
+                                 max_steps=steps, learning_rate=5e-5, report_to="none", disable_tqdm=True,
+                                 save_strategy="no", eval_strategy="no", logging_strategy="no", seed=0,
+                                 use_cpu=True)
+        trainer = Trainer(model=model, args=args, train_dataset=padded, data_collator=default_data_collator,
+                          callbacks=[timer])
+        n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    else:
+        if stage == "ft":
+            trainable, lr = model, 5e-5
+        else:
+            settings = Stage1Settings(method=stage, batch_size=batch_size, max_length=max_length)
+            trainable, lr = prepare(model, stage, settings), PRESETS["headzoo"][stage]
+        trainer = _make_trainer(trainable, data, Path(os.environ["BENCH_TMP"]), learning_rate=lr,
+                                batch_size=batch_size, max_steps=steps, warmup_ratio=0.1, weight_decay=0.01,
+                                max_grad_norm=1.0, seed=0, group_by_length=True, run_name=f"bench-{stage}",
+                                progress=False, evaluate_at=(), save_at=(), callbacks=[timer])
+        n_params = sum(p.numel() for p in trainable.parameters() if p.requires_grad)
+    trainer.train()
+    examples = min(steps * batch_size, round(epochs * len(data.train)))
+    return {"stage": stage, "task": task, "steps": steps, "examples": examples, "seconds": round(timer.seconds, 3),
+            "examples_per_second": round(examples / timer.seconds, 2), "peak_rss_mb": _peak_rss_mb(),
+            "trainable_parameters": n_params, "threads": torch.get_num_threads()}
+
+
+def _reference_dataset(task: str, data_dir: str, tokenizer: Any, max_length: int, n_train: int) -> Any:
+    """The same training subset, tokenised with ``padding="max_length"`` (the GLUE example script's way)."""
+    from headzoo.tasks import load_task
+
+    raw = load_task(task, data_dir)["train"]
+    if len(raw) > n_train:
+        raw = raw.shuffle(seed=0).select(range(n_train))
+    pair = "text_b" in raw.column_names
+
+    def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
+        texts = (batch["text_a"], batch["text_b"]) if pair else (batch["text_a"],)
+        enc = tokenizer(*texts, truncation=True, max_length=max_length, padding="max_length")
+        enc["labels"] = batch["label"]
+        return enc
+
+    return raw.map(encode, batched=True, remove_columns=raw.column_names)
+
+
+def _end_to_end(strategy: str, task: str, data_dir: str, n_train: int, epochs: float) -> dict[str, Any]:
+    """``finetune`` under ``matched`` on the subset (``limit``), everything included."""
+    from transformers.utils import logging as hf_logging
+
+    from headzoo.train import finetune
+
+    hf_logging.set_verbosity_error()
+    start = time.perf_counter()
+    result = finetune(task, "minilm", strategy=strategy, method="lora" if strategy == "eh-ft" else None,
+                      epochs=epochs, data_dir=data_dir, limit=n_train, seed=0,
+                      output_dir=os.environ["BENCH_TMP"], save_checkpoints=False)
+    wall = time.perf_counter() - start
+    return {"stage": f"e2e-{strategy}", "task": task, "seconds": round(wall, 3),
+            "stage1_seconds": result.stage1_seconds, "stage2_seconds": result.stage2_seconds,
+            "stage1_steps": result.stage1_steps, "stage2_steps": result.stage2_steps,
+            "final": result.final_main, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _child(argv: list[str]) -> None:
+    spec = json.loads(argv[0])
+    if spec["stage"].startswith("e2e-"):
+        out = _end_to_end(spec["stage"][4:], spec["task"], spec["data_dir"], spec["n_train"], spec["e2e_epochs"])
+    else:
+        out = _one_stage(spec["stage"], spec["task"], spec["data_dir"], spec["n_train"], spec["epochs"],
+                         spec["batch_size"], spec["max_length"])
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def _spawn(spec: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "BENCH_TMP": str(tmp / spec["stage"]),
+           "HEADZOO_HOME": str(tmp / "zoo"), "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
+                          env=env, check=False)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"stage {spec['stage']} on {spec['task']} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def _versions() -> str:
+    import peft
+    import torch
+    import transformers
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU core(s) ({cpu}), Python "
+            f"{platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"transformers {transformers.__version__}, peft {peft.__version__}")
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else float("nan")
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str) -> tuple[str, list[Any]]:
+    """The Markdown report of a run: examples/s per stage, ratios against the goals, peak RSS."""
+    lines = [
+        "# Training throughput (generated by benchmarks/bench_speed.py)",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {_versions()}  ",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        f"Each stage: a fresh process, {args.epochs:g} epoch(s) of the same {args.n_train} random training "
+        f"examples, batch {args.batch_size}, max_length {args.max_length}, MiniLM-L6; examples/s over "
+        "`Trainer.train` (set-up excluded).",
+        "",
+    ]
+    verdicts = []
+    for task in args.tasks:
+        rows = {r["stage"]: r for r in results if r["task"] == task}
+        ft = rows.get("ft", {}).get("examples_per_second", 0.0)
+        lines += [f"## {task}", "", "| stage | examples/s | vs reference | vs headzoo FT | trainable params | "
+                  "peak RSS MB | seconds |", "|---|---|---|---|---|---|---|"]
+        ref = rows.get("reference", {}).get("examples_per_second", 0.0)
+        for stage in STAGES:
+            if stage not in rows:
+                continue
+            r = rows[stage]
+            eps = r["examples_per_second"]
+            lines.append(f"| {stage} | {eps:.2f} | {_ratio(eps, ref):.2f}x | {_ratio(eps, ft):.2f}x | "
+                         f"{r['trainable_parameters']:,} | {r['peak_rss_mb']:.0f} | {r['seconds']:.1f} |")
+        checks = [("headzoo FT vs reference", _ratio(ft, ref), GOALS["ft_vs_reference"])]
+        if "lora" in rows:
+            checks.append(("stage-1 LoRA vs headzoo FT", _ratio(rows["lora"]["examples_per_second"], ft),
+                           GOALS["lora_vs_ft"]))
+        if "probe" in rows:
+            checks.append(("probe stage vs headzoo FT", _ratio(rows["probe"]["examples_per_second"], ft),
+                           GOALS["probe_vs_ft"]))
+        lines += ["", "| goal | measured | target | met |", "|---|---|---|---|"]
+        for name, value, goal in checks:
+            met = value >= goal
+            verdicts.append((task, name, value, goal, met))
+            lines.append(f"| {name} | {value:.2f}x | ≥ {goal}x | {'yes' if met else '**no**'} |")
+        e2e = {r["stage"]: r for r in results if r["task"] == task and r["stage"].startswith("e2e-")}
+        if "e2e-ft" in e2e and "e2e-eh-ft" in e2e:
+            ft_s, eh_s = e2e["e2e-ft"]["seconds"], e2e["e2e-eh-ft"]["seconds"]
+            met = eh_s <= ft_s
+            verdicts.append((task, "EH-FT(LoRA) wall ≤ FT wall (matched)", eh_s, ft_s, met))
+            lines += ["", f"End to end, `finetune(..., protocol='matched')`, {args.e2e_epochs:g} epochs of "
+                      f"{args.n_train} examples with evaluation after every epoch:", "",
+                      "| run | wall s | stage-1 steps + s | stage-2 steps + s | final metric | peak RSS MB |",
+                      "|---|---|---|---|---|---|"]
+            for name in ("e2e-ft", "e2e-eh-ft"):
+                r = e2e[name]
+                lines.append(f"| {name[4:].upper()} | {r['seconds']:.1f} | {r['stage1_steps']} / "
+                             f"{r['stage1_seconds']:.1f} | {r['stage2_steps']} / {r['stage2_seconds']:.1f} | "
+                             f"{r['final']:.4f} | {r['peak_rss_mb']:.0f} |")
+            lines.append(f"\nEH-FT total wall ≤ FT's: {'yes' if met else '**no**'} ({eh_s:.1f} s vs {ft_s:.1f} s)")
+        lines.append("")
+    return "\n".join(lines) + "\n", verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        _child(argv[1:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", default="rte,mrpc", help="comma-separated tasks (default rte,mrpc)")
+    parser.add_argument("--stages", default=",".join(STAGES), help="comma-separated stages")
+    parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--n-train", type=int, default=640, help="training examples per stage")
+    parser.add_argument("--epochs", type=float, default=1.0, help="epochs per stage")
+    parser.add_argument("--e2e-epochs", type=float, default=2.0, help="epochs of the end-to-end FT / EH-FT runs "
+                        "(0 skips them)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--out", type=Path, default=None, help="also write the Markdown report here")
+    args = parser.parse_args(argv)
+    args.tasks = [t for t in args.tasks.split(",") if t]
+    stages = [s for s in args.stages.split(",") if s]
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="headzoo-speed-"))
+    results = []
+    base = {"data_dir": args.data_dir, "n_train": args.n_train, "epochs": args.epochs,
+            "batch_size": args.batch_size, "max_length": args.max_length, "e2e_epochs": args.e2e_epochs}
+    for task in args.tasks:
+        plan = list(stages) + (["e2e-ft", "e2e-eh-ft"] if args.e2e_epochs > 0 else [])
+        for stage in plan:
+            r = _spawn({**base, "stage": stage, "task": task}, tmp)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+    command = "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + " ".join(argv)
+    text, verdicts = report(results, args, command)
+    print(text)
+    met = sum(1 for v in verdicts if v[-1])
+    print(f"goals met: {met} of {len(verdicts)}")
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+        args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
