@@ -468,6 +468,21 @@ def _one_line(exc: object) -> str:
     return " ".join(str(exc).split())
 
 
+_INTERRUPT_HINTS = {
+    "train": "no head was saved; re-run the same command with --resume to continue from the last checkpoint",
+    "finetune": "re-run the same command with --resume to continue from the last checkpoint",
+    "compare": "finished runs are kept in runs.jsonl; re-run the same command to continue",
+}
+
+
+def _interrupted(args: list[str]) -> int:
+    """One line for Ctrl-C: what was kept and how to go on; exit status 130."""
+    command = next((a for a in args if not a.startswith("-")), "")
+    hint = _INTERRUPT_HINTS.get(command, "nothing was left half-written; run the command again")
+    typer.echo(f"error: interrupted; {hint}", err=True)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``headzoo`` console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -475,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="headzoo", standalone_mode=False)
+        if result == 130:  # typer turns Ctrl-C inside a command into exit code 130, silently
+            return _interrupted(args)
         return result if isinstance(result, int) else 0
     except HeadzooError as exc:
         if debug:
@@ -484,15 +501,13 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
-        typer.echo("interrupted", err=True)
-        return 130
+        return _interrupted(args)
     except TyperException as exc:
         if exc.format_message().strip():
             typer.echo(f"error: {_one_line(exc.format_message())} (see `headzoo --help`)", err=True)
         return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
-        typer.echo("interrupted: finished work was kept; run the same command again to continue", err=True)
-        return 130
+        return _interrupted(args)
     except Exception as exc:
         if debug:
             raise

@@ -659,11 +659,22 @@ def _clear_checkpoints(directory: Path) -> None:
                 shutil.rmtree(child, ignore_errors=True)
 
 
+def _last_complete_checkpoint(directory: Path) -> str | None:
+    """The newest ``checkpoint-N`` holding ``trainer_state.json`` (the Trainer writes it last).
+
+    A checkpoint cut off while it was being written (Ctrl-C, a killed job) is deleted, not resumed from.
+    """
+    found = [p for p in directory.glob("checkpoint-*") if p.is_dir() and p.name[len("checkpoint-"):].isdigit()]
+    complete = [p for p in found if (p / "trainer_state.json").is_file()]
+    for partial in set(found) - set(complete):
+        logger.info("removing %s: it was cut off while being written", partial)
+        shutil.rmtree(partial, ignore_errors=True)
+    return str(max(complete, key=lambda p: int(p.name[len("checkpoint-"):]))) if complete else None
+
+
 def _run(trainer: Any, directory: Path, resume: bool) -> tuple[float, float]:
     """Train (resuming from the last checkpoint in ``directory`` if asked); return (wall, eval) seconds."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    checkpoint = get_last_checkpoint(str(directory)) if resume and directory.is_dir() else None
+    checkpoint = _last_complete_checkpoint(directory) if resume and directory.is_dir() else None
     if resume and checkpoint is None:
         logger.info("no checkpoint in %s to resume from; starting from scratch", directory)
     elif checkpoint:
