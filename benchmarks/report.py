@@ -1,0 +1,731 @@
+"""Write ``results/README.md`` and ``results/plots/*.png`` from every ``results/**/runs.jsonl``.
+
+Nothing on the page is typed by hand: every number of ours comes from the run
+records that :func:`headzoo.train.compare` appended (via ``benchmarks/suite.py``);
+the paper's RoBERTa-large numbers are the constant :data:`PAPER` below. Records
+are grouped by task, by protocol (``result.protocol``) and by settings: runs with
+the suite's settings for their task (``suite.TASKS``, matched as the suite matches
+them) fill the main tables; any other settings found are listed apart. FT has no
+stage 1, so its runs are the same under both protocols and serve as the baseline
+of both. Tasks and rows without runs say "not run yet".
+
+Example:
+    python benchmarks/report.py                       # results/ -> results/README.md + results/plots/
+    python benchmarks/report.py --results /tmp/r      # another results root
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+#: The paper's dev-set results, RoBERTa-large (Yang et al., "Parameter-Efficient Tuning Makes a Good
+#: Classification Head", EMNLP 2022, arXiv 2210.16771; the results table as in ../shared/PAPER.md).
+#: The paper's numbers, not ours: best dev value, x100 (CoLA Matthews correlation, STS-B Pearson).
+PAPER: dict[str, dict[str, float]] = {
+    "FT": {"rte": 87.52, "boolq": 86.32, "copa": 93.75, "cb": 94.64, "wic": 73.90, "mrpc": 90.81,
+           "qnli": 94.75, "cola": 68.72, "stsb": 92.27, "avg": 86.96},
+    "EH-FT(BitFit)": {"rte": 88.10, "boolq": 86.97, "copa": 94.75, "cb": 99.12, "wic": 75.20, "mrpc": 91.00,
+                      "qnli": 94.61, "cola": 68.78, "stsb": 92.25, "avg": 87.86},
+    "EH-FT(LoRA)": {"rte": 88.68, "boolq": 86.69, "copa": 94.5, "cb": 99.12, "wic": 74.65, "mrpc": 91.00,
+                    "qnli": 94.73, "cola": 69.00, "stsb": 92.24, "avg": 87.85},
+}
+#: A row "beats FT" when its mean exceeds FT's by more than this many standard errors of the difference.
+VERDICT_SE = 2.0
+#: The main metric of each task (as headzoo.tasks defines it), for tasks without records yet.
+MAIN_METRIC: dict[str, str] = {"cola": "matthews_correlation", "stsb": "pearson"}
+PAGE = "README.md"
+PLOTS = "plots"
+COLORS = {"any": "black", "matched": "tab:blue", "zoo": "tab:orange"}
+
+
+def load_suite() -> ModuleType:
+    """``benchmarks/suite.py`` as a module (its task table defines the plan)."""
+    name = "headzoo_bench_suite"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("suite.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class Run:
+    """One finished run, as its record in a ``runs.jsonl`` holds it."""
+
+    key: str
+    source: str
+    result: dict[str, Any]
+
+    @property
+    def task(self) -> str:
+        return str(self.result["task"])
+
+    @property
+    def main(self) -> str:
+        return str(self.result["main_metric"])
+
+    @property
+    def final(self) -> float | None:
+        value = (self.result.get("final") or {}).get(self.main)
+        return float(value) if isinstance(value, (int, float)) else None
+
+    @property
+    def best(self) -> float | None:
+        value = (self.result.get("best") or {}).get(self.main)
+        return float(value) if isinstance(value, (int, float)) else None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.result.get("settings") or {}
+
+    @property
+    def wall(self) -> float:
+        value = self.result.get("wall_seconds")
+        if isinstance(value, (int, float)):
+            return float(value)
+        return float(self.result.get("stage1_seconds") or 0) + float(self.result.get("stage2_seconds") or 0)
+
+    @property
+    def head_seconds(self) -> float | None:
+        """Stage-1 seconds: trained in the run (matched) or, for a zoo head, what making it took."""
+        stage1 = self.result.get("stage1") or {}
+        if stage1.get("source") in ("zoo", "given"):
+            value = stage1.get("wall_seconds")
+            return float(value) if isinstance(value, (int, float)) else None
+        return float(self.result.get("stage1_seconds") or 0.0) if stage1 else None
+
+
+@dataclass
+class Records:
+    """Every run found under a results root."""
+
+    runs: list[Run]
+    files: dict[str, int]
+    skipped: list[str] = field(default_factory=list)
+
+
+REQUIRED = ("task", "strategy", "seed", "protocol", "main_metric", "final", "best", "settings")
+
+
+def load_records(results: Path) -> Records:
+    """Read every ``runs.jsonl`` under ``results`` (sorted paths); a run key seen twice counts once."""
+    runs: list[Run] = []
+    files: dict[str, int] = {}
+    skipped: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for path in sorted(results.rglob("runs.jsonl")):
+        rel = _rel(path, results)
+        files[rel] = 0
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                result = entry["result"]
+                missing = [k for k in REQUIRED if k not in result]
+                if missing:
+                    raise KeyError(", ".join(missing))
+                key = str(entry.get("key") or f"{result['strategy']}|{result.get('method') or '-'}|"
+                          f"{result['seed']}|{result.get('settings_hash')}")
+            except (ValueError, KeyError, TypeError) as exc:
+                skipped.append(f"{rel} line {lineno}: {exc!s}")
+                continue
+            if (result["task"], key) in seen:
+                continue
+            seen.add((result["task"], key))
+            runs.append(Run(key=key, source=rel, result=result))
+            files[rel] += 1
+    return Records(runs, files, skipped)
+
+
+def _rel(path: Path, results: Path) -> str:
+    try:
+        return path.relative_to(results.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# --------------------------------------------------------------------------- rows and statistics
+
+
+@dataclass
+class Row:
+    """One line of a task table: a strategy (and method) under a protocol (``"any"`` for FT)."""
+
+    strategy: str
+    method: str | None
+    protocol: str
+    planned: int
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.strategy == "eh-ft":
+            return f"EH-FT ({self.method})"
+        return self.strategy.upper()
+
+    @property
+    def protocol_label(self) -> str:
+        return "both (no stage 1)" if self.protocol == "any" else self.protocol
+
+    @property
+    def n(self) -> int:
+        return len(self.finals)
+
+    @property
+    def finals(self) -> list[float]:
+        return [r.final for r in self.runs if r.final is not None]
+
+    @property
+    def bests(self) -> list[float]:
+        return [r.best for r in self.runs if r.best is not None]
+
+    @property
+    def complete(self) -> bool:
+        return self.n >= self.planned
+
+    @property
+    def seeds(self) -> list[int]:
+        return sorted(int(r.result["seed"]) for r in self.runs)
+
+
+def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (None when undefined).
+
+    Example:
+        >>> mean_std([1.0, 3.0])
+        (2.0, 1.4142135623730951)
+    """
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+@dataclass
+class Comparison:
+    """A row against FT on the final value of the main metric (x100)."""
+
+    diff: float | None
+    se: float | None
+    verdict: str
+
+
+def compare_to_ft(row: Row, ft: Row) -> Comparison:
+    """Difference of means against FT, its standard error and the verdict (rule: :data:`VERDICT_SE`).
+
+    SE = sqrt(s_row^2 / n_row + s_FT^2 / n_FT) with sample standard deviations (Welch). "beats FT" when
+    the difference exceeds VERDICT_SE x SE, "below FT" when it is under -VERDICT_SE x SE, else "ties";
+    fewer than 2 seeds on either side give "too few seeds" (the difference is still shown).
+    """
+    if row.n == 0:
+        return Comparison(None, None, "not run yet")
+    if ft.n == 0:
+        return Comparison(None, None, "no FT runs yet")
+    m, s = mean_std([100 * v for v in row.finals])
+    fm, fs = mean_std([100 * v for v in ft.finals])
+    assert m is not None and fm is not None
+    diff = m - fm
+    if s is None or fs is None:
+        return Comparison(diff, None, "too few seeds")
+    se = math.sqrt(s**2 / row.n + fs**2 / ft.n)
+    if diff > VERDICT_SE * se:
+        verdict = "beats FT"
+    elif diff < -VERDICT_SE * se:
+        verdict = "below FT"
+    else:
+        verdict = "ties"
+    return Comparison(diff, se, verdict)
+
+
+@dataclass
+class TaskView:
+    """What the page shows for one task."""
+
+    task: str
+    budget: Any
+    grids: list[Any]
+    rows: list[Row]
+    other: list[Run]
+
+    @property
+    def ft(self) -> Row:
+        return self.rows[0]
+
+    @property
+    def main(self) -> str:
+        for row in self.rows:
+            for run in row.runs:
+                return run.main
+        return MAIN_METRIC.get(self.task, "accuracy")
+
+    @property
+    def planned_runs(self) -> int:
+        return sum(row.planned for row in self.rows)
+
+    @property
+    def finished_runs(self) -> int:
+        return sum(min(row.n, row.planned) for row in self.rows)
+
+    @property
+    def complete(self) -> bool:
+        return all(row.complete for row in self.rows)
+
+    @property
+    def runs(self) -> list[Run]:
+        return [r for row in self.rows for r in row.runs]
+
+
+def build_views(records: Records, results: Path) -> list[TaskView]:
+    """One view per suite task: planned rows filled with the records that have the suite's settings."""
+    suite = load_suite()
+    views = []
+    by_task: dict[str, list[Run]] = {}
+    for run in records.runs:
+        by_task.setdefault(run.task, []).append(run)
+    for task, budget in suite.TASKS.items():
+        grids = suite.build_plan([task], suite.PROTOCOLS, results=results)
+        n_seeds = len(grids[0].seeds)
+        rows = [Row("ft", None, "any", n_seeds)]
+        for protocol in suite.PROTOCOLS:
+            rows.append(Row("lp-ft", "probe", protocol, n_seeds))
+            rows.extend(Row("eh-ft", m, protocol, n_seeds) for m in suite.METHODS)
+        index = {(r.strategy, r.method, r.protocol): r for r in rows}
+        grid_of = {g.protocol: g for g in grids}
+        other = []
+        ft_seeds: dict[int, Run] = {}
+        for run in sorted(by_task.get(task, []), key=lambda r: (r.result["protocol"] != "matched", r.source, r.key)):
+            res = run.result
+            protocol, strategy, method = res["protocol"], res["strategy"], res.get("method")
+            grid = grid_of.get(protocol)
+            if grid is None or not suite.record_matches(grid, res, suite.BACKBONE_ID):
+                other.append(run)
+                continue
+            if strategy == "ft":
+                if int(res["seed"]) in ft_seeds:  # the same FT run under the other protocol: counted once
+                    other.append(run)
+                    continue
+                ft_seeds[int(res["seed"])] = run
+                index[("ft", None, "any")].runs.append(run)
+            elif (strategy, method, protocol) in index:
+                index[(strategy, method, protocol)].runs.append(run)
+            else:
+                other.append(run)
+        for row in rows:
+            row.runs.sort(key=lambda r: int(r.result["seed"]))
+        views.append(TaskView(task, budget, grids, rows, other))
+    return views
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _x100(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _mean_pm(values: Sequence[float]) -> str:
+    m, s = mean_std([100 * v for v in values])
+    if m is None:
+        return "–"
+    return f"{m:.2f} ± {s:.2f}" if s is not None else f"{m:.2f} (1 seed)"
+
+
+def _set(values: Iterable[Any]) -> str:
+    unique = sorted({json.dumps(v) for v in values if v is not None})
+    shown = [json.loads(v) for v in unique]
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in shown) or "–"
+
+
+#: How the page names the tasks.
+DISPLAY = {"cb": "CB", "copa": "COPA", "rte": "RTE", "mrpc": "MRPC", "wic": "WiC", "cola": "CoLA", "stsb": "STS-B"}
+
+
+def _name(task: str) -> str:
+    return DISPLAY.get(task, task.upper())
+
+
+METRIC_NAMES = {"accuracy": "accuracy", "matthews_correlation": "Matthews corr.", "pearson": "Pearson r"}
+
+
+def settings_line(runs: Sequence[Run], suite: ModuleType) -> str:
+    """The settings of a task's runs, read from their records (a value that varies shows every value)."""
+
+    def values(name: str) -> str:
+        return _set(r.settings.get(name) for r in runs)
+
+    data = [r.settings.get("data") or {} for r in runs]
+    stage1_lr: dict[str, set[float]] = {}
+    zoo_heads: dict[str, set[str]] = {}
+    for run in runs:
+        s1 = run.settings.get("stage1") or {}
+        if run.result.get("method") and s1.get("learning_rate") is not None:
+            stage1_lr.setdefault(str(run.result["method"]), set()).add(float(s1["learning_rate"]))
+        info = run.result.get("stage1") or {}
+        if run.result["protocol"] == "zoo" and info.get("source") in ("zoo", "given"):
+            wall = info.get("wall_seconds")
+            zoo_heads.setdefault(str(info.get("method")), set()).add(
+                f"{info.get('steps')} steps" + (f" in {wall:.0f} s" if isinstance(wall, (int, float)) else ""))
+    matched_s1 = [r.result.get("stage1_steps") for r in runs if r.result["protocol"] == "matched"
+                  and r.result.get("stage1")]
+    eps = [float(r.result["examples_per_second"]) for r in runs
+           if isinstance(r.result.get("examples_per_second"), (int, float))]
+    parts = [
+        f"backbone `{values('backbone')}`",
+        f"epochs {values('epochs')} = {_set(r.result.get('budget_steps') for r in runs)} steps "
+        f"({_set(r.result.get('steps_per_epoch') for r in runs)} per epoch)",
+        f"train {_set(d.get('train_size') for d in data)} (data limit {_set(d.get('data_limit') for d in data)}), "
+        f"dev {_set(d.get('eval_size') for d in data)}",
+        f"stage-2 lr {values('learning_rate')}, batch {values('batch_size')}, max_length {values('max_length')}, "
+        f"warmup {values('warmup_ratio')}, weight decay {values('weight_decay')}, grad clip {values('max_grad_norm')}",
+        f"stage-1 preset `{values('preset')}`, lr "
+        + (", ".join(f"{m} {_set(v)}" for m, v in sorted(stage1_lr.items())) or "–"),
+        f"stage-1 steps (matched) {_set(matched_s1)}",
+    ]
+    if zoo_heads:
+        parts.append(f"zoo heads (made once, seed {suite.ZOO_HEAD_SEED}): "
+                     + "; ".join(f"{m} {', '.join(sorted(v))}" for m, v in sorted(zoo_heads.items())))
+    parts.append(f"evaluations per run {_set(len(r.result.get('history') or []) for r in runs)} (best-epoch = the "
+                 "best of them)")
+    if eps:
+        parts.append(f"median throughput {statistics.median(eps):.1f} training examples/s")
+    return "Settings, from the records: " + "; ".join(parts) + "."
+
+
+def task_section(view: TaskView, suite: ModuleType, plots: dict[str, str]) -> list[str]:
+    """The Markdown of one task."""
+    budget = view.budget
+    main = view.main
+    g0 = view.grids[0]
+    lines = [f"## {_name(view.task)}: {METRIC_NAMES.get(main, main)} on the dev set", ""]
+    status = (f"{view.finished_runs} of {view.planned_runs} planned runs finished"
+              + (" (complete)." if view.complete else "."))
+    if not view.runs:
+        status = f"**Not run yet** with the suite's settings: 0 of {view.planned_runs} planned runs."
+    lines += [
+        f"Plan (`benchmarks/suite.py`): the paper's {budget.paper_epochs} epochs × {suite.EPOCH_SCALE:g} = "
+        f"{g0.epochs:g} epoch(s) = T = {g0.budget_steps} steps of {suite.BATCH_SIZE} ({g0.steps_per_epoch} per "
+        f"epoch) on {g0.train_size} train examples"
+        + (f" (a stratified subset of {budget.train_size})" if g0.train_size < budget.train_size else " (all)")
+        + f", {g0.eval_size} dev examples as the test set, seeds 0–{len(g0.seeds) - 1}; stage 1 "
+        f"{g0.stage1_steps} steps. {status}",
+        "",
+        f"Runs: `{suite.task_command(view.task)}` (both protocols; resumable). Page: "
+        "`python benchmarks/report.py`.",
+        "",
+    ]
+    runs = view.runs
+    if not runs:
+        paper = [f"{name} {PAPER[name][view.task]:.2f}" for name in PAPER if view.task in PAPER[name]]
+        return [*lines, f"Paper (RoBERTa-large, best dev, its budgets): {', '.join(paper)}.", ""]
+    lines += [settings_line(runs, suite), ""]
+    lines += [
+        "| strategy | protocol | seeds (n/planned) | final ×100 | best-epoch ×100 | vs FT (final) | verdict "
+        "| Δ best-epoch | steps stage 1 + 2 | stage-1 s | wall s / run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in view.rows:
+        if row.n == 0:
+            lines.append(f"| {row.label} | {row.protocol_label} | 0/{row.planned} | not run yet | | | "
+                         f"{'baseline' if row.strategy == 'ft' else 'not run yet'} | | | | |")
+            continue
+        if row is view.ft:
+            vs, verdict, dbest = "—", "baseline", "—"
+        else:
+            cmp = compare_to_ft(row, view.ft)
+            vs = "–" if cmp.diff is None else (f"{cmp.diff:+.2f}" + (f" (SE {cmp.se:.2f})" if cmp.se else ""))
+            verdict = cmp.verdict
+            bm, _ = mean_std([100 * v for v in row.bests])
+            fbm, _ = mean_std([100 * v for v in view.ft.bests])
+            dbest = f"{bm - fbm:+.2f}" if bm is not None and fbm is not None else "–"
+        steps = _set(f"{r.result.get('stage1_steps')} + {r.result.get('stage2_steps')}" for r in row.runs)
+        heads = [h for h in (r.head_seconds for r in row.runs) if h is not None]
+        head_s = (f"{statistics.fmean(heads):.0f}" + (" (once)" if row.protocol == "zoo" else "")) if heads else "–"
+        lines.append(
+            f"| {row.label} | {row.protocol_label} | {row.n}/{row.planned} "
+            f"({', '.join(map(str, row.seeds))}) | {_mean_pm(row.finals)} | {_mean_pm(row.bests)} | {vs} | "
+            f"{verdict} | {dbest} | {steps} | {head_s} | {statistics.fmean(r.wall for r in row.runs):.0f} |"
+        )
+    lines.append("")
+    paper = [f"{name} {PAPER[name][view.task]:.2f}" for name in PAPER if view.task in PAPER[name]]
+    lines += [f"Paper (RoBERTa-large, best dev, its budgets): {', '.join(paper)}.", ""]
+    if view.task in plots:
+        lines += [f"![{view.task}]({plots[view.task]})", ""]
+    return lines
+
+
+def overview(views: Sequence[TaskView]) -> list[str]:
+    """The table over tasks, with the paper's rows."""
+    tasks = [v.task for v in views]
+    complete = [v for v in views if v.complete]
+    lines = [
+        "## Overview",
+        "",
+        "Final-epoch mean over seeds ×100 per task (accuracy; CoLA Matthews correlation; STS-B Pearson r). "
+        "A cell with (n/planned) lacks seeds; \"not run yet\" has none. The average is over the tasks where "
+        f"every row has all its seeds ({len(complete)} of {len(views)}"
+        + (f": {', '.join(v.task for v in complete)}" if complete else "") + "), the same tasks for every row.",
+        "",
+        "| strategy | protocol | " + " | ".join(_name(t) for t in tasks) + " | avg (complete tasks) | Δ avg vs FT |",
+        "|---|---|" + "---|" * len(tasks) + "---|---|",
+    ]
+    for i in range(len(views[0].rows)):
+        row0 = views[0].rows[i]
+        cells = []
+        for view in views:
+            row = view.rows[i]
+            m, _ = mean_std([100 * v for v in row.finals])
+            if m is None:
+                cells.append("not run yet")
+            else:
+                cells.append(f"{m:.2f}" + ("" if row.complete else f" ({row.n}/{row.planned})"))
+        if complete:
+            avg = statistics.fmean(mean_std([100 * v for v in v.rows[i].finals])[0] for v in complete)
+            ft_avg = statistics.fmean(mean_std([100 * v for v in v.ft.finals])[0] for v in complete)
+            avg_s, delta = f"{avg:.2f}", ("—" if i == 0 else f"{avg - ft_avg:+.2f}")
+        else:
+            avg_s, delta = "–", "–"
+        lines.append(f"| {row0.label} | {row0.protocol_label} | " + " | ".join(cells) + f" | {avg_s} | {delta} |")
+    for name, values in PAPER.items():
+        ours = [values[t] for t in tasks if t in values]
+        avg7 = statistics.fmean(ours)
+        delta = avg7 - statistics.fmean(PAPER["FT"][t] for t in tasks if t in PAPER["FT"])
+        lines.append(f"| paper: {name} | RoBERTa-large, matched | " + " | ".join(
+            f"{values[t]:.2f}" if t in values else "–" for t in tasks) + f" | {avg7:.2f} (these {len(ours)} tasks) "
+            f"| {'—' if name == 'FT' else f'{delta:+.2f}'} |")
+    lines += [
+        "",
+        "The paper's rows are its numbers (RoBERTa-large, 10-400 epochs, best dev value), not ours; its own "
+        "averages over nine tasks (with BoolQ and QNLI) are "
+        + ", ".join(f"{name} {values['avg']:.2f}" for name, values in PAPER.items()) + ".",
+        "",
+    ]
+    return lines
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_task(view: TaskView, path: Path) -> None:
+    """Per-seed final values and mean ± std of every row with runs; FT's mean as a dashed line."""
+    rows = [r for r in view.rows if r.n]
+    fig = _figure(max(5.0, 0.85 * len(rows) + 2.0), 3.8)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, row in enumerate(rows):
+        values = [100 * v for v in row.finals]
+        offsets = [(j - (len(values) - 1) / 2) * 0.07 for j in range(len(values))]
+        ax.scatter([i + o for o in offsets], values, s=14, color="tab:gray", alpha=0.8, zorder=2)
+        m, s = mean_std(values)
+        ax.errorbar([i], [m], yerr=[s or 0.0], fmt="D", color=COLORS.get(row.protocol, "tab:green"), capsize=4,
+                    zorder=3)
+    ft_mean, _ = mean_std([100 * v for v in view.ft.finals])
+    if ft_mean is not None:
+        ax.axhline(ft_mean, color="black", linestyle="--", linewidth=0.8, label="FT mean")
+    for protocol, color in COLORS.items():
+        if any(r.protocol == protocol for r in rows):
+            ax.errorbar([], [], yerr=[], fmt="D", color=color,
+                        label="FT" if protocol == "any" else f"{protocol}: mean ± std")
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([r.label.replace("EH-FT ", "EH-FT\n") for r in rows], fontsize="small")
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_ylabel(f"dev {METRIC_NAMES.get(view.main, view.main)} ×100 (final)")
+    ax.set_title(f"{_name(view.task)}: per seed (grey) and mean ± std")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="best", fontsize="x-small")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def plot_overview(views: Sequence[TaskView], path: Path) -> None:
+    """Per task and protocol: each non-FT row's mean minus FT's (final, ×100), ± 1 SE where defined."""
+    suite = load_suite()
+    fig = _figure(10.0, 6.4)
+    for p, protocol in enumerate(suite.PROTOCOLS):
+        ax = fig.add_subplot(len(suite.PROTOCOLS), 1, p + 1)
+        labels = [r.label for r in views[0].rows if r.protocol == protocol]
+        step = 0.8 / max(1, len(labels))
+        for j, label in enumerate(labels):
+            xs, ys, errs = [], [], []
+            for t, view in enumerate(views):
+                row = next(r for r in view.rows if r.protocol == protocol and r.label == label)
+                cmp = compare_to_ft(row, view.ft)
+                if cmp.diff is not None:
+                    xs.append(t - 0.4 + step * (j + 0.5))
+                    ys.append(cmp.diff)
+                    errs.append(cmp.se or 0.0)
+            if xs:
+                ax.errorbar(xs, ys, yerr=errs, fmt="o", color=f"C{j}", capsize=3, markersize=5, label=label)
+        for t, view in enumerate(views):
+            if not any(compare_to_ft(r, view.ft).diff is not None for r in view.rows if r.protocol == protocol):
+                ax.text(t, 0.5, "not run yet", ha="center", va="center", fontsize="x-small", color="gray",
+                        transform=ax.get_xaxis_transform())
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xticks(range(len(views)))
+        ax.set_xticklabels([_name(v.task) for v in views])
+        ax.set_xlim(-0.6, len(views) - 0.4)
+        ax.set_ylabel("mean − FT mean (×100)")
+        ax.set_title(f"protocol {protocol}: difference to FT (final dev metric), ± 1 SE", fontsize="medium")
+        ax.grid(axis="y", alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="x-small", ncol=len(labels), loc="best")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def machine_lines(records: Records) -> list[str]:
+    """Where the runs ran (a ``machine`` field when records have one) and where this page was made."""
+    machines = sorted({json.dumps(r.result.get("machine") or r.settings.get("machine"), sort_keys=True)
+                       for r in records.runs if r.result.get("machine") or r.settings.get("machine")})
+    lines = ["## Machine", ""]
+    if machines:
+        lines.append("Runs recorded on: " + "; ".join(f"`{m}`" for m in machines) + ".")
+    else:
+        lines.append("The run records carry no machine field: the wall times (and examples/s) were measured on "
+                     "whatever machine ran them, with whatever else it was running then.")
+    lines += [
+        "",
+        f"Report generated on (not necessarily the machine of the runs): {platform.system()} {platform.machine()}, "
+        f"{os.cpu_count()} CPU core(s), Python {platform.python_version()}.",
+        "",
+    ]
+    return lines
+
+
+def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]) -> str:
+    """The whole page."""
+    suite = load_suite()
+    total = sum(v.planned_runs for v in views)
+    done = sum(v.finished_runs for v in views)
+    per_protocol = {p: (sum(min(r.n, r.planned) for v in views for r in v.rows if r.protocol == p),
+                        sum(r.planned for v in views for r in v.rows if r.protocol == p))
+                    for p in ("any", *suite.PROTOCOLS)}
+    lines = [
+        "<!-- Generated by `python benchmarks/report.py` from results/**/runs.jsonl. Do not edit by hand. -->",
+        "",
+        "# Reproduction suite: EH-FT against FT and LP-FT on MiniLM",
+        "",
+        "**Generated file: do not edit by hand.** `python benchmarks/report.py` writes it (and `plots/`) from the "
+        "run records in `results/**/runs.jsonl`; `python benchmarks/suite.py` makes those records through "
+        "`headzoo.train.compare` (resumable per run; `--dry-run` shows what is left and its cost).",
+        "",
+        f"Status: {done} of {total} planned runs finished (FT {per_protocol['any'][0]}/{per_protocol['any'][1]}, "
+        + ", ".join(f"{p} {per_protocol[p][0]}/{per_protocol[p][1]}" for p in suite.PROTOCOLS) + "); "
+        f"tasks complete: {', '.join(v.task for v in views if v.complete) or 'none yet'}.",
+        "",
+        "## How to read it",
+        "",
+        f"- Backbone `{suite.BACKBONE_ID}` (MiniLM-L6, 22M parameters), not the paper's RoBERTa-large; budgets are "
+        f"the paper's epochs × {suite.EPOCH_SCALE:g} (same proportions between tasks); the official dev set is the "
+        "test set, as in the paper. Per task, the plan and the settings read from the records are stated.",
+        "- final = the dev value at the end of the budget; best-epoch = the best of the per-epoch evaluations (the "
+        "paper reports the best dev value). Both ×100, mean ± sample std over seeds.",
+        "- Protocols: **matched**: every strategy makes T steps, stage 1 takes 10% of them. **zoo**: one head "
+        "per method pretrained once per task (seed 0, 10% of T steps), every seed's stage 2 starts from it with "
+        "FT's full T steps; the head's cost is the stage-1 s column (paid once, not per run). FT has no stage 1: "
+        "its runs (made under matched) are the baseline of both protocols.",
+        f"- **vs FT**: row mean − FT mean (final, ×100) and its standard error SE = √(s²/n + s_FT²/n_FT). "
+        f"Verdict: **beats FT** if the difference is above {VERDICT_SE:g} SE, **below FT** if under −{VERDICT_SE:g} "
+        "SE, otherwise **ties** (no clear difference at this number of seeds); **too few seeds** while either side "
+        "has fewer than 2. Δ best-epoch is the same difference on best-epoch means (no verdict).",
+        "",
+    ]
+    lines += overview(views)
+    if "overview" in plots:
+        lines += [f"![difference to FT]({plots['overview']})", ""]
+    for view in views:
+        lines += task_section(view, suite, dict(plots))
+    other = [r for v in views for r in v.other] + [r for r in records.runs if r.task not in suite.TASKS]
+    lines += ["## Other records", ""]
+    if other:
+        lines += ["Runs whose settings are not the suite's for their task (or a second copy of an FT seed under "
+                  "the other protocol); not in the tables above.", "",
+                  "| task | strategy | protocol | seed | epochs | train | final ×100 | file |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in sorted(other, key=lambda r: (r.task, r.source, r.key)):
+            label = r.result["strategy"] + (f" ({r.result['method']})" if r.result.get("method") else "")
+            lines.append(f"| {r.task} | {label} | {r.result['protocol']} | {r.result['seed']} | "
+                         f"{r.settings.get('epochs')} | {(r.settings.get('data') or {}).get('train_size')} | "
+                         f"{_x100(None if r.final is None else 100 * r.final)} | `{r.source}` |")
+    else:
+        lines.append("None: every record has the suite's settings.")
+    lines += ["", "Run records read: " + (", ".join(f"`{f}` ({n})" for f, n in records.files.items()) or "none") + "."]
+    if records.skipped:
+        lines += ["", f"Unreadable lines skipped: {'; '.join(records.skipped)}."]
+    lines.append("")
+    lines += machine_lines(records)
+    return "\n".join(lines)
+
+
+def write_report(results: Path, page: Path | None = None) -> Path:
+    """Read ``results/**/runs.jsonl``, write the page (default ``results/README.md``) and ``results/plots/``.
+
+    Example:
+        >>> write_report(Path("results"))  # doctest: +SKIP
+        PosixPath('results/README.md')
+    """
+    results = Path(results)
+    records = load_records(results)
+    views = build_views(records, results)
+    plot_dir = results / PLOTS
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    plots: dict[str, str] = {}
+    for view in views:
+        if view.runs:
+            plot_task(view, plot_dir / f"{view.task}.png")
+            plots[view.task] = f"{PLOTS}/{view.task}.png"
+    if any(v.ft.n for v in views):
+        plot_overview(views, plot_dir / "overview.png")
+        plots["overview"] = f"{PLOTS}/overview.png"
+    for stale in plot_dir.glob("*.png"):
+        if f"{PLOTS}/{stale.name}" not in plots.values():
+            stale.unlink()
+    page = page or results / PAGE
+    text = render(records, views, plots)
+    tmp = page.with_name(page.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, page)
+    return page
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the page; prints its path."""
+    parser = argparse.ArgumentParser(prog="python benchmarks/report.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=load_suite().DEFAULT_RESULTS,
+                        help="results root (default: results/); the page is <results>/README.md")
+    args = parser.parse_args(argv)
+    print(write_report(args.results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

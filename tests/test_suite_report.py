@@ -1,0 +1,299 @@
+"""benchmarks/suite.py (plan, dry run, a tiny real run) and benchmarks/report.py (the generated results page).
+
+The report tests write fake run records (``FinetuneResult(...).to_dict()``, as compare
+stores them) into a temporary results root and check the numbers on the page.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from headzoo.train import FinetuneResult
+
+from .test_train import tiny_backbone  # noqa: F401  (a fixture: a tiny random BERT saved to disk)
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str, file: str) -> ModuleType:
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCH / file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+suite = _load("headzoo_bench_suite", "suite.py")
+report = _load("headzoo_bench_report", "report.py")
+
+
+def _record(task: str, strategy: str, method: str | None, seed: int, protocol: str, final: float,
+            best: float | None = None, epochs: float | None = None, wall: float = 100.0) -> dict[str, Any]:
+    """A runs.jsonl line for one run with the suite's settings (``epochs`` overrides them)."""
+    grid = suite.build_plan([task], [protocol], results=Path("unused"))[0]
+    settings = suite.expected_settings(grid, strategy, method, seed, suite.BACKBONE_ID)
+    settings["data"] = {"dataset": "aps/super_glue", "dataset_config": task, "dataset_name": task,
+                        "eval_split": "validation", "train_size": grid.train_size, "eval_size": grid.eval_size,
+                        "data_limit": None}
+    settings["world_size"] = 1
+    settings["head"] = f"sha256:{method}0123456789" if protocol == "zoo" and strategy != "ft" else None
+    if epochs is not None:
+        settings["epochs"] = epochs
+    s1 = 0 if strategy == "ft" else grid.stage1_steps
+    stage1 = None if strategy == "ft" else {
+        "source": "given" if protocol == "zoo" else "trained", "method": method, "steps": s1,
+        "learning_rate": settings["stage1"]["learning_rate"], "metrics": {"accuracy": 0.5}, "wall_seconds": 12.0,
+    }
+    best = final if best is None else best
+    result = FinetuneResult(
+        task=task, backbone=suite.BACKBONE_ID, strategy=strategy, method=method, seed=seed, protocol=protocol,
+        main_metric="accuracy", final={"accuracy": final, "loss": 0.5}, best={"accuracy": best, "loss": 0.4},
+        best_epoch=grid.epochs, best_step=grid.budget_steps,
+        history=[{"epoch": grid.epochs, "step": grid.budget_steps, "stage": 2, "accuracy": final}],
+        stage1=stage1, steps_per_epoch=grid.steps_per_epoch, budget_steps=grid.budget_steps, stage1_steps=s1,
+        stage2_steps=grid.budget_steps - (s1 if protocol == "matched" else 0),
+        stage1_seconds=12.0 if stage1 and protocol == "matched" else 0.0, stage2_seconds=wall,
+        examples_per_second=20.0, settings=settings, settings_hash=f"h{seed}{strategy}{method}{protocol}{epochs}",
+    )
+    key = f"{strategy}|{method or '-'}|{seed}|{result.settings_hash}"
+    return {"key": key, "strategy": strategy, "method": method, "seed": seed, "settings_hash": result.settings_hash,
+            "result": result.to_dict()}
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        for entry in records:
+            f.write(json.dumps(entry) + "\n")
+
+
+FT = [0.70, 0.72, 0.68, 0.71, 0.69]  # mean 70.00, std sqrt(2.5) = 1.58
+
+
+def _row(page: str, label: str, protocol: str) -> str:
+    """The CB table's line of (label, protocol)."""
+    section = page.split("## CB:")[1].split("\n## ")[0]
+    lines = [ln for ln in section.splitlines() if ln.startswith(f"| {label} | {protocol}")]
+    assert len(lines) == 1, (label, protocol, lines)
+    return lines[0]
+
+
+@pytest.fixture
+def cb_results(tmp_path: Path) -> Path:
+    """A results root with a partial CB grid (matched in results/cb as the suite writes it, zoo in cb/zoo)."""
+    root = tmp_path / "results"
+    matched = [_record("cb", "ft", None, s, "matched", v, best=v + 0.01) for s, v in enumerate(FT)]
+    matched += [_record("cb", "eh-ft", "lora", s, "matched", v + 0.10) for s, v in enumerate(FT)]
+    matched += [_record("cb", "eh-ft", "bitfit", s, "matched", v - 0.10) for s, v in enumerate(FT)]
+    matched += [_record("cb", "lp-ft", "probe", s, "matched", v)
+                for s, v in enumerate([0.70, 0.71, 0.69, 0.72, 0.68])]
+    matched += [_record("cb", "eh-ft", "prefix", 0, "matched", 0.75)]
+    matched += [_record("cb", "ft", None, 0, "matched", 0.40, epochs=3.0)]  # other settings: listed apart
+    _write(root / "cb" / "runs.jsonl", matched)
+    zoo = [_record("cb", "eh-ft", "lora", s, "zoo", v) for s, v in enumerate([0.74, 0.76])]
+    zoo += [_record("cb", "ft", None, 0, "zoo", 0.99)]  # FT seed 0 again under zoo: counted once (matched first)
+    _write(root / "cb" / "zoo" / "runs.jsonl", zoo)
+    return root
+
+
+def test_report_numbers_verdicts_and_plots(cb_results: Path) -> None:
+    page_path = report.write_report(cb_results)
+    page = page_path.read_text(encoding="utf-8")
+    assert page_path == cb_results / "README.md"
+    assert "do not edit by hand" in page.lower()
+
+    std = statistics.stdev([100 * v for v in FT])
+    assert f"{std:.2f}" == "1.58"
+    assert "| 5/5 (0, 1, 2, 3, 4) | 70.00 ± 1.58 | 71.00 ± 1.58 | — | baseline |" in _row(page, "FT", "both")
+    se = math.sqrt(std**2 / 5 + std**2 / 5)
+    lora = _row(page, "EH-FT (lora)", "matched")
+    assert f"| 80.00 ± 1.58 | 80.00 ± 1.58 | +10.00 (SE {se:.2f}) | beats FT | +9.00 |" in lora
+    assert "| 8 + 72 |" in lora
+    assert "| -10.00 (SE 1.00) | below FT |" in _row(page, "EH-FT (bitfit)", "matched")
+    assert "| 70.00 ± 1.58 |" in _row(page, "LP-FT", "matched")
+    assert "| +0.00 (SE 1.00) | ties |" in _row(page, "LP-FT", "matched")
+    assert "| 75.00 (1 seed) |" in _row(page, "EH-FT (prefix)", "matched")
+    assert "| too few seeds |" in _row(page, "EH-FT (prefix)", "matched")
+    assert "| 0/5 | not run yet |" in _row(page, "EH-FT (ia3)", "matched")
+    zoo_lora = _row(page, "EH-FT (lora)", "zoo")
+    zoo_se = math.sqrt(statistics.stdev([74.0, 76.0]) ** 2 / 2 + std**2 / 5)
+    assert "| 2/5 (0, 1) | 75.00 ± 1.41 |" in zoo_lora and f"+5.00 (SE {zoo_se:.2f}) | beats FT |" in zoo_lora
+    assert "| 8 + 80 | 12 (once) |" in zoo_lora  # the zoo head: 8 steps, made once in 12 s
+
+    overview = page.split("## Overview")[1].split("\n## ")[0]
+    assert "| FT | both (no stage 1) | 70.00 | not run yet |" in overview
+    assert "| EH-FT (prefix) | matched | 75.00 (1/5) |" in overview
+    assert "(0 of 7)" in overview  # no task complete: no average
+    assert "| paper: EH-FT(BitFit) | RoBERTa-large, matched | 99.12 | 94.75 | 88.10 | 91.00 | 75.20 | 68.78 | 92.25 |" \
+        in overview
+
+    for name in ("COPA", "RTE", "MRPC", "WiC", "CoLA", "STS-B"):
+        section = page.split(f"## {name}:")[1].split("\n## ")[0]
+        assert "**Not run yet**" in section
+        assert "python benchmarks/suite.py --tasks" in section
+    other = page.split("## Other records")[1].split("\n## ")[0]
+    assert "| cb | ft | matched | 0 | 3.0 | 250 | 40.00 |" in other
+    assert "| cb | ft | zoo | 0 |" in other and "99.00" not in page.split("## Other records")[0]
+    assert "Settings, from the records:" in page and "stage-2 lr 5e-05" in page
+    assert "Report generated on" in page
+
+    for name in ("cb.png", "overview.png"):
+        data = (cb_results / "plots" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert not (cb_results / "plots" / "copa.png").exists()
+    assert page == report.write_report(cb_results).read_text(encoding="utf-8")  # same records, same page
+
+
+def test_report_average_over_complete_tasks(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    records = []
+    offsets = {("lp-ft", "probe"): 0.01, ("eh-ft", "lora"): 0.02, ("eh-ft", "bitfit"): 0.03,
+               ("eh-ft", "prefix"): -0.01, ("eh-ft", "ia3"): 0.0}
+    for seed, value in enumerate(FT):
+        records.append(_record("cb", "ft", None, seed, "matched", value))
+        for protocol in suite.PROTOCOLS:
+            records += [_record("cb", s, m, seed, protocol, value + off) for (s, m), off in offsets.items()]
+    _write(root / "cb" / "runs.jsonl", records)
+    page = report.write_report(root).read_text(encoding="utf-8")
+    overview = page.split("## Overview")[1].split("\n## ")[0]
+    assert "(1 of 7: cb)" in overview
+    assert "| FT | both (no stage 1) | 70.00 | not run yet | not run yet | not run yet | not run yet | not run yet " \
+           "| not run yet | 70.00 | — |" in overview
+    assert "| EH-FT (bitfit) | zoo | 73.00 |" in overview and "| 73.00 | +3.00 |" in overview
+    assert "55 of 55 planned runs finished (complete)." in page
+
+
+def test_verdict_rule() -> None:
+    def row(values: list[float]) -> Any:
+        r = report.Row("eh-ft", "lora", "matched", planned=len(values))
+        r.runs = [report.Run(f"k{i}", "f", {"task": "cb", "seed": i, "main_metric": "accuracy",
+                                            "final": {"accuracy": v}, "best": {"accuracy": v}})
+                  for i, v in enumerate(values)]
+        return r
+
+    ft = row([0.70, 0.72])
+    assert report.compare_to_ft(row([0.80, 0.82]), ft).verdict == "beats FT"
+    assert report.compare_to_ft(row([0.70, 0.73]), ft).verdict == "ties"
+    assert report.compare_to_ft(row([0.60, 0.62]), ft).verdict == "below FT"
+    assert report.compare_to_ft(row([0.90]), ft).verdict == "too few seeds"
+    assert report.compare_to_ft(row([]), ft).verdict == "not run yet"
+    assert report.compare_to_ft(row([0.9, 0.9]), row([])).verdict == "no FT runs yet"
+
+
+def test_plan_budgets_follow_the_paper() -> None:
+    grids = {g.task: g for g in suite.build_plan(list(suite.TASKS), ["matched"], results=Path("r"))}
+    assert len(grids) == 7
+    assert {t: g.epochs for t, g in grids.items()} == {
+        "cb": 10.0, "copa": 10.0, "rte": 1.5, "mrpc": 1.5, "wic": 1.0, "cola": 0.5, "stsb": 0.5}
+    assert {t: len(g.seeds) for t, g in grids.items()} == {
+        "cb": 5, "copa": 5, "rte": 5, "mrpc": 3, "wic": 3, "cola": 3, "stsb": 3}
+    assert grids["cb"].out_dir == Path("r/cb")  # the CB grid that predates the suite
+    assert (grids["cb"].budget_steps, grids["cb"].stage1_steps) == (80, 8)
+    assert len(grids["rte"].runs()) == 6 * 5
+    zoo = suite.build_plan(["rte"], ["zoo"], results=Path("r"))[0]
+    assert zoo.out_dir == Path("r/rte/zoo") and len(zoo.runs()) == 5 * 5  # no FT under zoo
+
+
+def test_dry_run_prints_the_plan_without_training(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import headzoo.train
+
+    def no_training(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("--dry-run must not train")
+
+    monkeypatch.setattr(headzoo.train, "compare", no_training)
+    monkeypatch.setattr(headzoo.train, "pretrain_head", no_training)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    root = tmp_path / "results"
+    _write(root / "cb" / "runs.jsonl", [_record("cb", "ft", None, 0, "matched", 0.7, wall=600.0),
+                                        _record("cb", "ft", None, 1, "matched", 0.7, epochs=3.0)])
+    assert suite.main(["--dry-run", "--results", str(root), "--tasks", "cb,rte"]) == 0
+    out = capsys.readouterr().out
+    lines = {tuple(ln.split()[:2]): ln.split() for ln in out.splitlines() if ln.split()[:1] in (["cb"], ["rte"])}
+    assert lines[("cb", "matched")][6:10] == ["5", "30", "1", "29"]  # seeds, runs, done, todo
+    assert lines[("cb", "matched")][10] == "4h50m"  # 29 runs x the 600 s of the finished one
+    assert lines[("cb", "zoo")][6:10] == ["5", "25", "0", "25"]
+    assert lines[("rte", "matched")][2:6] == ["1.5", "2490", "117", "12"]
+    assert "total: 110 runs, 1 done, 109 to do" in out
+    assert "rte/zoo: shared heads compare pretrains first (12 steps each): probe, lora, bitfit, prefix, ia3" in out
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) == ["cb/runs.jsonl"]
+
+
+@pytest.fixture
+def one_thread() -> Any:
+    """Tiny models gain nothing from threads; one thread avoids oversubscription on busy machines."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _tiny_args(protocol: str, backbone: Path, data_dir: Path, root: Path) -> list[str]:
+    return ["--tasks", "cb", "--protocols", protocol, "--seeds", "2", "--epochs", "2", "--train-limit", "16",
+            "--methods", "lora", "--backbone", str(backbone), "--data-dir", str(data_dir), "--results", str(root),
+            "--max-runs", "1"]
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_suite_runs_stops_and_resumes_matched(tiny_backbone: Path, data_dir: Path,  # noqa: F811
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    root = tmp_path / "results"
+    args = _tiny_args("matched", tiny_backbone, data_dir, root)
+    assert suite.main(args) == 0
+    runs = _lines(root / "cb" / "runs.jsonl")  # (cb, matched) keeps the pre-suite CB folder
+    assert len(runs) == 1  # --max-runs 1: stopped after one run
+    first = runs[0]["result"]
+    assert (first["protocol"], first["strategy"], first["seed"]) == ("matched", "ft", 0)
+    assert first["settings"]["data"]["train_size"] == 16 and first["settings"]["data"]["eval_size"] == 56
+    assert (root / "README.md").is_file() and "cb/runs.jsonl` (1)" in (root / "README.md").read_text()
+
+    assert suite.main(args) == 0  # resumes: one more run, the first one reused
+    runs = _lines(root / "cb" / "runs.jsonl")
+    assert [(r["strategy"], r["method"], r["seed"]) for r in runs] == [("ft", None, 0), ("lp-ft", "probe", 0)]
+    assert runs[0]["result"] == first
+    assert runs[1]["result"]["stage1_steps"] + runs[1]["result"]["stage2_steps"] == first["budget_steps"] == 2
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_suite_zoo_shares_one_head_per_method(tiny_backbone: Path, data_dir: Path,  # noqa: F811
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    root = tmp_path / "results"
+    args = _tiny_args("zoo", tiny_backbone, data_dir, root)
+    assert suite.main(args) == 0
+    runs = _lines(root / "cb" / "zoo" / "runs.jsonl")
+    assert len(runs) == 1
+    first = runs[0]["result"]
+    assert (first["protocol"], first["strategy"], first["seed"]) == ("zoo", "lp-ft", 0)  # no FT under zoo
+    assert first["stage1"]["source"] == "given" and first["stage2_steps"] == first["budget_steps"] == 2
+    assert first["settings"]["head"].startswith("sha256:") and first["settings"]["stage1"]["max_steps"] == 1
+    heads = sorted(p.parent.name for p in (root / "cb" / "zoo" / "heads").glob("*/stage1.json"))
+    assert heads == ["lora", "probe"]  # pretrained once by compare, before the first run
+
+    args[args.index("--max-runs") + 1] = "3"
+    assert suite.main(args) == 0  # the rest of the grid: seed 1 reuses the same heads
+    runs = _lines(root / "cb" / "zoo" / "runs.jsonl")
+    assert [(r["strategy"], r["seed"]) for r in runs] == [("lp-ft", 0), ("eh-ft", 0), ("lp-ft", 1), ("eh-ft", 1)]
+    assert runs[0]["result"] == first
+    assert len({r["result"]["settings"]["head"] for r in runs if r["method"] == "lora"}) == 1
