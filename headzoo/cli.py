@@ -292,6 +292,9 @@ def train(
     output_dir: Annotated[Path | None, typer.Option(help="Trainer checkpoints (default: under the zoo).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the head already in the zoo.")] = False,
+    search: Annotated[bool, typer.Option("--search", help="First choose the learning rate and stage-1 length on a "
+                                         "held-out 20% of the training data (dev is never used), then train "
+                                         "with them; the choice is recorded in the head.")] = False,
     no_progress: QuietOpt = False,
 ) -> None:
     """Stage 1: train a head together with a PET method, drop the PET parameters, save the head to the zoo.
@@ -306,13 +309,15 @@ def train(
         _task_arg(task, data_file, text_column, label_column, validation_file), backbone, method,
         data_dir=data_dir, limit=limit, settings={k: v for k, v in settings.items() if v is not None},
         preset=preset, output_dir=output_dir, overwrite=overwrite, seed=seed, resume=resume,
-        callbacks=_progress_callbacks(no_progress),
+        callbacks=_progress_callbacks(no_progress), search=search,
     )
     from .zoo import zoo_path
 
     c = head.config
     metrics = ", ".join(_fmt_metric(k, v) for k, v in sorted(c.metrics.items()))
     typer.echo(f"{c.task} head ({c.method}) for {c.backbone}: {metrics}")
+    if c.training.get("learning_rate_source"):
+        typer.echo(f"learning rate {c.training.get('learning_rate'):g}: {c.training['learning_rate_source']}")
     typer.echo(f"saved to {zoo_path(c.task, c.backbone, c.method)}")
 
 

@@ -706,7 +706,8 @@ class _Stage1:
 
 
 def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: int, output_dir: Path,
-                  callbacks: Sequence[Any] | None, resume: bool, progress: bool) -> _Stage1:
+                  callbacks: Sequence[Any] | None, resume: bool, progress: bool,
+                  extra: Mapping[str, Any] | None = None) -> _Stage1:
     """Train a head with PET for ``steps`` steps; return it (unwrapped, trained copy) and what happened."""
     spe = _steps_per_epoch(len(data.train), settings.batch_size)
     model = _build_model(data, settings.seed)
@@ -748,6 +749,7 @@ def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: 
         "group_by_length": settings.group_by_length,
         "trainable_parameters": n_trainable,
         "wall_seconds": round(wall + eval_seconds, 3),
+        **(extra or {}),
     }
     if settings.method == "lora":
         training.update(lora_r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout)
@@ -804,6 +806,7 @@ def pretrain_head(
     callbacks: Sequence[Any] | None = None,
     resume: bool = False,
     progress: bool = False,
+    search: bool | Mapping[str, Any] = False,
 ) -> Head:
     """Stage 1: train a classification head together with a PET method and keep only the head.
 
@@ -827,6 +830,11 @@ def pretrain_head(
         callbacks: ``transformers.TrainerCallback`` objects (progress bars...).
         resume: continue from the last checkpoint in ``output_dir``.
         progress: let the Trainer show its tqdm progress bar.
+        search: first choose the learning rate and stage-1 length on a held-out split of the
+            training data (:func:`headzoo.search.search_stage1`; dev is never used), then train
+            with them on the whole training split. ``True`` takes the default grid; a dict passes
+            ``learning_rates``, ``lengths``, ``holdout`` to the search. What was searched and
+            chosen is recorded in ``head_config.json`` and the card (``learning_rate_source``).
 
     Returns:
         The trained :class:`~headzoo.head.Head`.
@@ -843,16 +851,24 @@ def pretrain_head(
         0.71
     """
     _check_preset(preset)
-    cfg = Stage1Settings.from_any(settings, method=method, seed=seed).resolved(preset)
+    given = Stage1Settings.from_any(settings, method=method, seed=seed)
+    source = "given" if given.learning_rate is not None else f"preset {preset}"
+    cfg = given.resolved(preset)
+    if search is not False and search is not None:
+        options = {} if search is True else dict(search) if isinstance(search, Mapping) else None
+        if options is None or set(options) - {"learning_rates", "lengths", "holdout"}:
+            raise _bad("search", search, "True, False or a dict with learning_rates, lengths, holdout")
     with _quiet(progress):
         return _pretrain_head(task, backbone, cfg, data_dir=data_dir, limit=limit, preset=preset,
                               output_dir=output_dir, save=save, overwrite=overwrite, callbacks=callbacks,
-                              resume=resume, progress=progress)
+                              resume=resume, progress=progress, source=source,
+                              search=options if search not in (False, None) else None)
 
 
 def _pretrain_head(task: Any, backbone: str | BackboneRef, cfg: Stage1Settings, *, data_dir: Any,
                    limit: int | None, preset: str, output_dir: Any, save: bool, overwrite: bool,
-                   callbacks: Sequence[Any] | None, resume: bool, progress: bool) -> Head:
+                   callbacks: Sequence[Any] | None, resume: bool, progress: bool, source: str = "given",
+                   search: dict[str, Any] | None = None) -> Head:
     data = _prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length)
     if save and not overwrite:
         existing = zoo_path(data.spec.name, data.backbone, cfg.method)
@@ -861,6 +877,13 @@ def _pretrain_head(task: Any, backbone: str | BackboneRef, cfg: Stage1Settings, 
                 f"the zoo already has a {cfg.method} head for {data.spec.name!r} on {data.backbone.id!r} at "
                 f"{str(existing)!r}; pass overwrite=True (CLI: --overwrite) to train and replace it"
             )
+    if search is not None:
+        from .search import search_stage1
+
+        found = search_stage1(task, data.backbone, cfg.method, settings=cfg, data_dir=data_dir, limit=limit,
+                              seed=cfg.seed, callbacks=callbacks, progress=progress, **search)
+        cfg = replace(cfg, **found.chosen(), max_steps=None)
+        source = "search: " + found.summary()
     spe = _steps_per_epoch(len(data.train), cfg.batch_size)
     steps = cfg.max_steps or max(1, round(cfg.epochs * spe))
     run_hash = _hash({"task": data.spec.name, "backbone": data.backbone.id, "settings": cfg.to_dict(),
@@ -869,7 +892,7 @@ def _pretrain_head(task: Any, backbone: str | BackboneRef, cfg: Stage1Settings, 
         zoo_home() / "runs" / data.backbone.slug / data.spec.name / f"stage1-{cfg.method}-seed{cfg.seed}-{run_hash}"
     )
     stage1 = _train_stage1(data, cfg, preset=preset, steps=steps, output_dir=out, callbacks=callbacks,
-                           resume=resume, progress=progress)
+                           resume=resume, progress=progress, extra={"learning_rate_source": source})
     if _is_main_process():
         _clear_checkpoints(out)  # finished: resumable state is no longer needed
         if save:

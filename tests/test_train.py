@@ -17,6 +17,7 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
+import headzoo
 from headzoo.backbone import backbone_fingerprint, load_classifier, resolve_backbone
 from headzoo.errors import ConfigError, HeadExistsError
 from headzoo.head import Head
@@ -561,3 +562,57 @@ def test_compare_zoo_protocol_shares_one_head_per_method(tiny_backbone: Path, da
     assert all(r.stage1["wall_seconds"] is not None for r in eh)  # the publisher's cost, reported apart
     again = compare("cb", str(tiny_backbone), **kwargs)
     assert (again.ran, again.reused) == (0, 4)  # the shared head is reused, so are the runs
+
+
+# --------------------------------------------------------------------------- stage-1 search
+
+
+class _Untouchable:
+    """Stands in for the dev split: any use of it fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the search read the validation split ({name})")
+
+    def __len__(self) -> int:
+        raise AssertionError("the search read the validation split (len)")
+
+
+def test_search_scores_on_held_out_train_and_never_reads_dev(tiny_backbone: Path, data_dir: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import headzoo.search as search_mod
+    from headzoo.train import _prepare_data
+
+    def no_dev(*args: Any, **kwargs: Any) -> Any:
+        data = _prepare_data(*args, **kwargs)
+        data.validation = _Untouchable()
+        return data
+
+    monkeypatch.setattr(search_mod, "_prepare_data", no_dev)
+    res = search_mod.search_stage1("cb", str(tiny_backbone), "bitfit", learning_rates=(1e-3, 3e-2),
+                                   lengths=(0.5, 1.0), holdout=0.25, data_dir=data_dir, limit=LIMIT,
+                                   settings={"batch_size": BATCH, "max_length": 48})
+    assert (res.search_train_size, res.holdout_size) == (24, 8)
+    assert [(t["learning_rate"], t["epochs"], t["steps"]) for t in res.trials] == [
+        (1e-3, 0.5, 2), (3e-2, 0.5, 2), (1e-3, 1.0, 3), (3e-2, 1.0, 3)]
+    assert all(isinstance(t["score"], float) for t in res.trials)
+    best = max(t["score"] for t in res.trials)
+    assert res.best["score"] == best and res.chosen() == {"learning_rate": res.best["learning_rate"],
+                                                          "epochs": res.best["epochs"]}
+    assert "dev not used" in res.summary() and "held-out 25% of train" in res.summary()
+
+
+def test_pretrain_head_with_search_records_the_choice(tiny_backbone: Path, data_dir: Path) -> None:
+    head = pretrain_head("cb", str(tiny_backbone), "lora", data_dir=data_dir, limit=LIMIT,
+                         settings={"batch_size": BATCH, "max_length": 48},
+                         search={"learning_rates": (1e-3, 1e-2), "lengths": (1.0,)})
+    training = head.config.training
+    assert training["learning_rate_source"].startswith("search: lr ")
+    assert training["learning_rate"] in (1e-3, 1e-2) and training["epochs"] == 1.0
+    assert f"lr {training['learning_rate']:g} and 1 epoch(s) chosen" in training["learning_rate_source"]
+    card = (headzoo.zoo_path("cb", str(tiny_backbone), "lora") / "README.md").read_text()
+    assert "learning_rate_source" in card and "dev not used" in card
+    plain = pretrain_head("cb", str(tiny_backbone), "bitfit", data_dir=data_dir, limit=LIMIT, save=False,
+                          settings={"max_steps": 1, "batch_size": BATCH, "max_length": 48})
+    assert plain.config.training["learning_rate_source"] == "preset headzoo"
+    with pytest.raises(ConfigError, match="search"):
+        pretrain_head("cb", str(tiny_backbone), "lora", data_dir=data_dir, limit=LIMIT, search={"lr": 1})
