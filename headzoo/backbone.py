@@ -118,8 +118,18 @@ def resolve_backbone(name: str | os.PathLike[str], revision: str | None = None) 
         embedded = embedded_backbone_path()
         if embedded is not None:
             return BackboneRef(id=DEFAULT_BACKBONE, path=str(embedded), is_local=False, revision=None)
-    expanded = Path(raw).expanduser()
-    if expanded.is_dir():
+    try:
+        expanded = Path(raw).expanduser()
+        is_dir = expanded.is_dir()
+    except RuntimeError:  # "~nobody/x": no such user
+        raise BackboneError(
+            f"backbone folder {raw!r} cannot be found: no such user's home; give the full path"
+        ) from None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise BackboneError(
+            f"backbone {raw!r} is not a usable folder name ({exc}); give a Hub id or a folder"
+        ) from None
+    if is_dir:
         path = expanded.resolve()
         if not (path / "config.json").is_file():
             raise BackboneError(
@@ -228,7 +238,7 @@ def load_config(backbone: BackboneRef, **kwargs: Any) -> Any:
     from transformers import AutoConfig
 
     try:
-        return AutoConfig.from_pretrained(backbone.path, **_revision_kwargs(backbone), **kwargs)
+        return AutoConfig.from_pretrained(backbone.path, **_revision_kwargs(backbone), **_safe_kwargs(kwargs))
     except (OSError, ValueError, KeyError) as exc:
         raise BackboneError(_load_failure(backbone, exc)) from exc
 
@@ -237,8 +247,36 @@ def _revision_kwargs(backbone: BackboneRef) -> dict[str, str]:
     return {"revision": backbone.revision} if backbone.revision and not backbone.is_local else {}
 
 
+def _safe_kwargs(kwargs: dict[str, Any], *, weights: bool = False) -> dict[str, Any]:
+    """Never run a repo's code unless the caller asked (``trust_remote_code``); never unpickle weights.
+
+    ``trust_remote_code`` defaults to False (transformers would otherwise ask on
+    a terminal), and model weights to safetensors only (``use_safetensors``):
+    a backbone that has only ``pytorch_model.bin`` is refused, not unpickled.
+    Both can be passed explicitly to do otherwise.
+    """
+    out = {"trust_remote_code": False, **kwargs}
+    if weights:
+        out.setdefault("use_safetensors", True)
+    return out
+
+
 def _load_failure(backbone: BackboneRef, exc: BaseException) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    folder = Path(backbone.path)
+    if backbone.is_local and folder.is_dir() and not any(folder.glob("*.safetensors")) and any(
+        p.suffix in (".bin", ".pt", ".pth", ".ckpt", ".pkl") for p in folder.iterdir()
+    ):
+        return (
+            f"cannot load backbone {backbone.id!r}: it has only pickle weights and headzoo never unpickles "
+            "(a pickle can run code); convert them to model.safetensors on a trusted machine "
+            "(model.save_pretrained(folder)), or pass use_safetensors=False if you trust the file"
+        )
+    if "trust_remote_code" in str(exc) or "custom code" in str(exc):
+        return (
+            f"cannot load backbone {backbone.id!r}: it needs its own Python code, which headzoo never runs "
+            "unless asked; read that code, then pass trust_remote_code=True"
+        )
     hint = (
         "check the folder"
         if backbone.is_local
@@ -251,6 +289,7 @@ def _load_failure(backbone: BackboneRef, exc: BaseException) -> str:
 def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
     """``AutoModelForSequenceClassification.from_pretrained`` for a resolved backbone.
 
+    Safetensors weights only and no repo code, unless ``kwargs`` say otherwise.
     The warning that the classification head is newly initialised is silenced:
     headzoo puts a head in or trains one on purpose.
     """
@@ -263,7 +302,7 @@ def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
     hf_logging.disable_progress_bar()
     try:
         return AutoModelForSequenceClassification.from_pretrained(
-            backbone.path, **_revision_kwargs(backbone), **kwargs
+            backbone.path, **_revision_kwargs(backbone), **_safe_kwargs(kwargs, weights=True)
         )
     except (OSError, ValueError, KeyError) as exc:
         raise BackboneError(_load_failure(backbone, exc)) from exc
@@ -278,6 +317,6 @@ def load_tokenizer(backbone: BackboneRef, **kwargs: Any) -> Any:
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(backbone.path, **_revision_kwargs(backbone), **kwargs)
+        return AutoTokenizer.from_pretrained(backbone.path, **_revision_kwargs(backbone), **_safe_kwargs(kwargs))
     except (OSError, ValueError, KeyError) as exc:
         raise BackboneError(_load_failure(backbone, exc)) from exc

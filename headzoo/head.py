@@ -21,10 +21,14 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -169,6 +173,8 @@ class HeadConfig:
         if hidden is not None and not 0 < hidden < 2**31:
             raise HeadFormatError(f"{source}: 'hidden_size' must be a positive integer, got {hidden}")
         id2label = _parse_id2label(want("id2label", (dict,)), num_labels, source)
+        if data.get("label2id") is not None:
+            _check_label2id(data["label2id"], id2label, source)
         problem_type = want("problem_type", (str,), optional=True)
         if problem_type is not None and problem_type not in PROBLEM_TYPES:
             raise HeadFormatError(
@@ -213,13 +219,22 @@ class HeadConfig:
         )
 
 
+_INDEX = re.compile(r"^(0|[1-9][0-9]{0,8})$")
+
+
 def _parse_id2label(raw: dict[Any, Any], num_labels: int, source: str) -> dict[int, str]:
     parsed: dict[int, str] = {}
     for key, label in raw.items():
-        try:
+        if isinstance(key, int) and not isinstance(key, bool) and key >= 0:
+            idx = key
+        elif isinstance(key, str) and _INDEX.match(key):
             idx = int(key)
-        except (TypeError, ValueError):
-            raise HeadFormatError(f"{source}: id2label key {key!r} is not an integer index") from None
+        else:
+            raise HeadFormatError(
+                f"{source}: id2label key {key!r} is not an output index; use the strings '0'..'{num_labels - 1}'"
+            )
+        if idx in parsed:
+            raise HeadFormatError(f"{source}: id2label names output {idx} twice; give each index once")
         if not isinstance(label, str) or not label:
             raise HeadFormatError(f"{source}: id2label[{key!r}] must be a non-empty string, got {label!r}")
         parsed[idx] = label
@@ -228,10 +243,26 @@ def _parse_id2label(raw: dict[Any, Any], num_labels: int, source: str) -> dict[i
             f"{source}: id2label must have exactly the ids 0..{num_labels - 1} (num_labels={num_labels}), "
             f"got {sorted(parsed)[:20]}"
         )
-    if len(set(parsed.values())) != len(parsed):
-        dupes = sorted({v for v in parsed.values() if list(parsed.values()).count(v) > 1})
-        raise HeadFormatError(f"{source}: id2label has duplicate labels {dupes}; each output needs its own name")
+    counts = Counter(parsed.values())
+    dupes = sorted(label for label, n in counts.items() if n > 1)
+    if dupes:
+        raise HeadFormatError(
+            f"{source}: id2label has duplicate labels {dupes[:20]}; each output needs its own name"
+        )
     return parsed
+
+
+def _check_label2id(raw: Any, id2label: Mapping[int, str], source: str) -> None:
+    """A ``label2id`` next to ``id2label`` (written by other tools) must be its exact inverse."""
+    inverse = {label: idx for idx, label in id2label.items()}
+    if not isinstance(raw, dict) or set(raw) != set(inverse) or any(
+        isinstance(raw[label], bool) or raw[label] != idx for label, idx in inverse.items()
+    ):
+        shown = raw if not isinstance(raw, dict) else dict(list(raw.items())[:20])
+        raise HeadFormatError(
+            f"{source}: label2id {shown!r} disagrees with id2label {dict(list(id2label.items())[:20])!r}; "
+            "remove label2id (headzoo derives it from id2label) or make it the exact inverse"
+        )
 
 
 def _is_generic_labels(id2label: Mapping[int, str]) -> bool:
@@ -369,8 +400,11 @@ class Head:
             tensors[name] = tensor.cpu().contiguous().clone()
         cfg = model.config
         num_labels = int(cfg.num_labels)
-        id2label = {int(k): str(v) for k, v in (cfg.id2label or {}).items()}
-        if sorted(id2label) != list(range(num_labels)):
+        try:
+            id2label = {int(k): str(v) for k, v in (cfg.id2label or {}).items()}
+        except (TypeError, ValueError):
+            id2label = {}
+        if sorted(id2label) != list(range(num_labels)) or len(set(id2label.values())) != num_labels:
             id2label = {i: f"LABEL_{i}" for i in range(num_labels)}
         problem_type = cfg.problem_type or ("regression" if num_labels == 1 else None)
         config = HeadConfig(
@@ -398,17 +432,22 @@ class Head:
 
     # ------------------------------------------------------------------ files
 
-    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False, card: bool = True) -> Path:
+    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False, card: bool | str = True) -> Path:
         """Write ``head.safetensors``, ``head_config.json`` and a model card into ``directory``.
 
         The files are written into a temporary sibling directory that is then
         renamed into place, so an interrupted save never leaves a half-written head,
-        and an existing head is only replaced once the new one is complete.
+        and an existing head is only replaced once the new one is complete. The
+        swap holds an exclusive lock on the parent directory (so two processes
+        saving the same place never mix their files: without ``overwrite`` one
+        wins and the other gets :class:`HeadExistsError`) and defers Ctrl-C until
+        the new head is in place.
 
         Args:
             directory: where the head goes (created; its parent too).
             overwrite: replace an existing head; without it an existing head is an error.
-            card: also write ``README.md`` (the model card).
+            card: write ``README.md``: True renders it from the config, a string is written as is,
+                False writes none.
 
         Returns:
             The directory.
@@ -422,12 +461,7 @@ class Head:
         from safetensors.numpy import save_file
 
         target = Path(directory).expanduser()
-        if target.exists() and not target.is_dir():
-            raise HeadExistsError(f"{str(target)!r} is a file, not a directory: choose another place for the head")
-        if target.is_dir() and any(target.iterdir()) and not overwrite:
-            raise HeadExistsError(
-                f"{str(target)!r} already holds files; pass overwrite=True (CLI: --overwrite) to replace the head"
-            )
+        _check_target(target, overwrite)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
@@ -438,14 +472,13 @@ class Head:
             metadata = {"headzoo": json.dumps(header, sort_keys=True, separators=(",", ":"))}
             save_file(arrays, str(tmp / HEAD_FILE), metadata=metadata)
             (tmp / CONFIG_FILE).write_text(self.config.to_json(), encoding="utf-8")
-            if card:
+            if card is True:
                 from .cards import render_card
 
-                (tmp / CARD_FILE).write_text(render_card(self.config), encoding="utf-8")
-            for path in tmp.iterdir():
-                with open(path, "rb") as fh:
-                    os.fsync(fh.fileno())
-            _replace_dir(tmp, target, overwrite=overwrite)
+                card = render_card(self.config)
+            if isinstance(card, str):
+                (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+            _install(tmp, target, overwrite=overwrite)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -524,14 +557,14 @@ class Head:
         }
 
     def _model_labels_generic(self, model: Any) -> bool:
-        id2label = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
+        id2label = _model_id2label(model, self.config.num_labels)
         return _is_generic_labels(id2label) and not _is_generic_labels(self.config.id2label)
 
     def _label_permutation(self, model: Any) -> list[int] | None:
         c = self.config
+        model_labels = _model_id2label(model, c.num_labels)
         if c.num_labels == 1 or self._model_labels_generic(model) or _is_generic_labels(c.id2label):
             return None
-        model_labels = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
         if set(model_labels.values()) != set(c.id2label.values()):
             raise LabelMismatchError(
                 f"the head's labels {sorted(c.id2label.values())} and the model's labels "
@@ -585,10 +618,11 @@ class Head:
                 if name in tensors and tensors[name].shape[0] == self.config.num_labels:
                     tensors[name] = tensors[name].index_select(0, index)
         state = plan["state"]
+        # Cast everything first: once the first tensor is copied, nothing may fail any more.
+        ready = {name: value.to(dtype=state[name].dtype, device=state[name].device) for name, value in tensors.items()}
         with torch.no_grad():
-            for name, value in tensors.items():
-                dest = state[name]
-                dest.copy_(value.to(dtype=dest.dtype, device=dest.device))
+            for name, value in ready.items():
+                state[name].copy_(value)
         cfg = model.config
         if plan["set_labels"]:
             cfg.id2label = dict(self.config.id2label)
@@ -598,6 +632,45 @@ class Head:
         elif self.config.problem_type and not cfg.problem_type:
             cfg.problem_type = self.config.problem_type
         return model
+
+
+def _model_id2label(model: Any, num_labels: int) -> dict[int, str]:
+    """The model's ``config.id2label`` as ``{0..n-1: name}``, checked against its ``label2id``.
+
+    Raises:
+        LabelMismatchError: ids that are not exactly 0..n-1, duplicate names, or a
+            ``label2id`` that names other labels or other ids than ``id2label``.
+    """
+    cfg = model.config
+    raw = dict(getattr(cfg, "id2label", None) or {})
+    where = f"{type(model).__name__}.config"
+    parsed: dict[int, str] = {}
+    for key, label in raw.items():
+        try:
+            idx = int(key)
+        except (TypeError, ValueError):
+            idx = -1
+        if isinstance(key, bool) or idx < 0 or idx in parsed:
+            parsed = {}
+            break
+        parsed[idx] = str(label)
+    if sorted(parsed) != list(range(num_labels)):
+        raise LabelMismatchError(
+            f"{where}.id2label {dict(list(raw.items())[:20])!r} does not name the outputs 0..{num_labels - 1}: "
+            "build the model with num_labels and id2label matching the head (headzoo.load_head does this)"
+        )
+    if len(set(parsed.values())) != len(parsed):
+        raise LabelMismatchError(
+            f"{where}.id2label {parsed!r} gives two outputs the same name: give each output its own label"
+        )
+    label2id = dict(getattr(cfg, "label2id", None) or {})
+    generic = all(str(k) == f"LABEL_{v}" for k, v in label2id.items())
+    if label2id and not generic and label2id != {label: idx for idx, label in parsed.items()}:
+        raise LabelMismatchError(
+            f"{where}.label2id {dict(list(label2id.items())[:20])!r} disagrees with its id2label {parsed!r}: "
+            "set label2id to the inverse of id2label"
+        )
+    return parsed
 
 
 def _hidden_size(cfg: Any) -> int | None:
@@ -622,6 +695,129 @@ def _names_diff(where: str, expected: list[str], got: list[str]) -> str:
     )
 
 
+def copy_head_files(source: str | os.PathLike[str], directory: str | os.PathLike[str], *,
+                    overwrite: bool = False) -> Path:
+    """Copy a head directory's files, byte for byte, to ``directory`` with the guarantees of :meth:`Head.save`.
+
+    Only ``head.safetensors``, ``head_config.json`` and (when present)
+    ``README.md`` are copied; the copy is swapped in atomically under the lock.
+
+    Raises:
+        HeadExistsError: ``directory`` holds a head and ``overwrite`` is False.
+    """
+    src = Path(source)
+    target = Path(directory).expanduser()
+    _check_target(target, overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        for name in (HEAD_FILE, CONFIG_FILE, CARD_FILE):
+            if name != CARD_FILE or (src / name).is_file():
+                shutil.copyfile(src / name, tmp / name)
+        _install(tmp, target, overwrite=overwrite)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _install(tmp: Path, target: Path, *, overwrite: bool) -> None:
+    """Flush a finished head directory and swap it into place under the lock."""
+    for path in tmp.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+    with entry_lock(target):
+        _check_target(target, overwrite)  # another process may have saved here meanwhile
+        _replace_dir(tmp, target, overwrite=overwrite)
+
+
+def _check_target(target: Path, overwrite: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise HeadExistsError(f"{str(target)!r} is a file, not a directory: choose another place for the head")
+    if not overwrite and target.is_dir() and any(target.iterdir()):
+        raise HeadExistsError(
+            f"{str(target)!r} already holds a head (another process may have just saved one); "
+            "pass overwrite=True (CLI: --overwrite) to replace it"
+        )
+
+
+_LOCKS_GUARD = threading.Lock()
+_LOCKS: dict[str, tuple[threading.RLock, list[int]]] = {}
+
+
+@contextmanager
+def entry_lock(target: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on the directory that holds ``target`` (a head place), across processes.
+
+    Re-entrant within a process. An ``flock`` on the parent directory itself,
+    so no lock file is left behind; on systems without ``fcntl`` only threads are serialised.
+
+    Example:
+        >>> with entry_lock(zoo_path("rte", "minilm", "lora")):  # doctest: +SKIP
+        ...     pass
+    """
+    parent = Path(target).expanduser().absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    key = str(parent)
+    with _LOCKS_GUARD:
+        lock, depth = _LOCKS.setdefault(key, (threading.RLock(), [0]))
+    with lock:
+        fd = None
+        if depth[0] == 0:
+            try:
+                import fcntl
+            except ImportError:  # pragma: no cover - Windows
+                fcntl = None  # type: ignore[assignment]
+            if fcntl is not None:
+                fd = os.open(parent, os.O_RDONLY)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+        depth[0] += 1
+        try:
+            yield
+        finally:
+            depth[0] -= 1
+            if fd is not None:
+                os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
+def _deferred_interrupts() -> Iterator[None]:
+    """Hold back Ctrl-C / SIGTERM until the block is done, so a swap is never cut in half.
+
+    Python runs signal handlers in the main thread only, so a handler that just
+    records the signal defers it whichever thread the OS delivered it to; the
+    previous handler is called once the block ends.
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[tuple[int, Any]] = []
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, lambda signum, frame: received.append((signum, frame)))
+        except (ValueError, OSError):  # pragma: no cover - not settable here
+            continue
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if received:
+            signum, frame = received[0]
+            handler = previous.get(signum)
+            if callable(handler):
+                handler(signum, frame)  # Python's default for SIGINT raises KeyboardInterrupt here
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
+
+
 def _replace_dir(tmp: Path, target: Path, *, overwrite: bool) -> None:
     """Move a finished head directory into place; the old one survives until the new one is there."""
     try:
@@ -636,14 +832,16 @@ def _replace_dir(tmp: Path, target: Path, *, overwrite: bool) -> None:
             "pass overwrite=True (CLI: --overwrite) to replace it"
         )
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rename(target, old / "head")
-    try:
-        os.rename(tmp, target)
-    except OSError:
-        os.rename(old / "head", target)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    with _deferred_interrupts():
+        try:
+            os.rename(target, old / "head")
+            try:
+                os.rename(tmp, target)
+            except BaseException:
+                os.rename(old / "head", target)
+                raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------- reading
@@ -696,24 +894,52 @@ def read_config(path: str | os.PathLike[str]) -> HeadConfig:
     if p.is_dir():
         p = p / CONFIG_FILE
     try:
-        raw = p.read_bytes()
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise HeadFormatError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise HeadFormatError(
+            f"{str(p)!r} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a head config is a few kilobytes, "
+            "so this is not a head written by headzoo"
+        )
+    return HeadConfig.from_dict(parse_config_json(raw, str(p)), source=str(p))
+
+
+#: A ``head_config.json`` larger than this is refused before parsing.
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
+def parse_config_json(raw: bytes | str, source: str = CONFIG_FILE) -> Any:
+    """Parse ``head_config.json`` text strictly: UTF-8, no NaN / Infinity / overflowing numbers.
+
+    Raises:
+        HeadFormatError: quoting where the text is broken.
+    """
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError as exc:
-        raise HeadFormatError(f"{str(p)!r} is not UTF-8 text (byte {exc.start}); re-save the head") from exc
+        raise HeadFormatError(f"{source!r} is not UTF-8 text (byte {exc.start}); re-save the head") from exc
     except json.JSONDecodeError as exc:
         raise HeadFormatError(
-            f"{str(p)!r} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); re-save the head"
+            f"{source!r} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); re-save the head"
         ) from exc
-    except ValueError as exc:
-        raise HeadFormatError(f"{str(p)!r}: {exc}") from exc
-    return HeadConfig.from_dict(data, source=str(p))
+    except RecursionError as exc:
+        raise HeadFormatError(f"{source!r} nests JSON too deeply to be a head config; re-save the head") from exc
+    except ValueError as exc:  # NaN, Infinity, 1e999, integers of thousands of digits
+        raise HeadFormatError(f"{source!r}: {exc}; re-save the head") from exc
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in head_config.json")
+    raise ValueError(f"{name} is not allowed in head_config.json (JSON has no NaN or Infinity)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range for head_config.json")
+    return value
 
 
 def read_head(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], HeadConfig]:
@@ -742,9 +968,11 @@ def read_head(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], Head
 
     weights, config_path = find_head_files(path)
     config = read_config(config_path)
+    _check_safetensors_header(weights)
     try:
         arrays = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError, TypeError, OverflowError) as exc:
+    except (SafetensorError, OSError, ValueError, TypeError, OverflowError, KeyError, AttributeError,
+            MemoryError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HeadFormatError(
             f"{str(weights)!r} is corrupt or truncated ({first}); download or save the head again"
@@ -763,6 +991,59 @@ def read_head(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], Head
                 "train it again with a lower learning rate"
             )
     return arrays, config
+
+
+#: safetensors dtypes a head may hold: real numbers numpy reads (headzoo itself writes F32).
+HEAD_DTYPES = ("F64", "F32", "F16", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL")
+_MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit
+
+
+def _check_safetensors_header(weights: Path) -> None:
+    """Read just the safetensors header and refuse what cannot be a head, before any tensor is read.
+
+    The size prefix must fit in the file, the header must be a JSON object of
+    tensors with a known real dtype, and every tensor's bytes must lie inside the file.
+    """
+    def corrupt(why: str) -> HeadFormatError:
+        return HeadFormatError(f"{str(weights)!r} is corrupt or truncated ({why}); download or save the head again")
+
+    try:
+        size = weights.stat().st_size
+        with open(weights, "rb") as fh:
+            prefix = fh.read(8)
+            if len(prefix) < 8:
+                raise corrupt(f"{size} bytes, shorter than the 8-byte header size")
+            n = int.from_bytes(prefix, "little")
+            if n > min(size - 8, _MAX_HEADER_BYTES):
+                raise corrupt(f"the header claims {n} bytes but the file has {size}")
+            raw = fh.read(n)
+    except OSError as exc:
+        raise HeadFormatError(f"cannot read {str(weights)!r}: {exc.strerror or exc}") from exc
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise corrupt("the header is not JSON") from None
+    if not isinstance(header, dict):
+        raise corrupt("the header is not a JSON object")
+    data_size = size - 8 - n
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(info, dict):
+            raise corrupt(f"entry {name!r} of the header is not an object")
+        dtype = info.get("dtype")
+        if dtype not in HEAD_DTYPES:
+            raise HeadFormatError(
+                f"tensor {name!r} in {str(weights)!r} has dtype {dtype!r}, which a head cannot hold "
+                f"(allowed: {', '.join(HEAD_DTYPES)}); re-save the head with headzoo, which writes float32"
+            )
+        offsets = info.get("data_offsets")
+        if (
+            not isinstance(offsets, list) or len(offsets) != 2
+            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1] <= data_size
+        ):
+            raise corrupt(f"tensor {name!r} claims bytes {offsets!r} but the file holds {data_size} bytes of data")
 
 
 def finite(value: float) -> float | None:

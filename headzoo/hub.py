@@ -14,19 +14,20 @@ downloaded, and a repo holding pickle files is refused.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .backbone import BackboneRef
 from .errors import HeadNotFoundError, HeadzooError, HubError, InvalidNameError, UnsafeFileError
-from .head import CARD_FILE, CONFIG_FILE, HEAD_FILE, PICKLE_SUFFIXES, Head, read_head
+from .head import CARD_FILE, CONFIG_FILE, HEAD_FILE, PICKLE_SUFFIXES, Head, read_config, read_head
 from .zoo import METHOD_PREFERENCE, validate_name
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,35 @@ def validate_repo_id(repo_id: str) -> str:
             "and '.', at most 96 characters each, no '--' or '..'"
         )
     return repo_id
+
+
+_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+
+
+def validate_revision(revision: str | None) -> str | None:
+    """Check a branch, tag or commit name before it reaches a URL or the cache's ``refs/`` folder.
+
+    Raises:
+        InvalidNameError: quoting the revision.
+
+    Example:
+        >>> validate_revision("refs/pr/1")
+        'refs/pr/1'
+    """
+    if revision is None:
+        return None
+    if (
+        not isinstance(revision, str)
+        or not _REVISION.match(revision)
+        or ".." in revision
+        or "//" in revision
+        or revision.endswith(("/", ".", ".lock"))
+    ):
+        raise InvalidNameError(
+            f"{revision!r} is not a valid revision: give a branch, tag or commit sha (letters, digits, '.', '_', "
+            "'-' and '/', at most 200 characters, no '..')"
+        )
+    return revision
 
 
 def repo_name(task: str, backbone: str, method: str | None) -> str:
@@ -227,6 +257,7 @@ def push_head(
         else:
             directory = Path(dir_or_head).expanduser()
         _, config = read_head(directory)
+        validate_revision(revision)
         repo_id = validate_repo_id(repo_id) if repo_id else default_repo_id(
             config.task, config.backbone, config.method, namespace, token=token
         )
@@ -289,12 +320,14 @@ def pull_head(
     from huggingface_hub import errors as hf_errors
 
     validate_repo_id(repo_id)
+    validate_revision(revision)
     offline = constants.is_offline_mode()
     path: Path | None = None
     if not offline:
         try:
             with _hub_errors("pull the head", repo_id, revision):
-                info = HfApi(token=token).model_info(repo_id, revision=revision)
+                api = HfApi(token=token)
+                info = api.model_info(repo_id, revision=revision, files_metadata=True)
                 files = [s.rfilename for s in info.siblings or []]
                 _refuse_pickles(repo_id, files)
                 missing = [f for f in (HEAD_FILE, CONFIG_FILE) if f not in files]
@@ -304,6 +337,9 @@ def pull_head(
                     )
                 path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(HEAD_FILES),
                                               token=token))
+                if info.sha and path.name != info.sha:  # a commit landed in between: check against that one
+                    info = api.model_info(repo_id, revision=path.name, files_metadata=True)
+                _verify_download(repo_id, path, info.siblings or [])
         except HubError as exc:
             if not _is_unreachable(exc):
                 raise
@@ -325,27 +361,95 @@ def pull_head(
             raise HubError(f"{repo_id!r} is not in the local cache") from exc
         logger.warning("using the cached copy of %s (the Hub was not asked)", repo_id)
         _refuse_pickles(repo_id, [p.name for p in path.iterdir()])
+        _verify_cached(repo_id, path)
     read_head(path)  # validates what arrived: size, format, NaN; an HTML page is not a head
     if to_zoo:
+        from .head import copy_head_files, entry_lock
         from .zoo import zoo_path
 
-        head = Head.load(path)
-        target = zoo_path(head.config.task, head.config.backbone, head.config.method)
-        if not (target / HEAD_FILE).is_file() or _same_files(path, target):
-            head.save(target, overwrite=True)
-        elif overwrite:
-            head.save(target, overwrite=True)
-        else:
-            raise HubError(
-                f"the zoo already holds a different {head.config.task!r}/{head.config.method!r} head for "
-                f"{head.config.backbone!r} at {str(target)!r}; pass overwrite=True (CLI: --overwrite) to replace it"
-            )
-        shutil.copyfile(path / CARD_FILE, target / CARD_FILE) if (path / CARD_FILE).is_file() else None
+        config = read_config(path)
+        target = zoo_path(config.task, config.backbone, config.method)
+        with entry_lock(target):  # two pulls of the same head at once: one copies, the other finds it there
+            if (target / HEAD_FILE).is_file() or (target / CONFIG_FILE).is_file():
+                if _same_files(path, target, (HEAD_FILE, CONFIG_FILE, CARD_FILE)):
+                    return path
+                if not overwrite and not _same_files(path, target, (HEAD_FILE, CONFIG_FILE)):
+                    raise HubError(
+                        f"the zoo already holds a different {config.task!r}/{config.method!r} head for "
+                        f"{config.backbone!r} at {str(target)!r}; pass overwrite=True (CLI: --overwrite) to replace it"
+                    )
+            copy_head_files(path, target, overwrite=True)
     return path
 
 
-def _same_files(a: Path, b: Path) -> bool:
-    return all((a / f).read_bytes() == (b / f).read_bytes() for f in (HEAD_FILE, CONFIG_FILE) if (b / f).is_file())
+def _verify_download(repo_id: str, path: Path, siblings: list[Any]) -> None:
+    """Each downloaded file must have the size and hash the Hub's file listing announced; else it is evicted."""
+    announced = {s.rfilename: s for s in siblings}
+    for name in HEAD_FILES:
+        file, sibling = path / name, announced.get(name)
+        if sibling is None or not file.is_file():
+            continue
+        data = file.read_bytes()
+        lfs = getattr(sibling, "lfs", None)
+        if lfs:
+            size, digest, kind, got = lfs.size, lfs.sha256, "sha256", hashlib.sha256(data).hexdigest()
+        else:
+            size, digest, kind, got = sibling.size, sibling.blob_id, "git sha1", _git_blob_sha1(data)
+        wrong = []
+        if size is not None and len(data) != size:
+            wrong.append(f"{len(data)} bytes instead of {size}")
+        if digest and got != digest:
+            wrong.append(f"{kind} {got[:12]}... instead of {digest[:12]}...")
+        if wrong:
+            _evict(file)
+            raise HubError(
+                f"the Hub sent {name} of {repo_id!r} with {' and '.join(wrong)} (what its file list announced)"
+                + (" and it looks like an HTML page" if data.lstrip()[:1] == b"<" else "")
+                + "; the download was corrupted or replaced on the way (a proxy or captive portal?), so it was "
+                "deleted from the cache: pull again, or check HF_ENDPOINT"
+            )
+
+
+def _verify_cached(repo_id: str, path: Path) -> None:
+    """A cached file is named after its hash (git sha1 or sha256): check the content still has it."""
+    for name in HEAD_FILES:
+        file = path / name
+        if not file.is_file():
+            continue
+        blob = file.resolve().name
+        if re.fullmatch(r"[0-9a-f]{64}", blob):
+            got = hashlib.sha256(file.read_bytes()).hexdigest()
+        elif re.fullmatch(r"[0-9a-f]{40}", blob):
+            got = _git_blob_sha1(file.read_bytes())
+        else:
+            continue
+        if got != blob:
+            _evict(file)
+            raise HubError(
+                f"the cached copy of {name} of {repo_id!r} is corrupt (its content no longer matches its hash "
+                f"{blob[:12]}...); it was deleted: pull {repo_id!r} again online"
+            )
+
+
+def _git_blob_sha1(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _evict(file: Path) -> None:
+    """Delete a snapshot file and the cache blob it points to, so the next pull downloads it again."""
+    blob = file.resolve()
+    file.unlink(missing_ok=True)
+    if blob != file:
+        blob.unlink(missing_ok=True)
+
+
+def _same_files(a: Path, b: Path, names: tuple[str, ...]) -> bool:
+    """Whether each of ``names`` is in both folders (or in neither) with the same bytes."""
+    for name in names:
+        fa, fb = a / name, b / name
+        if fa.is_file() != fb.is_file() or (fa.is_file() and fa.read_bytes() != fb.read_bytes()):
+            return False
+    return True
 
 
 def _is_unreachable(exc: HubError) -> bool:
@@ -400,6 +504,9 @@ def search_heads(
 
     from .backbone import resolve_backbone
 
+    for value, what in ((task, "task"), (method, "method"), (author, "author")):
+        if value:
+            validate_name(value.lower() if what == "task" else value, what)
     tags = ["headzoo"]
     if task:
         tags.append(f"task:{task.lower()}")
@@ -460,4 +567,5 @@ __all__ = [
     "repo_name",
     "search_heads",
     "validate_repo_id",
+    "validate_revision",
 ]

@@ -88,6 +88,10 @@ def list_heads(task: str | None = None, backbone: str | None = None, method: str
         >>> [e.task for e in list_heads(backbone="minilm")]  # doctest: +SKIP
         ['rte', 'sst2']
     """
+    if task:
+        validate_name(task, "task")
+    if method:
+        validate_name(method, "method")
     slug = resolve_backbone(backbone).slug if backbone else None
     root = zoo_home() / "heads"
     if not root.is_dir():
@@ -95,6 +99,8 @@ def list_heads(task: str | None = None, backbone: str | None = None, method: str
     entries = []
     for config_path in sorted(root.glob(f"*/*/*/{CONFIG_FILE}")):
         leaf = config_path.parent
+        if any(part.startswith(".") for part in leaf.relative_to(root).parts):
+            continue  # a save in progress, or one cut off by a crash (.<method>.tmp-*)
         if slug and leaf.parent.parent.name != slug:
             continue
         if (task and leaf.parent.name != task.lower()) or (method and leaf.name != method):
@@ -121,7 +127,7 @@ def find_in_zoo(task: str, backbone: str | BackboneRef, method: str | None = Non
     parent = zoo_path(task, ref, "none").parent
     if not parent.is_dir():
         return None
-    present = sorted(p.name for p in parent.iterdir() if (p / HEAD_FILE).is_file())
+    present = sorted(p.name for p in parent.iterdir() if not p.name.startswith(".") and (p / HEAD_FILE).is_file())
     ordered = [m for m in METHOD_PREFERENCE if m in present] + [m for m in present if m not in METHOD_PREFERENCE]
     return parent / ordered[0] if ordered else None
 
