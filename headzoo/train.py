@@ -259,6 +259,7 @@ class FinetuneResult:
         examples_per_second: training examples per second over both stages (evaluation excluded).
         settings: every hyperparameter; settings_hash: its hash (seed, strategy, method included).
         output_dir: where checkpoints and ``result.json`` went.
+        machine: where it ran (platform, CPU, threads, accelerator, versions); not part of the hash.
         model: the fine-tuned model (in memory only, not serialised).
     """
 
@@ -285,6 +286,7 @@ class FinetuneResult:
     settings: dict[str, Any]
     settings_hash: str
     output_dir: str | None = None
+    machine: dict[str, Any] | None = None
     model: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -318,7 +320,7 @@ class FinetuneResult:
     def from_dict(cls, data: Mapping[str, Any]) -> FinetuneResult:
         """Rebuild a result from :meth:`to_dict` output."""
         names = {f.name for f in fields(cls)} - {"model"}
-        missing = sorted(n for n in names if n not in data and n != "output_dir")
+        missing = sorted(n for n in names if n not in data and n not in ("output_dir", "machine"))
         if missing:
             raise DataError(f"a stored run lacks field(s) {missing}; delete it to run it again")
         return cls(**{k: data[k] for k in names if k in data})
@@ -437,6 +439,26 @@ def _world_size() -> int:
         return max(1, int(os.environ.get("WORLD_SIZE", "1")))
     except ValueError:
         return 1
+
+
+def _machine() -> dict[str, Any]:
+    """Where a run ran, for the record (never hashed: the same settings give the same run anywhere)."""
+    import platform
+
+    import torch
+    import transformers
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    accelerator = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"platform": f"{platform.system()} {platform.machine()}", "cpu": cpu, "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "accelerator": accelerator, "world_size": _world_size(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__}
 
 
 def _has_accelerator() -> bool:
@@ -1086,6 +1108,7 @@ def _finetune(data: _Data, *, strategy: str, method: str | None, head: Any, epoc
         settings=_clean(settings),
         settings_hash=settings_hash,
         output_dir=str(out),
+        machine=_machine(),
         model=trainer.model,
     )
     if _is_main_process():
@@ -1571,7 +1594,7 @@ def _run_settings(data: _Data, *, strategy: str, method: str | None, seed: int, 
                          max_length=data.max_length).resolved(preset) if method else None
     return _clean({
         "task": data.spec.name, "backbone": data.backbone.id, "strategy": strategy, "method": method, "seed": seed,
-        "protocol": protocol, "epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+        "protocol": protocol, "epochs": float(epochs), "learning_rate": learning_rate, "batch_size": batch_size,
         "max_length": data.max_length, "warmup_ratio": warmup_ratio, "weight_decay": weight_decay,
         "max_grad_norm": max_grad_norm, "group_by_length": group_by_length, "stage1_fraction": stage1_fraction,
         "preset": preset, "stage1": stage1_cfg.to_dict() if stage1_cfg else None, "data": data.info,
