@@ -11,6 +11,7 @@ validation split is never read, so it stays a clean test set.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -49,7 +50,8 @@ class SearchResult:
     ``trials`` holds one dict per candidate: ``learning_rate``, ``epochs``,
     ``steps``, ``score`` (the task's main metric on the held-out part of
     train), ``metrics`` and ``wall_seconds``. ``best`` is the trial with the
-    highest score (ties: the shorter, then the lower-rate one).
+    highest score; ties (common when several candidates still predict the majority
+    class) go to the lower held-out loss, then the shorter, then the lower-rate one.
     """
 
     task: str
@@ -67,7 +69,12 @@ class SearchResult:
         scored = [t for t in self.trials if t["score"] is not None]
         if not scored:
             raise DataError(f"no {self.method} trial produced a {self.main_metric} score on the held-out split")
-        return max(scored, key=lambda t: (t["score"], -t["epochs"], -t["learning_rate"]))
+        def key(t: dict[str, Any]) -> tuple[float, float, float, float]:
+            loss = t["metrics"].get("loss")
+            return (t["score"], -loss if isinstance(loss, (int, float)) else -math.inf, -t["epochs"],
+                    -t["learning_rate"])
+
+        return max(scored, key=key)
 
     def chosen(self) -> dict[str, float]:
         """The chosen stage-1 settings: ``{"learning_rate": ..., "epochs": ...}``."""
