@@ -985,11 +985,14 @@ def read_head(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], Head
                 f"tensor {name!r} in {str(weights)!r} has shape {list(array.shape)} but {CONFIG_FILE} says "
                 f"{config.tensors[name]}; the files do not belong together, re-save the head"
             )
-        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-            raise HeadFormatError(
-                f"tensor {name!r} in {str(weights)!r} holds NaN or Inf values; the head diverged in training, "
-                "train it again with a lower learning rate"
-            )
+        if np.issubdtype(array.dtype, np.floating):
+            with np.errstate(over="ignore"):
+                as_float32 = array.astype(np.float32)  # what a float32 model gets; beyond ~3.4e38 is Inf
+            if not np.isfinite(as_float32).all():
+                raise HeadFormatError(
+                    f"tensor {name!r} in {str(weights)!r} holds NaN or Inf values (or values beyond float32's "
+                    "range); the head diverged in training, train it again with a lower learning rate"
+                )
     return arrays, config
 
 
