@@ -1,0 +1,188 @@
+"""What the reliability tests try, in one registry; the README's "Reliability" table is rendered from it.
+
+The tests import their sizes (hypothesis ``max_examples``, fault lists) from
+here or from the test modules that the registry reads, so the table cannot
+drift from what runs. ``tests/test_reliability.py`` checks that the README
+section equals :func:`render` and that every listed test exists.
+
+Regenerate the README section with::
+
+    python -m tests.reliability --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+#: hypothesis examples per fuzzed input (each property test runs this many, derandomized).
+FUZZ_CONFIG_EXAMPLES = 200  # random JSON values as head_config.json
+FUZZ_CONFIG_MUTATION_EXAMPLES = 150  # a valid config with one field replaced, huge numbers, unknown keys
+FUZZ_LABEL_MAP_EXAMPLES = 200  # id2label / label2id in the config
+FUZZ_MODEL_LABEL_EXAMPLES = 50  # the model's id2label / label2id when a head is applied
+FUZZ_SAFETENSORS_BYTES_EXAMPLES = 120  # random bytes, truncations, bit flips of a real head file
+FUZZ_SAFETENSORS_HEADER_EXAMPLES = 120  # well-formed files with random headers (dtypes, shapes, offsets)
+FUZZ_NAME_EXAMPLES = 200  # task / method / backbone / repo id / revision strings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+START = "<!-- reliability:start -->"
+END = "<!-- reliability:end -->"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row: what was tried, how much of it, what must happen, and the test that shows it."""
+
+    area: str
+    tried: str
+    count: Callable[[], str]
+    expected: str
+    test: str  # a pytest node id (without parameters)
+
+
+def _examples(n: int) -> Callable[[], str]:
+    return lambda: f"{n} examples"
+
+
+def _cases(module: str, name: str, unit: str = "cases") -> Callable[[], str]:
+    def count() -> str:
+        import importlib
+
+        return f"{len(getattr(importlib.import_module(f'tests.{module}'), name))} {unit}"
+
+    return count
+
+
+def _fixed(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+ENTRIES: list[Entry] = [
+    Entry("fuzzing", "random JSON values (objects, lists, strings, huge and negative numbers) as head_config.json",
+          _examples(FUZZ_CONFIG_EXAMPLES), "`HeadFormatError`, or a valid config that round-trips",
+          "tests/test_fuzz.py::test_random_json_is_a_config_or_a_headformaterror"),
+    Entry("fuzzing", "a valid head_config.json with one field set to a random value (wrong types, 10^30, "
+          "NaN-free floats, deep nesting), plus unknown keys as from a newer version",
+          _examples(FUZZ_CONFIG_MUTATION_EXAMPLES), "`HeadFormatError`; unknown keys are kept and written back",
+          "tests/test_fuzz.py::test_mutated_config_is_refused_cleanly_or_kept"),
+    Entry("fuzzing", "raw head_config.json text: NaN, Infinity, 1e999, 5,000-digit integers, 100,000-deep "
+          "nesting, non-UTF-8 bytes, a 17 MiB file",
+          _cases("test_fuzz", "HOSTILE_CONFIG_TEXTS"), "`HeadFormatError` before anything is built",
+          "tests/test_fuzz.py::test_hostile_config_text"),
+    Entry("fuzzing", "label maps: id2label with missing, duplicate, non-contiguous, non-numeric or padded "
+          "ids and duplicate names; label2id that disagrees",
+          _examples(FUZZ_LABEL_MAP_EXAMPLES), "`HeadFormatError` unless the map is exactly 0..n-1 with unique names",
+          "tests/test_fuzz.py::test_label_maps"),
+    Entry("fuzzing", "the target model's id2label / label2id: permuted, renamed, duplicated, non-contiguous, "
+          "disagreeing", _examples(FUZZ_MODEL_LABEL_EXAMPLES),
+          "`LabelMismatchError` and the model's parameters unchanged, or the rows permuted to the model's order",
+          "tests/test_fuzz.py::test_apply_to_models_with_random_label_maps"),
+    Entry("fuzzing", "head.safetensors replaced by random bytes, truncated at a random length, or with random "
+          "bytes flipped", _examples(FUZZ_SAFETENSORS_BYTES_EXAMPLES),
+          "`HeadFormatError` from `read_head` and `load_head(model=...)`; the model's parameters unchanged",
+          "tests/test_fuzz.py::test_damaged_safetensors"),
+    Entry("fuzzing", "head.safetensors with a random header: every dtype (BF16, F8, C64...), shapes, data "
+          "offsets past the end of the file, NaN / Inf values",
+          _examples(FUZZ_SAFETENSORS_HEADER_EXAMPLES),
+          "`HeadFormatError`, or a head that loads; never another exception; the model unchanged on refusal",
+          "tests/test_fuzz.py::test_random_safetensors_headers"),
+    Entry("interruption", "SIGINT to `headzoo train` mid-epoch (after the first epoch's checkpoint), then "
+          "`--resume`, with a checkpoint cut off while being written",
+          _fixed("1 run"),
+          "exit 130, one `error:` line naming `--resume`, no head and no temp dir in the zoo; the resumed head "
+          "equals an uninterrupted run's; checkpoints are read with `torch.load(weights_only=True)` only",
+          "tests/test_interrupt.py::test_sigint_mid_epoch_then_resume"),
+    Entry("interruption", "Ctrl-C in the second run of a `headzoo compare` grid, then the same command again",
+          _fixed("1 grid of 2 runs"), "exit 130 and one line; the finished run is reused from runs.jsonl",
+          "tests/test_interrupt.py::test_interrupted_compare_keeps_finished_runs"),
+    Entry("interruption", "Ctrl-C or an I/O error at each step of replacing a saved head (tensors, config, card, "
+          "fsync, between the two renames, the final rename)",
+          _cases("test_interrupt", "SAVE_FAULTS", "fault points"),
+          "the zoo entry is the complete old head or the complete new one, byte for byte; no temp dirs left",
+          "tests/test_interrupt.py::test_interrupted_save_keeps_a_whole_head"),
+    Entry("interruption", "a temp dir left by a save killed with SIGKILL", _fixed("1 case"),
+          "ignored by `list`, `load_head` and the method lookup",
+          "tests/test_interrupt.py::test_leftover_temp_dir_is_ignored"),
+    Entry("concurrency", "two processes pulling the same heads into one cache and zoo at once",
+          _fixed("2 processes x 4 repos"), "both succeed; identical files, equal to the Hub's",
+          "tests/test_concurrency.py::test_two_processes_pull_the_same_heads"),
+    Entry("concurrency", "two processes saving different heads to the same zoo entries at once",
+          _fixed("2 processes x 12 entries, with and without overwrite"),
+          "without overwrite one wins and the other gets `HeadExistsError`; with it, the last wins; "
+          "each entry is one head's files, never a mix",
+          "tests/test_concurrency.py::test_two_processes_save_the_same_entries"),
+    Entry("security", "pull, load_head, show, finetune --head with pickle.load / pickle.loads / torch.load "
+          "replaced by a trap", _fixed("4 paths"), "never called",
+          "tests/test_security.py::test_nothing_is_unpickled"),
+    Entry("security", "a backbone folder with custom code (`auto_map`) and one with only pytorch_model.bin",
+          _fixed("2 folders"), "`BackboneError` saying why; the custom code never runs",
+          "tests/test_security.py::test_backbones_never_run_code_or_unpickle"),
+    Entry("security", "random task, method, backbone, repo id and revision strings (`..`, `/`, `~user`, NUL, "
+          "long names)", _examples(FUZZ_NAME_EXAMPLES),
+          "`InvalidNameError` / `BackboneError`, or a path inside the zoo / cache",
+          "tests/test_fuzz.py::test_names_never_escape_the_zoo"),
+    Entry("security", "a Hub token through push (argument and HF_TOKEN), a refused push, debug logging, "
+          "a compare run", _fixed("6 places"),
+          "the token is in no log, card, config, error message, results.json or runs.jsonl",
+          "tests/test_security.py::test_tokens_never_leak"),
+    Entry("security", "a Hub that serves other bytes than its file list announces",
+          _cases("test_security", "TAMPERED", "kinds"),
+          "`HubError` naming the file; the bad copy is evicted from the cache; nothing reaches the zoo",
+          "tests/test_security.py::test_tampered_downloads_are_rejected"),
+    Entry("security", "a corrupted blob in the local Hub cache, pulled offline", _fixed("1 case"),
+          "`HubError`; the copy is evicted", "tests/test_security.py::test_corrupt_cache_is_rejected_offline"),
+    Entry("CLI", "every command (show, list, push, pull, search, tasks, train, finetune, compare, demo) with "
+          "bad arguments", _cases("test_cli_errors", "BAD_COMMANDS", "command lines"),
+          "one `error:` line saying what is wrong and how to fix it, non-zero exit, no traceback",
+          "tests/test_cli_errors.py::test_bad_arguments_one_line"),
+]
+
+
+def render() -> str:
+    """The Markdown table (with the markers) for README.md."""
+    lines = [
+        START,
+        "| area | what was tried | how much | what must happen | test |",
+        "|---|---|---|---|---|",
+    ]
+    for e in ENTRIES:
+        lines.append(f"| {e.area} | {e.tried} | {e.count()} | {e.expected} | `{e.test}` |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def readme_section(text: str) -> str | None:
+    """The part of ``text`` between the markers (markers included), or None."""
+    if START not in text or END not in text:
+        return None
+    return text[text.index(START): text.index(END) + len(END)]
+
+
+def write(path: Path = README) -> bool:
+    """Replace the README section with :func:`render`; return whether the file changed."""
+    text = path.read_text(encoding="utf-8")
+    section = readme_section(text)
+    if section is None:
+        raise SystemExit(f"{path} has no {START} ... {END} markers: add them where the table goes")
+    new = text.replace(section, render())
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="update README.md in place")
+    args = parser.parse_args(argv)
+    if args.write:
+        print("README.md updated" if write() else "README.md already up to date")
+    else:
+        print(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
