@@ -729,7 +729,7 @@ class _Stage1:
 
 def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: int, output_dir: Path,
                   callbacks: Sequence[Any] | None, resume: bool, progress: bool,
-                  extra: Mapping[str, Any] | None = None) -> _Stage1:
+                  extra: Mapping[str, Any] | None = None, evaluate: bool = True) -> _Stage1:
     """Train a head with PET for ``steps`` steps; return it (unwrapped, trained copy) and what happened."""
     spe = _steps_per_epoch(len(data.train), settings.batch_size)
     model = _build_model(data, settings.seed)
@@ -749,7 +749,7 @@ def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: 
     )
     wall, _ = _run(trainer, output_dir, resume)
     eval_start = time.perf_counter()
-    metrics = _metric_dict(trainer.evaluate(), data.spec.metrics)
+    metrics = _metric_dict(trainer.evaluate(), data.spec.metrics) if evaluate else {}
     eval_seconds = time.perf_counter() - eval_start
     plain = unwrap(trainer.model)
     train_seconds = max(wall, 1e-9)
@@ -1032,6 +1032,8 @@ def _finetune(data: _Data, *, strategy: str, method: str | None, head: Any, epoc
                 trained = _train_stage1(
                     data, replace(stage1_cfg, max_steps=steps1), preset=preset, steps=steps1, output_dir=stage1_dir,
                     callbacks=callbacks, resume=resume, progress=progress,
+                    # matched: stage 2 evaluates every epoch; a separate dev pass for stage 1 would only cost time
+                    evaluate=protocol != "matched",
                 )
                 stage_head, stage1_info = trained.head, trained.info
                 if _is_main_process():
