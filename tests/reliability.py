@@ -132,6 +132,14 @@ ENTRIES: list[Entry] = [
           _cases("test_security", "TAMPERED", "kinds"),
           "`HubError` naming the file; the bad copy is evicted from the cache; nothing reaches the zoo",
           "tests/test_security.py::test_tampered_downloads_are_rejected"),
+    Entry("security", "a download cut off mid-transfer, once and on every try", _fixed("2 cases"),
+          "once: resumed, identical bytes; always: `HubError`, no partial file in the zoo",
+          "tests/test_security.py::test_cut_downloads_resume_or_fail_cleanly"),
+    Entry("security", "a pulled head whose config names a task `../../../../escaped`, a method `../../escaped`, "
+          "a task `a/b`, a backbone `../../../../..`; revisions `../../refs`, `/etc`...",
+          _fixed("4 heads, 5 revisions"),
+          "`InvalidNameError` / `BackboneError`; nothing written outside the zoo",
+          "tests/test_security.py::test_hostile_names_in_a_pulled_head"),
     Entry("security", "a corrupted blob in the local Hub cache, pulled offline", _fixed("1 case"),
           "`HubError`; the copy is evicted", "tests/test_security.py::test_corrupt_cache_is_rejected_offline"),
     Entry("CLI", "every command (show, list, push, pull, search, tasks, train, finetune, compare, demo) with "

@@ -6,11 +6,8 @@ to continue (``--resume`` for train, re-running for compare).
 
 from __future__ import annotations
 
-import csv
 import os
-import random
 import signal
-import string
 import subprocess
 import sys
 import time
@@ -26,50 +23,12 @@ from headzoo.cli import main
 from headzoo.head import CARD_FILE, CONFIG_FILE, HEAD_FILE
 
 from .conftest import tiny_bert
+from .tiny_task import one_thread, tiny_backbone_fixture, toy_csv_fixture  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
 
 
 # --------------------------------------------------------------------------- tiny backbone and data
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    """Tiny models gain nothing from threads; one thread avoids oversubscription on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer BERT (hidden 32) with a character-level tokenizer, saved like a pretrained checkpoint."""
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    chars = list(string.ascii_lowercase + string.digits + ".,'!?-")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *("##" + c for c in chars)]
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=37, max_position_embeddings=64)
-    torch.manual_seed(1234)
-    path = tmp_path_factory.mktemp("tiny-bert")
-    BertModel(config).save_pretrained(path)
-    BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}).save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def toy_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """80 labelled rows: 72 train and 8 validation, so batch 8 gives 9 steps per epoch."""
-    rng = random.Random(0)
-    path = tmp_path_factory.mktemp("toy-data") / "toy.csv"
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label"])
-        for i in range(80):
-            label = rng.choice(["pos", "neg"])
-            writer.writerow([("good fine nice " if label == "pos" else "bad awful poor ") + str(i), label])
-    return path
 
 
 def _train_args(backbone: Path, data: Path) -> list[str]:

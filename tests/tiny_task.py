@@ -1,0 +1,55 @@
+"""A tiny backbone and a tiny custom task that train in seconds on a CPU (fixtures for the reliability tests).
+
+Use: ``from .tiny_task import one_thread, tiny_backbone_fixture, toy_csv_fixture  # noqa: F401``; the
+fixtures are named ``tiny_backbone`` and ``toy_csv``, and ``one_thread`` (autouse) runs torch on one thread.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny models gain nothing from threads; one thread avoids oversubscription on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module", name="tiny_backbone")
+def tiny_backbone_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer BERT (hidden 32) with a character-level tokenizer, saved like a pretrained checkpoint."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    chars = list(string.ascii_lowercase + string.digits + ".,'!?-")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *("##" + c for c in chars)]
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=37, max_position_embeddings=64)
+    torch.manual_seed(1234)
+    path = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config).save_pretrained(path)
+    BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module", name="toy_csv")
+def toy_csv_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """80 labelled rows: 72 train and 8 validation, so batch 8 gives 9 steps per epoch."""
+    rng = random.Random(0)
+    path = tmp_path_factory.mktemp("toy-data") / "toy.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        for i in range(80):
+            label = rng.choice(["pos", "neg"])
+            writer.writerow([("good fine nice " if label == "pos" else "bad awful poor ") + str(i), label])
+    return path
