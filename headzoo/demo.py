@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +204,10 @@ def run_demo(
     from .tasks import get_task, load_task
     from .zoo import load_head
 
+    # Stage 2's arguments are checked before stage 1 spends minutes training.
+    for name, value in (("epochs", epochs), ("learning_rate", learning_rate)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
     if task:
         spec = get_task(task)
         data = load_task(spec, data_dir, limit=n_train if n_train else None, seed=seed)

@@ -914,7 +914,14 @@ def _load_hub(spec: TaskSpec, splits: Iterable[str]) -> dict[str, datasets.Datas
     result: dict[str, datasets.Dataset] = {}
     for split in splits:
         logger.info("loading %s/%s split %s from the Hub", path, config, split)
-        raw = datasets.load_dataset(path, config, split=split)
+        try:
+            raw = datasets.load_dataset(path, config, split=split)
+        except (ConnectionError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(
+                f"cannot load task {spec.name!r} from the Hub dataset {path!r} ({first}); pass --data-dir "
+                "(data_dir=) with the original GLUE/SuperGLUE files to work offline, or check the network"
+            ) from exc
         result[split] = raw.map(encode, remove_columns=raw.column_names, features=features)
     return result
 
