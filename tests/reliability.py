@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: hypothesis examples per fuzzed input (each property test runs this many, derandomized).
 FUZZ_CONFIG_EXAMPLES = 200  # random JSON values as head_config.json
@@ -48,25 +49,27 @@ def _examples(n: int) -> Callable[[], str]:
 
 
 def _cases(module: str, name: str, unit: str = "cases") -> Callable[[], str]:
-    def count() -> str:
-        import importlib
-
-        return f"{len(getattr(importlib.import_module(f'tests.{module}'), name))} {unit}"
-
-    return count
+    return lambda: f"{len(getattr(_m(module), name))} {unit}"
 
 
-def _fixed(text: str) -> Callable[[], str]:
-    return lambda: text
+def _one() -> str:
+    return "1 case"
+
+
+def _m(module: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"tests.{module}")
 
 
 ENTRIES: list[Entry] = [
     Entry("fuzzing", "random JSON values (objects, lists, strings, huge and negative numbers) as head_config.json",
           _examples(FUZZ_CONFIG_EXAMPLES), "`HeadFormatError`, or a valid config that round-trips",
           "tests/test_fuzz.py::test_random_json_is_a_config_or_a_headformaterror"),
-    Entry("fuzzing", "a valid head_config.json with one field set to a random value (wrong types, 10^30, "
-          "NaN-free floats, deep nesting), plus unknown keys as from a newer version",
-          _examples(FUZZ_CONFIG_MUTATION_EXAMPLES), "`HeadFormatError`; unknown keys are kept and written back",
+    Entry("fuzzing", "a valid head_config.json with up to two fields set to random JSON (wrong types, 10^30, "
+          "nested values) and up to two removed, plus unknown keys as from a newer version",
+          _examples(FUZZ_CONFIG_MUTATION_EXAMPLES),
+          "a `HeadzooError` and the model unchanged, or a head that applies; unknown keys are kept and written back",
           "tests/test_fuzz.py::test_mutated_config_is_refused_cleanly_or_kept"),
     Entry("fuzzing", "raw head_config.json text: NaN, Infinity, 1e999, 5,000-digit integers, 100,000-deep "
           "nesting, non-UTF-8 bytes, a 17 MiB file",
@@ -91,56 +94,63 @@ ENTRIES: list[Entry] = [
           "tests/test_fuzz.py::test_random_safetensors_headers"),
     Entry("interruption", "SIGINT to `headzoo train` mid-epoch (after the first epoch's checkpoint), then "
           "`--resume`, with a checkpoint cut off while being written",
-          _fixed("1 run"),
+          lambda: f"SIGINT before step {_m('test_interrupt').PAUSE_AT} of "
+                  f"{_m('test_interrupt').EPOCHS * _m('test_interrupt').STEPS_PER_EPOCH}",
           "exit 130, one `error:` line naming `--resume`, no head and no temp dir in the zoo; the resumed head "
           "equals an uninterrupted run's; checkpoints are read with `torch.load(weights_only=True)` only",
           "tests/test_interrupt.py::test_sigint_mid_epoch_then_resume"),
     Entry("interruption", "Ctrl-C in the second run of a `headzoo compare` grid, then the same command again",
-          _fixed("1 grid of 2 runs"), "exit 130 and one line; the finished run is reused from runs.jsonl",
+          lambda: f"Ctrl-C at step {_m('test_interrupt').GRID_INTERRUPT_AT} of a "
+                  f"{len(_m('test_interrupt').GRID_SEEDS)}-run grid",
+          "exit 130 and one line; the finished run is reused from runs.jsonl",
           "tests/test_interrupt.py::test_interrupted_compare_keeps_finished_runs"),
     Entry("interruption", "Ctrl-C or an I/O error at each step of replacing a saved head (tensors, config, card, "
           "fsync, between the two renames, the final rename)",
           _cases("test_interrupt", "SAVE_FAULTS", "fault points"),
           "the zoo entry is the complete old head or the complete new one, byte for byte; no temp dirs left",
           "tests/test_interrupt.py::test_interrupted_save_keeps_a_whole_head"),
-    Entry("interruption", "a temp dir left by a save killed with SIGKILL", _fixed("1 case"),
+    Entry("interruption", "a temp dir left by a save killed with SIGKILL", _one,
           "ignored by `list`, `load_head` and the method lookup",
           "tests/test_interrupt.py::test_leftover_temp_dir_is_ignored"),
     Entry("concurrency", "two processes pulling the same heads into one cache and zoo at once",
-          _fixed("2 processes x 4 repos"), "both succeed; identical files, equal to the Hub's",
+          lambda: f"{len(_m('test_concurrency').WORKERS)} processes x {_m('test_concurrency').PULL_REPOS} repos",
+          "both succeed; identical files, equal to the Hub's",
           "tests/test_concurrency.py::test_two_processes_pull_the_same_heads"),
     Entry("concurrency", "two processes saving different heads to the same zoo entries at once",
-          _fixed("2 processes x 12 entries, with and without overwrite"),
+          lambda: f"{len(_m('test_concurrency').WORKERS)} processes x {_m('test_concurrency').ENTRIES} entries, "
+                  "with and without overwrite",
           "without overwrite one wins and the other gets `HeadExistsError`; with it, the last wins; "
           "each entry is one head's files, never a mix",
           "tests/test_concurrency.py::test_two_processes_save_the_same_entries"),
     Entry("security", "pull, load_head, show, finetune --head with pickle.load / pickle.loads / torch.load "
-          "replaced by a trap", _fixed("4 paths"), "never called",
+          "replaced by a trap", _cases("test_security", "UNPICKLE_PATHS", "paths"), "never called",
           "tests/test_security.py::test_nothing_is_unpickled"),
     Entry("security", "a backbone folder with custom code (`auto_map`) and one with only pytorch_model.bin",
-          _fixed("2 folders"), "`BackboneError` saying why; the custom code never runs",
+          _cases("test_security", "BACKBONE_FOLDERS", "folders"),
+          "`BackboneError` saying why; the custom code never runs",
           "tests/test_security.py::test_backbones_never_run_code_or_unpickle"),
     Entry("security", "random task, method, backbone, repo id and revision strings (`..`, `/`, `~user`, NUL, "
           "long names)", _examples(FUZZ_NAME_EXAMPLES),
           "`InvalidNameError` / `BackboneError`, or a path inside the zoo / cache",
           "tests/test_fuzz.py::test_names_never_escape_the_zoo"),
     Entry("security", "a Hub token through push (argument and HF_TOKEN), a refused push, debug logging, "
-          "a compare run", _fixed("6 places"),
+          "a compare run", _cases("test_security", "TOKEN_PLACES", "places"),
           "the token is in no log, card, config, error message, results.json or runs.jsonl",
           "tests/test_security.py::test_tokens_never_leak"),
     Entry("security", "a Hub that serves other bytes than its file list announces",
           _cases("test_security", "TAMPERED", "kinds"),
           "`HubError` naming the file; the bad copy is evicted from the cache; nothing reaches the zoo",
           "tests/test_security.py::test_tampered_downloads_are_rejected"),
-    Entry("security", "a download cut off mid-transfer, once and on every try", _fixed("2 cases"),
+    Entry("security", "a download cut off mid-transfer, once and on every try", _cases("test_security", "CUTS"),
           "once: resumed, identical bytes; always: `HubError`, no partial file in the zoo",
           "tests/test_security.py::test_cut_downloads_resume_or_fail_cleanly"),
     Entry("security", "a pulled head whose config names a task `../../../../escaped`, a method `../../escaped`, "
           "a task `a/b`, a backbone `../../../../..`; revisions `../../refs`, `/etc`...",
-          _fixed("4 heads, 5 revisions"),
+          lambda: f"{len(_m('test_security').HOSTILE_CONFIGS)} heads, {len(_m('test_security').HOSTILE_REVISIONS)} "
+                  "revisions",
           "`InvalidNameError` / `BackboneError`; nothing written outside the zoo",
           "tests/test_security.py::test_hostile_names_in_a_pulled_head"),
-    Entry("security", "a corrupted blob in the local Hub cache, pulled offline", _fixed("1 case"),
+    Entry("security", "a corrupted blob in the local Hub cache, pulled offline", _one,
           "`HubError`; the copy is evicted", "tests/test_security.py::test_corrupt_cache_is_rejected_offline"),
     Entry("CLI", "every command (show, list, push, pull, search, tasks, train, finetune, compare, demo) with "
           "bad arguments", _cases("test_cli_errors", "BAD_COMMANDS", "command lines"),

@@ -34,7 +34,7 @@ from headzoo import Head, HeadExistsError, pull_head, save_to_zoo
 def barrier(name):
     Path(spec["sync"], f"{name}-{spec['me']}").touch()
     deadline = time.monotonic() + 120
-    while len(list(Path(spec["sync"]).glob(f"{name}-*"))) < 2:
+    while len(list(Path(spec["sync"]).glob(f"{name}-*"))) < spec["workers"]:
         if time.monotonic() > deadline:
             raise SystemExit("the other worker never came")
         time.sleep(0.005)
@@ -60,6 +60,11 @@ else:
                 out[f"{phase}{i}"] = f"exists: {exc}"
 print(json.dumps(out))
 """
+
+
+WORKERS = ("a", "b")
+PULL_REPOS = 4
+ENTRIES = 12
 
 
 def _run_two(specs: list[dict[str, Any]], env: dict[str, str]) -> list[dict[str, Any]]:
@@ -93,7 +98,7 @@ def test_two_processes_pull_the_same_heads(hub, tmp_path: Path, zoo_dir: Path) -
     backbone = tmp_path / "tiny-backbone"
     tiny_bert(seed=0).save_pretrained(backbone)
     repos = []
-    for i in range(4):
+    for i in range(PULL_REPOS):
         model = tiny_bert(seed=0)
         with torch.no_grad():
             torch.manual_seed(i)
@@ -103,7 +108,8 @@ def test_two_processes_pull_the_same_heads(hub, tmp_path: Path, zoo_dir: Path) -
         repos.append(repo)
     sync = tmp_path / "sync"
     sync.mkdir()
-    specs = [{"job": "pull", "me": me, "sync": str(sync), "repos": repos} for me in ("a", "b")]
+    specs = [{"job": "pull", "me": me, "sync": str(sync), "repos": repos, "workers": len(WORKERS)}
+             for me in WORKERS]
     first, second = _run_two(specs, _env(HF_HUB_CACHE=constants.HF_HUB_CACHE))
     assert first == second  # identical files for both
     entries = {e.task: e.path for e in headzoo.list_heads()}
@@ -114,12 +120,9 @@ def test_two_processes_pull_the_same_heads(hub, tmp_path: Path, zoo_dir: Path) -
     _no_leftovers(zoo_dir)
 
 
-ENTRIES = 12
-
-
 def test_two_processes_save_the_same_entries(tmp_path: Path, zoo_dir: Path) -> None:
     heads = {}
-    for me, seed in (("a", 1), ("b", 2)):
+    for seed, me in enumerate(WORKERS, start=1):
         model = tiny_bert(seed=0)
         with torch.no_grad():
             torch.manual_seed(seed)
@@ -128,9 +131,10 @@ def test_two_processes_save_the_same_entries(tmp_path: Path, zoo_dir: Path) -> N
         heads[me].save(tmp_path / me)
     sync = tmp_path / "sync"
     sync.mkdir()
-    specs = [{"job": "save", "me": me, "sync": str(sync), "head": str(tmp_path / me), "entries": ENTRIES}
-             for me in ("a", "b")]
-    results = dict(zip(("a", "b"), _run_two(specs, _env()), strict=True))
+    specs = [{"job": "save", "me": me, "sync": str(sync), "head": str(tmp_path / me), "entries": ENTRIES,
+              "workers": len(WORKERS)}
+             for me in WORKERS]
+    results = dict(zip(WORKERS, _run_two(specs, _env()), strict=True))
 
     def expected(me: str, task: str) -> dict[str, str]:
         head = Head.load(tmp_path / me)
@@ -139,16 +143,17 @@ def test_two_processes_save_the_same_entries(tmp_path: Path, zoo_dir: Path) -> N
 
     for i in range(ENTRIES):
         task = f"keep{i}"
-        outcomes = {me: results[me][task] for me in ("a", "b")}
+        outcomes = {me: results[me][task] for me in WORKERS}
         winners = [me for me, outcome in outcomes.items() if outcome == "saved"]
         assert len(winners) == 1, outcomes  # without overwrite: one wins ...
-        loser = "b" if winners == ["a"] else "a"
-        assert outcomes[loser].startswith("exists: ") and "overwrite=True" in outcomes[loser]  # ... one is told
+        losers = [me for me in WORKERS if me not in winners]
+        assert all(outcomes[me].startswith("exists: ") and "overwrite=True" in outcomes[me]
+                   for me in losers)  # ... the other is told
         entry = headzoo.zoo_path(task, "org/tiny", "lora")
         assert _digest(entry) == expected(winners[0], task)  # and the entry is the winner's, whole
     for i in range(ENTRIES):
         task = f"replace{i}"
-        assert results["a"][task] == results["b"][task] == "saved"  # with overwrite: both succeed ...
+        assert all(results[me][task] == "saved" for me in WORKERS)  # with overwrite: both succeed ...
         entry = _digest(headzoo.zoo_path(task, "org/tiny", "lora"))
-        assert entry in (expected("a", task), expected("b", task))  # ... and the last one is there, whole
+        assert entry in [expected(me, task) for me in WORKERS]  # ... and the last one is there, whole
     _no_leftovers(zoo_dir)

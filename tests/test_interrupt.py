@@ -31,9 +31,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWa
 # --------------------------------------------------------------------------- tiny backbone and data
 
 
+#: toy.csv: 72 training rows in batches of 8 -> 9 steps per epoch; 2 epochs; Ctrl-C before step 13 (epoch 2).
+STEPS_PER_EPOCH = 9
+EPOCHS = 2
+PAUSE_AT = 13
+
+
 def _train_args(backbone: Path, data: Path) -> list[str]:
     return ["train", "toy", "--backbone", str(backbone), "--data-file", str(data), "--text-column", "text",
-            "--label-column", "label", "--method", "lora", "--epochs", "2", "--batch-size", "8",
+            "--label-column", "label", "--method", "lora", "--epochs", str(EPOCHS), "--batch-size", "8",
             "--max-length", "32", "--no-progress"]
 
 
@@ -74,7 +80,7 @@ sys.exit(main(sys.argv[1:]))
 def test_sigint_mid_epoch_then_resume(tiny_backbone: Path, toy_csv: Path, zoo_dir: Path, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     marker = tmp_path / "paused"
-    env = {**os.environ, "HEADZOO_TEST_PAUSE_AT": "13", "HEADZOO_TEST_MARKER": str(marker),
+    env = {**os.environ, "HEADZOO_TEST_PAUSE_AT": str(PAUSE_AT), "HEADZOO_TEST_MARKER": str(marker),
            "OMP_NUM_THREADS": "1", "HEADZOO_HOME": str(zoo_dir)}
     proc = subprocess.Popen([sys.executable, "-c", _PAUSING_CLI, *_train_args(tiny_backbone, toy_csv)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -82,7 +88,7 @@ def test_sigint_mid_epoch_then_resume(tiny_backbone: Path, toy_csv: Path, zoo_di
         deadline = time.monotonic() + 240
         while not marker.exists():
             assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "training never reached step 13"
+            assert time.monotonic() < deadline, f"training never reached step {PAUSE_AT}"
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
@@ -97,7 +103,7 @@ def test_sigint_mid_epoch_then_resume(tiny_backbone: Path, toy_csv: Path, zoo_di
     assert "Traceback" not in err and "saved to" not in out
     _zoo_is_clean(zoo_dir)
     checkpoints = sorted(zoo_dir.glob("runs/*/toy/stage1-lora-*/checkpoint-*"))
-    assert [c.name for c in checkpoints] == ["checkpoint-9"], checkpoints  # epoch 1's, kept for --resume
+    assert [c.name for c in checkpoints] == [f"checkpoint-{STEPS_PER_EPOCH}"], checkpoints  # epoch 1's, kept
     run_dir = checkpoints[0].parent
     # As if a later checkpoint had been cut off while being written: it must be skipped, not resumed from.
     (run_dir / "checkpoint-14").mkdir()
@@ -116,22 +122,23 @@ def test_sigint_mid_epoch_then_resume(tiny_backbone: Path, toy_csv: Path, zoo_di
     assert code == 0, err
     assert "saved to" in out
     names = {Path(f).name for f, _ in loads}
-    assert {"rng_state.pth", "optimizer.pt", "scheduler.pt"} <= names  # it did resume from checkpoint-9 ...
-    assert all(Path(f).parent == run_dir / "checkpoint-9" for f, _ in loads), loads  # ... and only from there
+    assert {"rng_state.pth", "optimizer.pt", "scheduler.pt"} <= names  # it did resume from epoch 1 ...
+    assert all(Path(f).parent == checkpoints[0] for f, _ in loads), loads  # ... and only from there
     assert all(weights_only is True for _, weights_only in loads), loads  # the restricted unpickler only
     assert not list(run_dir.glob("checkpoint-*"))  # finished: checkpoints removed
 
     entries = headzoo.list_heads()
     assert [(e.task, e.method) for e in entries] == [("toy", "lora")]
     resumed = Head.load(entries[0].path)
-    assert resumed.config.training["steps"] == 18
+    assert resumed.config.training["steps_per_epoch"] == STEPS_PER_EPOCH
+    assert resumed.config.training["steps"] == EPOCHS * STEPS_PER_EPOCH
     # The same kind of result as never being interrupted: the same head, up to float noise.
     monkeypatch.setattr(torch, "load", original_load)
     from headzoo.tasks import custom_task
     from headzoo.train import pretrain_head
 
     task = custom_task(str(toy_csv), ["text"], "label", name="toy")
-    straight = pretrain_head(task, str(tiny_backbone), "lora", settings={"epochs": 2, "batch_size": 8,
+    straight = pretrain_head(task, str(tiny_backbone), "lora", settings={"epochs": EPOCHS, "batch_size": 8,
                              "max_length": 32}, save=False, output_dir=tmp_path / "straight")
     assert sorted(straight.tensors) == sorted(resumed.tensors)
     for name, tensor in straight.tensors.items():
@@ -155,6 +162,11 @@ class _Interrupter:
         return Interrupt()
 
 
+#: FT with seeds 0 and 1, one epoch of 9 steps each: step 13 is in the middle of the second run.
+GRID_SEEDS = ("0", "1")
+GRID_INTERRUPT_AT = STEPS_PER_EPOCH + 4
+
+
 def test_interrupted_compare_keeps_finished_runs(tiny_backbone: Path, toy_csv: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,10 +174,9 @@ def test_interrupted_compare_keeps_finished_runs(tiny_backbone: Path, toy_csv: P
 
     out_dir = tmp_path / "grid"
     args = ["compare", "toy", "--backbone", str(tiny_backbone), "--data-file", str(toy_csv), "--text-column",
-            "text", "--label-column", "label", "--strategies", "ft", "--seeds", "0,1", "--epochs", "1",
-            "--batch-size", "8", "--max-length", "32", "--out", str(out_dir), "--no-progress"]
-    # 9 steps per run: step 13 is in the middle of the second run (seed 1).
-    monkeypatch.setattr(headzoo.cli, "_progress_callbacks", lambda quiet: [_Interrupter(13)])
+            "text", "--label-column", "label", "--strategies", "ft", "--seeds", ",".join(GRID_SEEDS), "--epochs",
+            "1", "--batch-size", "8", "--max-length", "32", "--out", str(out_dir), "--no-progress"]
+    monkeypatch.setattr(headzoo.cli, "_progress_callbacks", lambda quiet: [_Interrupter(GRID_INTERRUPT_AT)])
     code = main(args)
     _, err = capsys.readouterr()
     assert code == 130

@@ -55,20 +55,34 @@ def traps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+#: what runs with every unpickling function replaced by a trap
+UNPICKLE_PATHS = ("pull", "load_head", "show", "finetune --head")
+
+
 def test_nothing_is_unpickled(hub, tiny_backbone: Path, toy_csv: Path, traps: list[str],
                               capsys: pytest.CaptureFixture[str]) -> None:
     push_head(_head(tiny_backbone, seed=1), "alice/no-pickles")
-    path = pull_head("alice/no-pickles", to_zoo=True)  # 1. pull
-    model = headzoo.load_head("alice/no-pickles", str(tiny_backbone))  # 2. load_head (builds the backbone)
+    done = []
+    path = pull_head("alice/no-pickles", to_zoo=True)
+    done.append("pull")
+    model = headzoo.load_head("alice/no-pickles", str(tiny_backbone))  # builds the backbone too
     assert torch.equal(model.classifier.weight, Head.load(path).tensors["classifier.weight"])
-    assert main(["show", "toy", "--backbone", str(tiny_backbone)]) == 0  # 3. show
+    done.append("load_head")
+    assert main(["show", "toy", "--backbone", str(tiny_backbone)]) == 0
+    done.append("show")
     zoo_entry = headzoo.list_heads()[0].path
     code = main(["finetune", "toy", "--backbone", str(tiny_backbone), "--head", str(zoo_entry), "--data-file",
                  str(toy_csv), "--text-column", "text", "--label-column", "label", "--epochs", "1",
-                 "--batch-size", "8", "--max-length", "32", "--no-progress"])  # 4. finetune --head
+                 "--batch-size", "8", "--max-length", "32", "--no-progress"])
     _, err = capsys.readouterr()
     assert code == 0, err
+    done.append("finetune --head")
+    assert tuple(done) == UNPICKLE_PATHS
     assert traps == []
+
+
+#: the backbone folders tried
+BACKBONE_FOLDERS = ("with-code", "pickle-only")
 
 
 def test_backbones_never_run_code_or_unpickle(tmp_path: Path, traps: list[str]) -> None:
@@ -77,7 +91,7 @@ def test_backbones_never_run_code_or_unpickle(tmp_path: Path, traps: list[str]) 
     marker = tmp_path / "the-code-ran"
     model = BertForSequenceClassification(BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=1,
                                                      num_attention_heads=4, intermediate_size=37))
-    code_dir = tmp_path / "with-code"
+    code_dir = tmp_path / BACKBONE_FOLDERS[0]
     model.save_pretrained(code_dir)
     config = json.loads((code_dir / "config.json").read_text())
     config.update(model_type="evil-bert", auto_map={"AutoConfig": "evil.EvilConfig",
@@ -97,7 +111,7 @@ def test_backbones_never_run_code_or_unpickle(tmp_path: Path, traps: list[str]) 
     assert type(load_classifier(resolve_backbone(code_dir))).__name__ == "BertForSequenceClassification"
     assert not marker.exists()
 
-    pickle_dir = tmp_path / "pickle-only"
+    pickle_dir = tmp_path / BACKBONE_FOLDERS[1]
     pickle_dir.mkdir()
     model.config.save_pretrained(pickle_dir)
     (pickle_dir / "pytorch_model.bin").write_bytes(b"\x80\x04\x95 a pickle that would run code")
@@ -109,21 +123,30 @@ def test_backbones_never_run_code_or_unpickle(tmp_path: Path, traps: list[str]) 
     assert traps == []
 
 
+HOSTILE_CONFIGS = [{"task": "../../../../escaped"}, {"method": "../../escaped"}, {"task": "a/b"},
+                   {"backbone": "../../../../.."}]
+HOSTILE_REVISIONS = ["../../refs", "a/../../b", "/etc", "main/", "x" * 201]
+
+
 def test_hostile_names_in_a_pulled_head(hub, tiny_backbone: Path, tmp_path: Path, zoo_dir: Path) -> None:
     good = _head(tiny_backbone, seed=2).save(tmp_path / "good")
     weights = (good / HEAD_FILE).read_bytes()
     config = json.loads((good / CONFIG_FILE).read_text())
-    for i, change in enumerate([{"task": "../../../../escaped"}, {"method": "../../escaped"},
-                                {"task": "a/b"}, {"backbone": "../../../../.."}]):
+    for i, change in enumerate(HOSTILE_CONFIGS):
         repo = f"alice/hostile-{i}"
         hub.seed_repo(repo, {HEAD_FILE: weights, CONFIG_FILE: json.dumps({**config, **change})})
         with pytest.raises((InvalidNameError, BackboneError)):
             pull_head(repo, to_zoo=True)
     assert not (zoo_dir / "heads").exists() or not any((zoo_dir / "heads").rglob(HEAD_FILE))
     assert not list(zoo_dir.parent.rglob("escaped"))
-    for revision in ("../../refs", "a/../../b", "/etc", "main/", "x" * 201):
+    for revision in HOSTILE_REVISIONS:
         with pytest.raises(InvalidNameError, match="not a valid revision"):
             pull_head("alice/hostile-0", revision=revision)
+
+
+#: where a token could leak
+TOKEN_PLACES = ("push(token=...)", "HF_TOKEN + CLI push --debug", "refused push", "Hub, cache and zoo files",
+                "compare outputs", "stdout, stderr and logs")
 
 
 def test_tokens_never_leak(hub, tiny_backbone: Path, toy_csv: Path, tmp_path: Path,
@@ -131,42 +154,37 @@ def test_tokens_never_leak(hub, tiny_backbone: Path, toy_csv: Path, tmp_path: Pa
                            caplog: pytest.LogCaptureFixture) -> None:
     token, wrong = HUB_TOKENS["alice"], "hf_wrong_token_never_to_be_printed"
     caplog.set_level(logging.DEBUG)
-    seen: list[str] = []
+    seen: dict[str, list[str]] = {place: [] for place in TOKEN_PLACES}
     head_dir = _head(tiny_backbone, seed=3).save(tmp_path / "head")
 
-    # 1. the token as an argument, no HF_TOKEN
     monkeypatch.delenv("HF_TOKEN")
-    push_head(head_dir, "alice/tok-arg", token=token)
-    # 2. HF_TOKEN and the CLI, with debug logging
+    seen["push(token=...)"].append(push_head(head_dir, "alice/tok-arg", token=token))
     monkeypatch.setenv("HF_TOKEN", token)
     assert main(["--debug", "push", str(head_dir), "--repo-id", "alice/tok-cli"]) == 0
-    # 3. a refused push: the error names no token
+    seen["HF_TOKEN + CLI push --debug"] += capsys.readouterr()
     monkeypatch.setenv("HF_TOKEN", wrong)
     with pytest.raises(HubError, match="refused the credentials") as info:
         push_head(head_dir, "alice/tok-wrong")
-    seen.append(str(info.value))
     assert main(["push", str(head_dir), "--repo-id", "alice/tok-wrong"]) == 1
+    seen["refused push"] += [str(info.value), *capsys.readouterr()]
     monkeypatch.setenv("HF_TOKEN", token)
-    # 4. what the Hub and the zoo hold afterwards
     for repo in ("alice/tok-arg", "alice/tok-cli"):
-        seen += [hub.read_file(repo, name).decode() for name in (CARD_FILE, CONFIG_FILE)]
+        seen["Hub, cache and zoo files"] += [hub.read_file(repo, name).decode() for name in (CARD_FILE, CONFIG_FILE)]
         pulled = pull_head(repo, to_zoo=True, overwrite=True)
-        seen += [(pulled / name).read_text() for name in (CARD_FILE, CONFIG_FILE)]
-    # 5. a compare run with the token in the environment
+        seen["Hub, cache and zoo files"] += [(pulled / name).read_text() for name in (CARD_FILE, CONFIG_FILE)]
     out_dir = tmp_path / "grid"
     assert main(["compare", "toy", "--backbone", str(tiny_backbone), "--data-file", str(toy_csv), "--text-column",
                  "text", "--label-column", "label", "--strategies", "ft", "--seeds", "0,1", "--epochs", "1",
                  "--batch-size", "8", "--max-length", "32", "--out", str(out_dir), "--no-progress"]) == 0
     files = [p for p in out_dir.rglob("*") if p.is_file()]
     assert {"results.json", "runs.jsonl", "results.md"} <= {p.name for p in files}
-    seen += [p.read_bytes().decode("latin-1") for p in files]
-    # 6. everything printed or logged
-    out, err = capsys.readouterr()
-    seen += [out, err, caplog.text]
+    seen["compare outputs"] += [p.read_bytes().decode("latin-1") for p in files]
+    seen["stdout, stderr and logs"] += [*capsys.readouterr(), caplog.text]
     assert "Send: curl" in caplog.text or "pushed" in caplog.text  # debug logging was on
+    assert all(seen[place] for place in TOKEN_PLACES)
     for secret in (token, wrong):
-        leaks = [text[:200] for text in seen if secret in text]
-        assert not leaks, f"{secret!r} leaked into {leaks}"
+        leaks = {place: [t[:200] for t in texts if secret in t] for place, texts in seen.items()}
+        assert not any(leaks.values()), f"{secret!r} leaked: {leaks}"
 
 
 # --------------------------------------------------------------------------- forged downloads
@@ -227,7 +245,13 @@ def test_tampered_downloads_are_rejected(hub, tiny_backbone: Path, zoo_dir: Path
     assert [e.task for e in headzoo.list_heads()] == ["toy"]
 
 
-def test_cut_downloads_resume_or_fail_cleanly(hub, tiny_backbone: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+#: (how often the download of each file is cut after 100 bytes, whether the pull then succeeds)
+CUTS = [(1, True), (50, False)]
+
+
+@pytest.mark.parametrize(("cuts", "succeeds"), CUTS, ids=["cut once", "cut every time"])
+def test_cut_downloads_resume_or_fail_cleanly(hub, tiny_backbone: Path, monkeypatch: pytest.MonkeyPatch,
+                                              cuts: int, succeeds: bool) -> None:
     import time
 
     from huggingface_hub import file_download
@@ -239,19 +263,19 @@ def test_cut_downloads_resume_or_fail_cleanly(hub, tiny_backbone: Path, monkeypa
             return getattr(time, name)
 
     monkeypatch.setattr(file_download, "time", NoWait())
-    push_head(_head(tiny_backbone, seed=20), "alice/cut-once")
-    hub.truncate_next("/alice/cut-once/resolve/", keep_bytes=100, count=1)
-    path = pull_head("alice/cut-once")
-    assert (path / HEAD_FILE).read_bytes() == hub.read_file("alice/cut-once", HEAD_FILE)
-
-    push_head(_head(tiny_backbone, seed=21), "alice/cut-always")
-    hub.truncate_next("/alice/cut-always/resolve/", keep_bytes=100, count=50)
+    push_head(_head(tiny_backbone, seed=20 + cuts), "alice/cut")
+    hub.truncate_next("/alice/cut/resolve/", keep_bytes=100, count=cuts)
+    if succeeds:
+        path = pull_head("alice/cut", to_zoo=True)
+        assert (path / HEAD_FILE).read_bytes() == hub.read_file("alice/cut", HEAD_FILE)
+        assert len(headzoo.list_heads()) == 1
+        return
     with pytest.raises(HubError):
-        pull_head("alice/cut-always", to_zoo=True)
-    hub.clear_faults()
+        pull_head("alice/cut", to_zoo=True)
     assert headzoo.list_heads() == []
-    path = pull_head("alice/cut-always")
-    assert (path / HEAD_FILE).read_bytes() == hub.read_file("alice/cut-always", HEAD_FILE)
+    hub.clear_faults()
+    path = pull_head("alice/cut")  # the next try, on a good connection, gets the whole file
+    assert (path / HEAD_FILE).read_bytes() == hub.read_file("alice/cut", HEAD_FILE)
 
 
 def test_corrupt_cache_is_rejected_offline(hub, tiny_backbone: Path, monkeypatch: pytest.MonkeyPatch) -> None:
