@@ -854,8 +854,14 @@ def find_head_files(path: str | os.PathLike[str]) -> tuple[Path, Path]:
         UnsafeFileError: ``path`` is a pickle file, or a directory with pickle files and no head.
         HeadFormatError: no head files there.
     """
-    p = Path(path).expanduser()
-    if p.is_file():
+    try:
+        p = Path(path).expanduser()
+        is_file, is_dir = p.is_file(), p.is_dir()
+    except RuntimeError:  # "~nobody/x"
+        raise HeadFormatError(f"no head at {str(path)!r}: there is no such user's home; give the full path") from None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise HeadFormatError(f"no head at {str(path)!r}: not a usable path ({exc}); give a head folder") from None
+    if is_file:
         if p.suffix.lower() in PICKLE_SUFFIXES:
             raise UnsafeFileError(
                 f"{str(p)!r} is a pickle-based file; headzoo never loads pickle (it can run arbitrary code). "
@@ -865,7 +871,7 @@ def find_head_files(path: str | os.PathLike[str]) -> tuple[Path, Path]:
             p = p.parent
         else:
             raise HeadFormatError(f"{str(p)!r} is not a head: give a directory holding {HEAD_FILE} and {CONFIG_FILE}")
-    if not p.is_dir():
+    if not is_file and not is_dir:
         raise HeadFormatError(f"no head at {str(p)!r}: the directory does not exist")
     weights, config = p / HEAD_FILE, p / CONFIG_FILE
     if not weights.is_file():

@@ -162,9 +162,15 @@ def resolve_head(
         HeadNotFoundError: nothing found; the message says how to train or pull one.
     """
     raw = os.fspath(task_or_path)
-    path = Path(raw).expanduser()
-    if path.exists() or raw.startswith((".", "/", "~")) or raw.endswith((".safetensors", CONFIG_FILE)):
-        if not path.exists():
+    try:
+        path = Path(raw).expanduser()
+        exists = path.exists()
+    except RuntimeError:  # "~nobody/x"
+        raise HeadNotFoundError(f"no head at {raw!r}: there is no such user's home; give the full path") from None
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a path here
+        path, exists = Path(), False
+    if exists or raw.startswith((".", "/", "~")) or raw.endswith((".safetensors", CONFIG_FILE)):
+        if not exists:
             raise HeadNotFoundError(f"no head at {raw!r}: the path does not exist")
         return Head.load(path)
     if _looks_like_repo_id(raw):

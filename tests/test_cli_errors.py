@@ -23,6 +23,8 @@ BAD_COMMANDS: list[tuple[list[str], list[str]]] = [
     (["show", "/no/such/head"], ["no head at '/no/such/head'", "does not exist"]),
     (["show", "toy"], ["needs a backbone", "load_head('toy', 'sentence-transformers/all-MiniLM-L6-v2')"]),
     (["show", "toy", "--backbone", "~nobody-here/x"], ["'~nobody-here/x'", "give the full path"]),
+    (["show", "~nobody-here/head"], ["no head at '~nobody-here/head'", "give the full path"]),
+    (["show", "a" * 300], ["is not a valid name", "at most 96 characters"]),
     (["list", "--task", "../x"], ["task '../x' is not a valid name", "use letters, digits"]),
     (["list", "--backbone", "/no/such/dir"], ["'/no/such/dir' does not exist", "give a Hub id"]),
     (["push", "/no/such/head"], ["no head at '/no/such/head'", "does not exist"]),
@@ -75,7 +77,7 @@ def files(tmp_path: Path) -> dict[str, str]:
     return {"head": str(head), "csv": str(csv)}
 
 
-@pytest.mark.parametrize(("args", "says"), BAD_COMMANDS, ids=[" ".join(a) for a, _ in BAD_COMMANDS])
+@pytest.mark.parametrize(("args", "says"), BAD_COMMANDS, ids=[" ".join(a)[:60] for a, _ in BAD_COMMANDS])
 def test_bad_arguments_one_line(hub, files: dict[str, str], capsys: pytest.CaptureFixture[str], args: list[str],
                                 says: list[str]) -> None:
     code = main([a.format(**files) for a in args])

@@ -435,6 +435,8 @@ def test_names_never_escape_the_zoo(zoo_dir: Path, tmp_path: Path, task: str, me
         headzoo.list_heads(task=task or None, method=method or None)
     except InvalidNameError:
         pass
+    with pytest.raises(HeadzooError):  # the zoo is empty: never found, and never another exception
+        headzoo.zoo.resolve_head(task)
     cache = tmp_path / "hub-cache"
     try:
         repo_id = validate_repo_id(repo)
