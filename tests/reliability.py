@@ -70,7 +70,8 @@ ENTRIES: list[Entry] = [
     Entry("fuzzing", "a valid head_config.json with up to two fields set to random JSON (wrong types, 10^30, "
           "nested values) and up to two removed, plus unknown keys as from a newer version",
           _examples(FUZZ_CONFIG_MUTATION_EXAMPLES),
-          "a `HeadzooError` and the model unchanged, or a head that applies; unknown keys are kept and written back",
+          "a `HeadzooError` and the model unchanged, or a head that applies, re-saves and renders a card; unknown "
+          "keys are kept and written back",
           "tests/test_fuzz.py::test_mutated_config_is_refused_cleanly_or_kept"),
     Entry("fuzzing", "raw head_config.json text: NaN, Infinity, 1e999, 5,000-digit integers, 100,000-deep "
           "nesting, non-UTF-8 bytes, a 17 MiB file",

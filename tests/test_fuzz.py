@@ -36,6 +36,7 @@ from headzoo import (
     load_head,
     read_head,
 )
+from headzoo.cards import render_card
 from headzoo.head import CONFIG_FILE, HEAD_FILE, parse_config_json, read_config
 from headzoo.hub import validate_repo_id, validate_revision
 
@@ -181,6 +182,7 @@ def test_mutated_config_is_refused_cleanly_or_kept(fx: Fixture, replace: dict[st
             written = head.config.to_dict()
             assert all(written[k] == v for k, v in unknown.items())  # unknown keys kept for a re-save
             assert HeadConfig.from_dict(parse_config_json(head.config.to_json())) == head.config
+            assert render_card(head.config, repo_id="alice/x").startswith("---\n")  # what push would upload
     finally:
         fx.restore()
 
