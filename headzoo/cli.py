@@ -474,7 +474,8 @@ def _one_line(exc: object) -> str:
 
 
 _INTERRUPT_HINTS = {
-    "train": "no head was saved; re-run the same command with --resume to continue from the last checkpoint",
+    "train": "the zoo holds no half-written head; re-run the same command with --resume to continue from the "
+             "last checkpoint",
     "finetune": "re-run the same command with --resume to continue from the last checkpoint",
     "compare": "finished runs are kept in runs.jsonl; re-run the same command to continue",
 }

@@ -97,8 +97,8 @@ def test_sigint_mid_epoch_then_resume(tiny_backbone: Path, toy_csv: Path, zoo_di
             proc.kill()
     assert proc.returncode == 130, err
     assert _error_lines(err) == [
-        "error: interrupted; no head was saved; re-run the same command with --resume to continue from the "
-        "last checkpoint"
+        "error: interrupted; the zoo holds no half-written head; re-run the same command with --resume to "
+        "continue from the last checkpoint"
     ], err
     assert "Traceback" not in err and "saved to" not in out
     _zoo_is_clean(zoo_dir)
