@@ -127,6 +127,9 @@ ENTRIES: list[Entry] = [
     Entry("security", "pull, load_head, show, finetune --head with pickle.load / pickle.loads / torch.load "
           "replaced by a trap", _cases("test_security", "UNPICKLE_PATHS", "paths"), "never called",
           "tests/test_security.py::test_nothing_is_unpickled"),
+    Entry("security", "headzoo's own source, read as Python syntax trees", _one,
+          "no `pickle`, `torch.load`, `torch.save` or `np.load` call; `trust_remote_code` only ever set to False",
+          "tests/test_security.py::test_headzoo_source_never_pickles"),
     Entry("security", "a backbone folder with custom code (`auto_map`) and one with only pytorch_model.bin",
           _cases("test_security", "BACKBONE_FOLDERS", "folders"),
           "`BackboneError` saying why; the custom code never runs",

@@ -293,3 +293,27 @@ def test_corrupt_cache_is_rejected_offline(hub, tiny_backbone: Path, monkeypatch
     assert not (path / HEAD_FILE).exists() and not blob.exists()
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     assert (pull_head("alice/cached") / HEAD_FILE).read_bytes() == data
+
+
+def test_headzoo_source_never_pickles() -> None:
+    """A guard for later edits: no module of headzoo calls a pickle-based reader or writer itself."""
+    import ast
+
+    import headzoo as package
+
+    banned = {("pickle", "load"), ("pickle", "loads"), ("pickle", "dump"), ("pickle", "dumps"), ("torch", "load"),
+              ("torch", "save"), ("np", "load"), ("numpy", "load"), ("dill", "load"), ("joblib", "load")}
+    found = []
+    for path in sorted(Path(package.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
+                found += [f"{path.name}: import {n}" for n in names if n and n.split(".")[0] in ("pickle", "dill")]
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if (node.value.id, node.attr) in banned:
+                    found.append(f"{path.name}:{node.lineno}: {node.value.id}.{node.attr}")
+            if isinstance(node, ast.keyword) and node.arg == "trust_remote_code":
+                if not (isinstance(node.value, ast.Constant) and node.value.value is False):
+                    found.append(f"{path.name}:{node.lineno}: trust_remote_code={ast.unparse(node.value)}")
+    assert found == []
