@@ -643,6 +643,8 @@ def _model_id2label(model: Any, num_labels: int) -> dict[int, str]:
     """
     cfg = model.config
     raw = dict(getattr(cfg, "id2label", None) or {})
+    if not raw:  # no names at all: transformers' defaults
+        return {i: f"LABEL_{i}" for i in range(num_labels)}
     where = f"{type(model).__name__}.config"
     parsed: dict[int, str] = {}
     for key, label in raw.items():
