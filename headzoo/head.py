@@ -771,11 +771,17 @@ def entry_lock(target: str | os.PathLike[str]) -> Iterator[None]:
             except ImportError:  # pragma: no cover - Windows
                 fcntl = None  # type: ignore[assignment]
             if fcntl is not None:
-                fd = os.open(parent, os.O_RDONLY)
                 try:
+                    fd = os.open(parent, os.O_RDONLY)
                     fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError as exc:  # a file system without locks (some network mounts)
+                    logger.debug("cannot lock %s (%s); saving without a cross-process lock", parent, exc)
+                    if fd is not None:
+                        os.close(fd)
+                    fd = None
                 except BaseException:
-                    os.close(fd)
+                    if fd is not None:
+                        os.close(fd)
                     raise
         depth[0] += 1
         try:
