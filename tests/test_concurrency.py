@@ -71,11 +71,17 @@ def _run_two(specs: list[dict[str, Any]], env: dict[str, str]) -> list[dict[str,
     procs = [subprocess.Popen([sys.executable, "-c", _WORKER, json.dumps(spec)], env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for spec in specs]
     results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=240)
-        assert proc.returncode == 0, err
-        assert "Traceback" not in err, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=240)
+            assert proc.returncode == 0, err
+            assert "Traceback" not in err, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     return results
 
 
