@@ -399,18 +399,22 @@ def compare(
 
     Example: headzoo compare cb --seeds 5 --epochs 10 --data-dir ../shared/data --out results/cb
     """
+    from .train import _is_main_process
     from .train import compare as run_compare
 
     seed_list = _parse_seeds(seeds)
+    main_process = _is_main_process()  # under torchrun / accelerate launch only rank 0 writes and reports
     result = run_compare(
         _task_arg(task, data_file, text_column, label_column, validation_file), backbone,
         strategies=_split(strategies), methods=_split(methods), seeds=seed_list, epochs=epochs,
         learning_rate=learning_rate, protocol=protocol, batch_size=batch_size, max_length=max_length,
         data_dir=data_dir, limit=limit, out_dir=out, callbacks=_progress_callbacks(no_progress),
-        on_run_end=lambda r: typer.echo(
+        on_run_end=lambda r: main_process and typer.echo(
             f"done: {r.strategy}{f'({r.method})' if r.method else ''} seed {r.seed}: "
             f"{r.main_metric}={r.final.get(r.main_metric)}", err=True),
     )
+    if not main_process:
+        return
     typer.echo(Path(result.files["results.md"]).read_text() if "results.md" in result.files else "")
     typer.echo(f"{result.ran} run(s) trained, {result.reused} reused; files in {result.out_dir}")
 
