@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -93,7 +92,6 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
                                  use_cpu=True)
         trainer = Trainer(model=model, args=args, train_dataset=padded, data_collator=default_data_collator,
                           callbacks=[timer])
-        n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     else:
         if stage == "ft":
             trainable, lr = model, 5e-5
@@ -104,7 +102,7 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
                                 batch_size=batch_size, max_steps=steps, warmup_ratio=0.1, weight_decay=0.01,
                                 max_grad_norm=1.0, seed=0, group_by_length=True, run_name=f"bench-{stage}",
                                 progress=False, evaluate_at=(), save_at=(), callbacks=[timer])
-        n_params = sum(p.numel() for p in trainable.parameters() if p.requires_grad)
+    n_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     trainer.train()
     examples = min(steps * batch_size, round(epochs * len(data.train)))
     return {"stage": stage, "task": task, "steps": steps, "examples": examples, "seconds": round(timer.seconds, 3),
@@ -171,20 +169,12 @@ def _spawn(spec: dict[str, Any], tmp: Path) -> dict[str, Any]:
 
 def _versions() -> str:
     import peft
-    import torch
-    import transformers
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU core(s) ({cpu}), Python "
-            f"{platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-            f"transformers {transformers.__version__}, peft {peft.__version__}")
+    from headzoo.train import _machine
+
+    m = _machine()
+    return (f"{m['platform']}, {m['cpu_count']} CPU core(s) ({m['cpu']}), Python {m['python']}, torch {m['torch']} "
+            f"({m['torch_threads']} threads), transformers {m['transformers']}, peft {peft.__version__}")
 
 
 def _ratio(a: float, b: float) -> float:
