@@ -876,15 +876,17 @@ def pretrain_head(
     given = Stage1Settings.from_any(settings, method=method, seed=seed)
     source = "given" if given.learning_rate is not None else f"preset {preset}"
     cfg = given.resolved(preset)
-    if search is not False and search is not None:
-        options = {} if search is True else dict(search) if isinstance(search, Mapping) else None
-        if options is None or set(options) - {"learning_rates", "lengths", "holdout"}:
-            raise _bad("search", search, "True, False or a dict with learning_rates, lengths, holdout")
+    options: dict[str, Any] | None = None
+    if search is True:
+        options = {}
+    elif isinstance(search, Mapping) and not set(search) - {"learning_rates", "lengths", "holdout"}:
+        options = dict(search)
+    elif search not in (False, None):
+        raise _bad("search", search, "True, False or a dict with learning_rates, lengths, holdout")
     with _quiet(progress):
         return _pretrain_head(task, backbone, cfg, data_dir=data_dir, limit=limit, preset=preset,
                               output_dir=output_dir, save=save, overwrite=overwrite, callbacks=callbacks,
-                              resume=resume, progress=progress, source=source,
-                              search=options if search not in (False, None) else None)
+                              resume=resume, progress=progress, source=source, search=options)
 
 
 def _pretrain_head(task: Any, backbone: str | BackboneRef, cfg: Stage1Settings, *, data_dir: Any,
