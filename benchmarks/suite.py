@@ -41,6 +41,7 @@ Example:
     python benchmarks/suite.py --dry-run                       # the plan, what is done, estimated cost
     python benchmarks/suite.py --time-budget 120               # train for about two hours, then stop
     python benchmarks/suite.py --tasks cb,copa --protocols zoo --max-runs 3
+    python benchmarks/suite.py --jobs 14 --time-budget 7 --grace 1.5  # all 14 grids at once (a GPU)
     git add results/*/runs.jsonl results/*/*/runs.jsonl results/*/zoo/heads results/README.md results/plots
     python benchmarks/report.py                                # regenerate results/README.md (done after a run)
 """
@@ -480,6 +481,79 @@ def run_suite(grids: Sequence[Grid], *, data_dir: Path, backbone: str, budget: B
     return None
 
 
+def _child_argv(argv: Sequence[str], grid: Grid) -> list[str]:
+    """``argv`` with the grid selection, the job count and the report left to the parent."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in ("--tasks", "--protocols", "--jobs", "--grace"):
+            skip = "=" not in arg
+            continue
+        if name == "--no-report":
+            continue
+        out.append(arg)
+    return [*out, "--tasks", grid.task, "--protocols", grid.protocol, "--no-report"]
+
+
+def run_parallel(grids: Sequence[Grid], *, argv: Sequence[str], jobs: int, results: Path,
+                 time_budget_s: float | None, grace_s: float, log: Callable[[str], None]) -> dict[str, int]:
+    """Run each grid in its own ``suite.py`` process, ``jobs`` at a time. Returns the exit status per grid.
+
+    Every grid has its own ``runs.jsonl``, so the processes never write the same file. With a time
+    budget, a grid still running ``grace_s`` after it is stopped with SIGTERM (its finished runs stay).
+    """
+    import subprocess
+
+    logs = results / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // min(jobs, len(grids)))))
+    pending = list(grids)
+    running: dict[str, tuple[subprocess.Popen[bytes], Any]] = {}
+    codes: dict[str, int] = {}
+    start = time.monotonic()
+    deadline = None if time_budget_s is None else start + time_budget_s + grace_s
+    try:
+        while pending or running:
+            while pending and len(running) < jobs and (deadline is None or time.monotonic() < deadline - grace_s):
+                grid = pending.pop(0)
+                name = f"{grid.task}-{grid.protocol}"
+                fh = open(logs / f"{name}.log", "ab")  # closed when the process ends
+                cmd = [sys.executable, str(Path(__file__).resolve()), *_child_argv(argv, grid)]
+                running[name] = (subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env), fh)
+                log(f"[suite] started {name} (log: {logs / (name + '.log')})")
+            if time_budget_s is not None and time.monotonic() >= start + time_budget_s:
+                pending.clear()  # nothing new once the budget is spent
+            for name, (proc, fh) in list(running.items()):
+                if proc.poll() is None and deadline is not None and time.monotonic() > deadline:
+                    log(f"[suite] {name}: still running {grace_s / 60:g} min after the budget; stopping it")
+                    proc.terminate()
+                    try:
+                        proc.wait(30)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+                if proc.poll() is not None:
+                    fh.close()
+                    codes[name] = proc.returncode
+                    del running[name]
+                    lines = (logs / f"{name}.log").read_text(errors="replace").strip().splitlines()
+                    log(f"[suite] {name} exited {proc.returncode}: {lines[-1] if lines else '(no output)'}")
+            time.sleep(1)
+    finally:
+        for proc, fh in running.values():
+            proc.terminate()
+            proc.wait()
+            fh.close()
+    minutes = (time.monotonic() - start) / 60
+    log(f"[suite] {len(codes)} grid process(es) done in {minutes:.1f} min; "
+        f"failed: {sorted(n for n, c in codes.items() if c) or 'none'}")
+    return codes
+
+
 def _resolve_backbone_id(backbone: str) -> str:
     from headzoo.backbone import resolve_backbone
 
@@ -533,6 +607,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-limit", type=int, default=None,
                         help="train on a stratified subset of N examples, dev set whole (trials only)")
     parser.add_argument("--no-report", action="store_true", help="do not regenerate results/README.md at the end")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run this many grids at once, each (task, protocol) in its own process with its own "
+                             "runs.jsonl (for a GPU or a many-core machine; logs in <results>/logs/)")
+    parser.add_argument("--grace", type=float, default=15.0, metavar="MIN",
+                        help="with --jobs and --time-budget: stop a grid still running this many minutes after "
+                             "the budget (SIGTERM; its finished runs are kept)")
     return parser
 
 
@@ -559,6 +639,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    if args.jobs < 1:
+        raise SystemExit("error: --jobs must be at least 1")
+    if args.jobs > 1 and len(grids) > 1:
+        run_parallel(grids, argv=list(sys.argv[1:] if argv is None else argv), jobs=args.jobs, results=results,
+                     time_budget_s=args.time_budget * 60 if args.time_budget else None, grace_s=args.grace * 60,
+                     log=log)
+        if not args.no_report:
+            _run_report(results, log)
+        return 0
     budget = Budget(args.max_runs, args.time_budget * 60 if args.time_budget else None, log)
     stopped = run_suite(grids, data_dir=Path(data_dir), backbone=args.backbone, budget=budget, log=log)
     elapsed = (time.monotonic() - budget.start) / 60
