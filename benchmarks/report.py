@@ -365,6 +365,26 @@ def _name(task: str) -> str:
 METRIC_NAMES = {"accuracy": "accuracy", "matthews_correlation": "Matthews corr.", "pearson": "Pearson r"}
 
 
+def machine_label(machine: Mapping[str, Any] | None) -> str:
+    """A short name for where a run ran: the accelerator, else the CPU with its cores and torch threads."""
+    if not machine:
+        return "machine not recorded"
+    if machine.get("accelerator"):
+        return f"{machine['accelerator']} (torch {machine.get('torch')})"
+    return (f"{machine.get('cpu')} CPU, {machine.get('cpu_count')} cores, {machine.get('torch_threads')} torch "
+            f"thread(s) (torch {machine.get('torch')})")
+
+
+def machine_counts(runs: Iterable[Run]) -> str:
+    """``label (n runs); ...`` over ``runs``, most runs first."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        label = machine_label(run.result.get("machine") or run.settings.get("machine"))
+        counts[label] = counts.get(label, 0) + 1
+    return "; ".join(f"{label} ({n} run{'s' if n != 1 else ''})"
+                     for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def settings_line(runs: Sequence[Run], suite: ModuleType) -> str:
     """The settings of a task's runs, read from their records (a value that varies shows every value)."""
 
@@ -406,6 +426,7 @@ def settings_line(runs: Sequence[Run], suite: ModuleType) -> str:
                  "best of them)")
     if eps:
         parts.append(f"median throughput {statistics.median(eps):.1f} training examples/s")
+    parts.append(f"ran on {machine_counts(runs)}: wall times and throughput depend on it, the settings do not")
     return "Settings, from the records: " + "; ".join(parts) + "."
 
 
@@ -510,6 +531,7 @@ def overview(views: Sequence[TaskView]) -> list[str]:
         lines.append(f"| paper: {name} | RoBERTa-large, matched | " + " | ".join(
             f"{values[t]:.2f}" if t in values else "–" for t in tasks) + f" | {avg7:.2f} (these {len(ours)} tasks) "
             f"| {'—' if name == 'FT' else f'{delta:+.2f}'} |")
+    lines += ["", *verdict_tally(views)]
     lines += [
         "",
         "The paper's rows are its numbers (RoBERTa-large, 10-400 epochs, best dev value), not ours; its own "
@@ -517,6 +539,23 @@ def overview(views: Sequence[TaskView]) -> list[str]:
         + ", ".join(f"{name} {values['avg']:.2f}" for name, values in PAPER.items()) + ".",
         "",
     ]
+    return lines
+
+
+def verdict_tally(views: Sequence[TaskView]) -> list[str]:
+    """How often each row beats, ties or falls below FT over the tasks (the per-task verdicts, counted)."""
+    lines = ["Verdicts against FT over the tasks (final value, 2-SE rule; see each task's table):", "",
+             "| strategy | protocol | beats FT | ties | below FT | no verdict (not run, too few seeds) |",
+             "|---|---|---|---|---|---|"]
+    for i, row0 in enumerate(views[0].rows):
+        if row0 is views[0].ft:
+            continue
+        counts: dict[str, list[str]] = {"beats FT": [], "ties": [], "below FT": [], "other": []}
+        for view in views:
+            verdict = compare_to_ft(view.rows[i], view.ft).verdict
+            counts[verdict if verdict in counts else "other"].append(_name(view.task))
+        cells = [f"{len(v)}" + (f" ({', '.join(v)})" if v and key != "ties" else "") for key, v in counts.items()]
+        lines.append(f"| {row0.label} | {row0.protocol_label} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -607,7 +646,8 @@ def machine_lines(records: Records) -> list[str]:
                        for r in records.runs if r.result.get("machine") or r.settings.get("machine")})
     lines = ["## Machine", ""]
     if machines:
-        lines.append("Runs recorded on: " + "; ".join(f"`{m}`" for m in machines) + ".")
+        lines.append(f"Runs per machine: {machine_counts(records.runs)}.")
+        lines += ["", "Recorded machine fields: " + "; ".join(f"`{m}`" for m in machines) + "."]
     else:
         lines.append("The run records carry no machine field: the wall times (and examples/s) were measured on "
                      "whatever machine ran them, with whatever else it was running then.")

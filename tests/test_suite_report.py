@@ -297,3 +297,58 @@ def test_suite_zoo_shares_one_head_per_method(tiny_backbone: Path, data_dir: Pat
     assert [(r["strategy"], r["seed"]) for r in runs] == [("lp-ft", 0), ("eh-ft", 0), ("lp-ft", 1), ("eh-ft", 1)]
     assert runs[0]["result"] == first
     assert len({r["result"]["settings"]["head"] for r in runs if r["method"] == "lora"}) == 1
+
+
+def test_parallel_children_get_one_grid_each_and_no_report() -> None:
+    grid = suite.build_plan(["rte"], ["zoo"], results=Path("r"))[0]
+    argv = ["--jobs", "14", "--tasks=cb,rte", "--protocols", "matched,zoo", "--time-budget", "7", "--grace=1.5",
+            "--no-report", "--seeds", "2"]
+    assert suite._child_argv(argv, grid) == ["--time-budget", "7", "--seeds", "2", "--tasks", "rte",
+                                             "--protocols", "zoo", "--no-report"]
+
+
+def test_parallel_runs_every_grid_in_its_own_process_and_stops_stragglers(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_parallel with a stand-in suite.py: each grid gets one process and one log; one that hangs is stopped."""
+    fake = tmp_path / "suite.py"
+    fake.write_text("import sys, time\nargs = sys.argv[1:]\ntask = args[args.index('--tasks') + 1]\n"
+                    "print('grid', task, args[args.index('--protocols') + 1], flush=True)\n"
+                    "if task == 'copa':\n    time.sleep(600)\n")
+    monkeypatch.setattr(suite, "__file__", str(fake))
+    grids = suite.build_plan(["cb", "copa"], ["zoo"], results=tmp_path)
+    messages: list[str] = []
+    codes = suite.run_parallel(grids, argv=["--jobs", "2"], jobs=2, results=tmp_path, time_budget_s=1.0,
+                               grace_s=2.0, log=messages.append)
+    assert codes["cb-zoo"] == 0 and codes["copa-zoo"] != 0  # the sleeper was stopped after budget + grace
+    assert (tmp_path / "logs" / "cb-zoo.log").read_text().strip() == "grid cb zoo"
+    assert (tmp_path / "logs" / "copa-zoo.log").read_text().strip() == "grid copa zoo"
+    assert any("copa-zoo: still running" in m for m in messages), messages
+
+
+def test_report_names_machines_and_counts_verdicts(tmp_path: Path) -> None:
+    gpu = {"accelerator": "NVIDIA H200", "torch": "2.11.0+cu130"}
+    cpu = {"accelerator": None, "cpu": "AMD EPYC", "cpu_count": 2, "torch_threads": 1, "torch": "2.13.0+cpu"}
+    assert report.machine_label(gpu) == "NVIDIA H200 (torch 2.11.0+cu130)"
+    assert report.machine_label(cpu) == "AMD EPYC CPU, 2 cores, 1 torch thread(s) (torch 2.13.0+cpu)"
+    assert report.machine_label(None) == "machine not recorded"
+    root = tmp_path / "results"
+    records = []
+    for seed, value in enumerate(FT):
+        ft = _record("cb", "ft", None, seed, "matched", value)
+        ft["result"]["machine"] = cpu
+        records.append(ft)
+        for protocol in suite.PROTOCOLS:
+            for (s, m), off in {("lp-ft", "probe"): 0.0, ("eh-ft", "lora"): 0.2, ("eh-ft", "bitfit"): -0.2,
+                                ("eh-ft", "prefix"): 0.0, ("eh-ft", "ia3"): 0.0}.items():
+                rec = _record("cb", s, m, seed, protocol, value + off + 0.001 * seed)
+                rec["result"]["machine"] = gpu
+                records.append(rec)
+    _write(root / "cb" / "runs.jsonl", records)
+    page = report.write_report(root).read_text(encoding="utf-8")
+    tally = page.split("Verdicts against FT")[1].split("\n\n")[1]
+    rest = "6 (COPA, RTE, MRPC, WiC, CoLA, STS-B)"  # no runs there: no verdict
+    assert f"| EH-FT (lora) | matched | 1 (CB) | 0 | 0 | {rest} |" in tally, tally
+    assert f"| EH-FT (bitfit) | zoo | 0 | 0 | 1 (CB) | {rest} |" in tally
+    assert f"| EH-FT (prefix) | zoo | 0 | 1 | 0 | {rest} |" in tally
+    assert "ran on NVIDIA H200 (torch 2.11.0+cu130) (50 runs); AMD EPYC CPU, 2 cores, 1 torch thread(s) " \
+           "(torch 2.13.0+cpu) (5 runs)" in page
