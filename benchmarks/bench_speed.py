@@ -75,7 +75,15 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
     from transformers.utils import logging as hf_logging
 
     from headzoo.pet import prepare
-    from headzoo.train import PRESETS, Stage1Settings, _build_model, _make_trainer, _prepare_data, _steps_per_epoch
+    from headzoo.train import (
+        PRESETS,
+        Stage1Settings,
+        _build_model,
+        _has_accelerator,
+        _make_trainer,
+        _prepare_data,
+        _steps_per_epoch,
+    )
 
     hf_logging.set_verbosity_error()
     data = _subset(_prepare_data(task, "minilm", data_dir=data_dir, limit=None, max_length=max_length), n_train)
@@ -89,7 +97,7 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
         args = TrainingArguments(output_dir=os.environ["BENCH_TMP"], per_device_train_batch_size=batch_size,
                                  max_steps=steps, learning_rate=5e-5, report_to="none", disable_tqdm=True,
                                  save_strategy="no", eval_strategy="no", logging_strategy="no", seed=0,
-                                 use_cpu=True)
+                                 use_cpu=not _has_accelerator())  # the same device as headzoo's stages
         trainer = Trainer(model=model, args=args, train_dataset=padded, data_collator=default_data_collator,
                           callbacks=[timer])
     else:
