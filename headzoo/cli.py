@@ -292,6 +292,11 @@ def train(
     output_dir: Annotated[Path | None, typer.Option(help="Trainer checkpoints (default: under the zoo).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the head already in the zoo.")] = False,
+    target_modules: Annotated[str | None, typer.Option(
+        "--target-modules", help="Comma-separated modules LoRA / IA3 adapt, e.g. "
+        "query,key,value,attention.output.dense (the paper's Q, K, V, O on BERT; default: peft's choice for the "
+        "model type, query and value on BERT).",
+    )] = None,
     search: Annotated[bool, typer.Option("--search", help="First choose the learning rate and stage-1 length on a "
                                          "held-out 20% of the training data (dev is never used), then train "
                                          "with them; the choice is recorded in the head.")] = False,
@@ -303,8 +308,13 @@ def train(
     """
     from .train import pretrain_head
 
+    if target_modules is not None and not [t for t in target_modules.split(",") if t.strip()]:
+        raise ConfigError(f"--target-modules takes comma-separated module names, got {target_modules!r}; "
+                          "e.g. --target-modules query,value")
     settings = {"epochs": epochs, "max_steps": max_steps, "batch_size": batch_size, "max_length": max_length,
-                "learning_rate": learning_rate}
+                "learning_rate": learning_rate,
+                "target_modules": [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules
+                else None}
     head = pretrain_head(
         _task_arg(task, data_file, text_column, label_column, validation_file), backbone, method,
         data_dir=data_dir, limit=limit, settings={k: v for k, v in settings.items() if v is not None},

@@ -13,6 +13,7 @@ from headzoo import Head
 from headzoo.cli import main
 
 from .conftest import tiny_bert
+from .tiny_task import one_thread, tiny_backbone_fixture, toy_csv_fixture  # noqa: F401 (fixtures)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -96,3 +97,17 @@ def test_bad_arguments_get_one_line_and_nonzero_exit(hub, capsys, args: list[str
     lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], err
     assert "Traceback" not in err
+
+
+def test_train_target_modules_reach_peft_and_the_head(tiny_backbone: Path, toy_csv: Path, zoo_dir: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """--target-modules (the paper's Q, K, V, O on BERT) is what LoRA adapts, and the head records it."""
+    code, _, err = run(capsys, "train", "toy", "--backbone", str(tiny_backbone), "--data-file", str(toy_csv),
+                         "--text-column", "text", "--label-column", "label", "--method", "lora", "--max-steps", "2",
+                         "--batch-size", "8", "--max-length", "32", "--no-progress",
+                         "--target-modules", "query, key,value,attention.output.dense")
+    assert code == 0, err
+    entries = headzoo.list_heads()
+    assert [(e.task, e.method) for e in entries] == [("toy", "lora")]
+    training = Head.load(entries[0].path).config.training
+    assert sorted(training["target_modules"]) == ["attention.output.dense", "key", "query", "value"]

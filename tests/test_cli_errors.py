@@ -41,6 +41,8 @@ BAD_COMMANDS: list[tuple[list[str], list[str]]] = [
     (["train", "nope"], ["unknown task 'nope'", "custom_task"]),
     (["train", "cb", "--method", "lorax"], ["got 'lorax'", "one of 'lora'"]),
     (["train", "cb", "--epochs", "-1"], ["epochs must be a number > 0", "got -1.0"]),
+    (["train", "cb", "--target-modules", " , "], ["--target-modules takes comma-separated module names, got ' , '",
+                                                  "e.g. --target-modules query,value"]),
     (["train", "toy", "--data-file", "/no/file.csv", "--text-column", "t", "--label-column", "l"],
      ["data file '/no/file.csv' does not exist", "check the path"]),
     (["train", "toy", "--data-file", CSV], ["needs --text-column", "--label-column"]),
