@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,15 @@ def _zoo_is_clean(zoo: Path) -> None:
 # The real CLI entry point, with one change: the 13th training step (mid-way through epoch 2, after
 # epoch 1's checkpoint at step 9) writes a marker file and waits there to be interrupted, so the
 # SIGINT lands at a known point instead of a race with a fast tiny model.
+#
+# SIGINT is set to raise KeyboardInterrupt as at a terminal: a child inherits an ignored SIGINT, and the test
+# runner has one when it was started as a background job of a non-interactive shell (`pytest &` in a script),
+# where the Ctrl-C below would otherwise be dropped and the child would train on. SIGUSR1 dumps every
+# thread's stack to stderr, so a child that does not exit after the Ctrl-C shows where it is.
 _PAUSING_CLI = """
-import os, sys, time
+import faulthandler, os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 import transformers
 _original = transformers.Trainer.training_step
 _calls = [0]
@@ -91,7 +99,14 @@ def test_sigint_mid_epoch_then_resume(tiny_backbone: Path, toy_csv: Path, zoo_di
             assert time.monotonic() < deadline, f"training never reached step {PAUSE_AT}"
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)  # the stacks, then stop it
+            time.sleep(2)
+            proc.kill()
+            out, err = proc.communicate()
+            err = f"headzoo train did not exit within 120 s of Ctrl-C; its stderr, with every thread's stack:\n{err}"
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -199,10 +214,24 @@ def test_interrupted_compare_keeps_finished_runs(tiny_backbone: Path, toy_csv: P
 
 
 def _two_heads() -> tuple[Head, Head]:
+    """Two heads for one entry whose files differ whatever the initialisation gave (new = seed 1, shifted)."""
     old = Head.from_model(tiny_bert(seed=0), task="toy", backbone="tiny", method="lora")
     new = Head.from_model(tiny_bert(seed=1), task="toy", backbone="tiny", method="lora")
+    new = Head({name: tensor + 1.0 for name, tensor in new.tensors.items()}, new.config)
     new.config.backbone_fingerprint = old.config.backbone_fingerprint
     return old, new
+
+
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as at a terminal, even when the test runner was started with it ignored.
+
+    A background job of a non-interactive shell (`pytest &` in a script) starts with SIGINT ignored, and
+    Python keeps it so; a real SIGINT would then be dropped instead of interrupting the save.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def _files(path: Path) -> dict[str, bytes]:
@@ -282,6 +311,7 @@ SAVE_FAULTS = [
 
 @pytest.mark.parametrize(("fault", "raised", "survivor"), SAVE_FAULTS, ids=[f[0].__name__.strip("_")
                                                                            for f in SAVE_FAULTS])
+@pytest.mark.usefixtures("sigint_raises")
 def test_interrupted_save_keeps_a_whole_head(fault: Any, raised: type[BaseException], survivor: str,
                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     old, new = _two_heads()
