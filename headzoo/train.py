@@ -177,6 +177,11 @@ class Stage1Settings:
     )
     prefix_length: int = field(default=17, metadata={"help": "Number of virtual tokens of prefix-tuning."})
     group_by_length: bool = field(default=True, metadata={"help": "Batch examples of similar length together."})
+    backbone_dropout: bool = field(
+        default=False,
+        metadata={"help": "probe only: keep the frozen backbone's dropout on. False (default) probes the "
+                          "backbone's eval-mode features, as linear probing does, about 1.5x faster on a CPU."},
+    )
 
     def __post_init__(self) -> None:
         _check_choice("method", self.method, METHODS)
@@ -204,6 +209,8 @@ class Stage1Settings:
         _check_int("prefix_length", self.prefix_length, 1)
         if not isinstance(self.group_by_length, bool):
             raise _bad("group_by_length", self.group_by_length, "True or False")
+        if not isinstance(self.backbone_dropout, bool):
+            raise _bad("backbone_dropout", self.backbone_dropout, "True or False")
 
     def resolved(self, preset: str = "headzoo") -> Stage1Settings:
         """A copy with ``learning_rate`` filled in from ``preset`` when it is None."""
@@ -213,8 +220,11 @@ class Stage1Settings:
         return replace(self, learning_rate=PRESETS[preset][self.method])
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as a JSON-ready dict."""
-        return asdict(self)
+        """The settings as a JSON-ready dict (``backbone_dropout`` only for the probe, the one method it affects)."""
+        data = asdict(self)
+        if self.method != "probe":
+            del data["backbone_dropout"]
+        return data
 
     @classmethod
     def from_any(cls, value: Stage1Settings | Mapping[str, Any] | None, **overrides: Any) -> Stage1Settings:
@@ -779,6 +789,8 @@ def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: 
         training["target_modules"] = _target_modules(trainable)
     if settings.method == "prefix":
         training["prefix_length"] = settings.prefix_length
+    if settings.method == "probe":
+        training["backbone_dropout"] = settings.backbone_dropout
     head = Head.from_model(
         plain,
         task=data.spec.name,

@@ -226,6 +226,42 @@ def test_result_json_has_no_nan() -> None:
     assert FinetuneResult.from_dict(json.loads(text)).final == {"pearson": None, "loss": 1.0}
 
 
+def test_backbone_dropout_is_a_probe_setting_only() -> None:
+    """Only the probe's settings (and so its run hashes) carry backbone_dropout; the other methods' are unchanged."""
+    assert Stage1Settings(method="probe").to_dict()["backbone_dropout"] is False
+    for method in ("lora", "ia3", "prefix", "bitfit"):
+        assert "backbone_dropout" not in Stage1Settings(method=method).to_dict()
+    again = Stage1Settings.from_any(Stage1Settings(method="probe", backbone_dropout=True).to_dict())
+    assert again.backbone_dropout is True
+    with pytest.raises(ConfigError, match="backbone_dropout"):
+        Stage1Settings(backbone_dropout="no")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("dropout", [False, True])
+def test_probe_backbone_runs_in_eval_mode_unless_asked(tiny_backbone: Path, dropout: bool) -> None:
+    """The Trainer's model.train() leaves a probed backbone in eval mode (no dropout); the head still trains."""
+    import torch
+
+    model = _fresh(tiny_backbone)
+    prepare(model, "probe", Stage1Settings(method="probe", backbone_dropout=dropout))
+    model.config.hidden_dropout_prob = 0.5
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.5
+    model.train()
+    batch = {"input_ids": torch.randint(5, 90, (4, 12)), "attention_mask": torch.ones(4, 12, dtype=torch.long)}
+    torch.manual_seed(0)
+    first = model.bert(**batch).last_hidden_state
+    second = model.bert(**batch).last_hidden_state
+    assert model.bert.training is dropout and model.classifier.training  # the head is not touched
+    assert torch.equal(first, second) is (not dropout)  # dropout-free features are the same every time
+    model.eval()
+    with torch.no_grad():
+        reference = model.bert(**batch).last_hidden_state
+    if not dropout:
+        torch.testing.assert_close(first, reference)
+
+
 # --------------------------------------------------------------------------- pet
 
 
