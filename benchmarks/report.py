@@ -334,6 +334,31 @@ def build_views(records: Records, results: Path) -> list[TaskView]:
     return views
 
 
+def plan_differences(run: Run) -> str:
+    """The settings in which ``run`` differs from the suite's plan for its task and protocol (for "Other records")."""
+    suite = load_suite()
+    res = run.result
+    if run.task not in suite.TASKS or res.get("protocol") not in suite.PROTOCOLS:
+        return "not a suite task / protocol"
+    grid = suite.build_plan([run.task], [res["protocol"]], results=Path("results"))[0]  # out_dir unused
+    try:
+        expected = suite.expected_settings(grid, res["strategy"], res.get("method"), int(res["seed"]),
+                                           suite.BACKBONE_ID)
+    except (KeyError, TypeError, ValueError):
+        return "unreadable settings"
+    settings = run.settings
+    keys = [k for k, v in expected.items() if k != "stage1" and settings.get(k) != v]
+    plan_s1, s1 = expected.get("stage1") or {}, settings.get("stage1") or {}
+    keys += [f"stage1.{k}" + ("" if k in s1 else " (absent)") for k in sorted(set(plan_s1) | set(s1))
+             if s1.get(k) != plan_s1.get(k)]
+    data = settings.get("data") or {}
+    if (data.get("train_size"), data.get("eval_size")) != (grid.train_size, grid.eval_size):
+        keys.append(f"data ({data.get('train_size')} train)")
+    if not keys and res["strategy"] == "ft":
+        return "none (an FT seed already counted)"
+    return ", ".join(keys) or "none"
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -708,13 +733,15 @@ def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]
     if other:
         lines += ["Runs whose settings are not the suite's for their task (or a second copy of an FT seed under "
                   "the other protocol); not in the tables above.", "",
-                  "| task | strategy | protocol | seed | epochs | train | final ×100 | file |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| task | strategy | protocol | seed | epochs | train | final ×100 | differs from the plan in "
+                  "| file |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for r in sorted(other, key=lambda r: (r.task, r.source, r.key)):
             label = r.result["strategy"] + (f" ({r.result['method']})" if r.result.get("method") else "")
             lines.append(f"| {r.task} | {label} | {r.result['protocol']} | {r.result['seed']} | "
                          f"{r.settings.get('epochs')} | {(r.settings.get('data') or {}).get('train_size')} | "
-                         f"{_x100(None if r.final is None else 100 * r.final)} | `{r.source}` |")
+                         f"{_x100(None if r.final is None else 100 * r.final)} | {plan_differences(r)} "
+                         f"| `{r.source}` |")
     else:
         lines.append("None: every record has the suite's settings.")
     lines += ["", "Run records read: " + (", ".join(f"`{f}` ({n})" for f, n in records.files.items()) or "none") + "."]

@@ -352,3 +352,15 @@ def test_report_names_machines_and_counts_verdicts(tmp_path: Path) -> None:
     assert f"| EH-FT (prefix) | zoo | 0 | 1 | 0 | {rest} |" in tally
     assert "ran on NVIDIA H200 (torch 2.11.0+cu130) (50 runs); AMD EPYC CPU, 2 cores, 1 torch thread(s) " \
            "(torch 2.13.0+cpu) (5 runs)" in page
+
+
+def test_other_records_say_how_they_differ_from_the_plan(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    old_probe = _record("cb", "lp-ft", "probe", 0, "matched", 0.70)
+    del old_probe["result"]["settings"]["stage1"]["backbone_dropout"]  # a record from before the setting existed
+    short = _record("cb", "ft", None, 1, "matched", 0.60, epochs=3.0)
+    _write(root / "cb" / "runs.jsonl", [old_probe, short, _record("cb", "ft", None, 0, "matched", 0.65)])
+    page = report.write_report(root).read_text(encoding="utf-8")
+    other = page.split("## Other records")[1]
+    assert "| cb | lp-ft (probe) | matched | 0 | 10.0 | 250 | 70.00 | stage1.backbone_dropout (absent) |" in other
+    assert "| cb | ft | matched | 1 | 3.0 | 250 | 60.00 | epochs |" in other
