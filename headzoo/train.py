@@ -232,7 +232,7 @@ class Stage1Settings:
         if value is None:
             base: dict[str, Any] = {}
         elif isinstance(value, Stage1Settings):
-            base = value.to_dict()
+            base = asdict(value)  # every field, also those to_dict leaves out for the method
         elif isinstance(value, Mapping):
             known = {f.name for f in fields(cls)}
             unknown = sorted(set(value) - known)

@@ -233,6 +233,7 @@ def test_backbone_dropout_is_a_probe_setting_only() -> None:
         assert "backbone_dropout" not in Stage1Settings(method=method).to_dict()
     again = Stage1Settings.from_any(Stage1Settings(method="probe", backbone_dropout=True).to_dict())
     assert again.backbone_dropout is True
+    assert Stage1Settings.from_any(Stage1Settings(backbone_dropout=True), method="probe").backbone_dropout is True
     with pytest.raises(ConfigError, match="backbone_dropout"):
         Stage1Settings(backbone_dropout="no")  # type: ignore[arg-type]
 
