@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 STAGES = ("reference", "ft", "lora", "bitfit", "ia3", "prefix", "probe")
+#: Extra stages, run only when ``--stages`` names them: ``lora-nodrop`` is LoRA with ``lora_dropout=0``.
+EXTRA_STAGES = ("lora-nodrop",)
 GOALS = {"ft_vs_reference": 1.5, "lora_vs_ft": 1.25, "probe_vs_ft": 3.0}
 REPO = Path(__file__).resolve().parents[1]
 
@@ -105,8 +108,10 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
         if stage == "ft":
             trainable, lr = model, 5e-5
         else:
-            settings = Stage1Settings(method=stage, batch_size=batch_size, max_length=max_length)
-            trainable, lr = prepare(model, stage, settings), PRESETS["headzoo"][stage]
+            method = "lora" if stage == "lora-nodrop" else stage
+            settings = Stage1Settings(method=method, batch_size=batch_size, max_length=max_length,
+                                      **({"lora_dropout": 0.0} if stage == "lora-nodrop" else {}))
+            trainable, lr = prepare(model, method, settings), PRESETS["headzoo"][method]
         trainer = _make_trainer(trainable, data, Path(os.environ["BENCH_TMP"]), learning_rate=lr,
                                 batch_size=batch_size, max_steps=steps, warmup_ratio=0.1, weight_decay=0.01,
                                 max_grad_norm=1.0, seed=0, group_by_length=True, run_name=f"bench-{stage}",
@@ -208,10 +213,12 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str
     for task in args.tasks:
         rows = {r["stage"]: r for r in results if r["task"] == task}
         ft = rows.get("ft", {}).get("examples_per_second", 0.0)
-        lines += [f"## {task}", "", "| stage | examples/s | vs reference | vs headzoo FT | trainable params | "
-                  "peak RSS MB | seconds |", "|---|---|---|---|---|---|---|"]
+        lines += [f"## {task}", ""]
+        if any(stage in rows for stage in STAGES + EXTRA_STAGES):
+            lines += ["| stage | examples/s | vs reference | vs headzoo FT | trainable params | peak RSS MB | "
+                      "seconds |", "|---|---|---|---|---|---|---|"]
         ref = rows.get("reference", {}).get("examples_per_second", 0.0)
-        for stage in STAGES:
+        for stage in STAGES + EXTRA_STAGES:
             if stage not in rows:
                 continue
             r = rows[stage]
@@ -320,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown report here")
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="only rewrite the report from the .json of an earlier run (same other arguments)")
     parser.add_argument("--scaling", action="store_true", help="instead: FT at n-train/2, n-train, 2 x n-train "
                         "examples and at max_length 64, 128, 256")
     args = parser.parse_args(argv)
@@ -329,7 +338,18 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="headzoo-speed-"))
     if args.scaling:
-        text = scaling(args, tmp, "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + " ".join(argv))
+        text = scaling(args, tmp, "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + shlex.join(argv))
+        print(text)
+        if args.out is not None:
+            args.out.write_text(text, encoding="utf-8")
+        return 0
+    if args.render is not None:
+        argv = [a for i, a in enumerate(argv) if a != "--render" and (i == 0 or argv[i - 1] != "--render")
+                and not a.startswith("--render=")]
+        text, _ = report(json.loads(args.render.read_text(encoding="utf-8")), args,
+                         "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + shlex.join(argv))
+        text = text.replace("\nDate: ", f"\nReport rewritten from `{args.render}` (`--render`), not re-measured; "
+                            "date of the rewrite: ", 1)
         print(text)
         if args.out is not None:
             args.out.write_text(text, encoding="utf-8")
@@ -347,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             r = {**_spawn({**base, "stage": stage, "task": task}, tmp), "repeat": repeat}
             print(json.dumps(r), flush=True)
             results.append(r)
-    command = "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + " ".join(argv)
+    command = "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + shlex.join(argv)
     text, verdicts = report(results, args, command)
     print(text)
     met = sum(1 for v in verdicts if v[-1])
