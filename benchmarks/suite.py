@@ -592,7 +592,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated tasks (default: all seven)")
     parser.add_argument("--protocols", default=",".join(PROTOCOLS), help="matched, zoo or both (default)")
     parser.add_argument("--seeds", default=None, help="override the table's seeds: a count (3) or a list (0,2)")
-    parser.add_argument("--max-runs", type=int, default=None, help="stop after this many trained runs")
+    parser.add_argument("--max-runs", type=int, default=None,
+                        help="stop after this many trained runs (with --jobs: per grid)")
     parser.add_argument("--time-budget", type=float, default=None, metavar="MIN",
                         help="stop after the current run once this many minutes have passed")
     parser.add_argument("--dry-run", action="store_true", help="print the plan (done / to do / estimated cost) only")
@@ -642,12 +643,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.jobs < 1:
         raise SystemExit("error: --jobs must be at least 1")
     if args.jobs > 1 and len(grids) > 1:
-        run_parallel(grids, argv=list(sys.argv[1:] if argv is None else argv), jobs=args.jobs, results=results,
-                     time_budget_s=args.time_budget * 60 if args.time_budget else None, grace_s=args.grace * 60,
-                     log=log)
+        codes = run_parallel(grids, argv=list(sys.argv[1:] if argv is None else argv), jobs=args.jobs,
+                             results=results, time_budget_s=args.time_budget * 60 if args.time_budget else None,
+                             grace_s=args.grace * 60, log=log)
         if not args.no_report:
             _run_report(results, log)
-        return 0
+        return 1 if any(code > 0 for code in codes.values()) else 0  # < 0: stopped after the budget, not failed
     budget = Budget(args.max_runs, args.time_budget * 60 if args.time_budget else None, log)
     stopped = run_suite(grids, data_dir=Path(data_dir), backbone=args.backbone, budget=budget, log=log)
     elapsed = (time.monotonic() - budget.start) / 60

@@ -364,3 +364,13 @@ def test_other_records_say_how_they_differ_from_the_plan(tmp_path: Path) -> None
     other = page.split("## Other records")[1]
     assert "| cb | lp-ft (probe) | matched | 0 | 10.0 | 250 | 70.00 | stage1.backbone_dropout (absent) |" in other
     assert "| cb | ft | matched | 1 | 3.0 | 250 | 60.00 | epochs |" in other
+
+
+def test_parallel_suite_exits_1_when_a_grid_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "suite.py"
+    fake.write_text("import sys\nargs = sys.argv[1:]\nsys.exit(3 if args[args.index('--tasks') + 1] == 'cb' else 0)\n")
+    monkeypatch.setattr(suite, "__file__", str(fake))
+    argv = ["--jobs", "2", "--tasks", "cb,copa", "--protocols", "zoo", "--no-report", "--results", str(tmp_path)]
+    assert suite.main(argv) == 1
+    fake.write_text("import sys\nsys.exit(0)\n")
+    assert suite.main(argv) == 0
