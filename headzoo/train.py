@@ -180,7 +180,7 @@ class Stage1Settings:
     backbone_dropout: bool = field(
         default=False,
         metadata={"help": "probe only: keep the frozen backbone's dropout on. False (default) probes the "
-                          "backbone's eval-mode features, as linear probing does, about 1.5x faster on a CPU."},
+                          "backbone's eval-mode features, as linear probing does, and is faster."},
     )
 
     def __post_init__(self) -> None:

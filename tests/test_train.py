@@ -245,7 +245,6 @@ def test_probe_backbone_runs_in_eval_mode_unless_asked(tiny_backbone: Path, drop
 
     model = _fresh(tiny_backbone)
     prepare(model, "probe", Stage1Settings(method="probe", backbone_dropout=dropout))
-    model.config.hidden_dropout_prob = 0.5
     for module in model.modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.5
