@@ -308,13 +308,12 @@ def train(
     """
     from .train import pretrain_head
 
-    if target_modules is not None and not [t for t in target_modules.split(",") if t.strip()]:
+    modules = None if target_modules is None else [t.strip() for t in target_modules.split(",") if t.strip()]
+    if modules == []:
         raise ConfigError(f"--target-modules takes comma-separated module names, got {target_modules!r}; "
                           "e.g. --target-modules query,value")
     settings = {"epochs": epochs, "max_steps": max_steps, "batch_size": batch_size, "max_length": max_length,
-                "learning_rate": learning_rate,
-                "target_modules": [t.strip() for t in target_modules.split(",") if t.strip()] if target_modules
-                else None}
+                "learning_rate": learning_rate, "target_modules": modules}
     head = pretrain_head(
         _task_arg(task, data_file, text_column, label_column, validation_file), backbone, method,
         data_dir=data_dir, limit=limit, settings={k: v for k, v in settings.items() if v is not None},
