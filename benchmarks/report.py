@@ -341,19 +341,7 @@ def plan_differences(run: Run) -> str:
     if run.task not in suite.TASKS or res.get("protocol") not in suite.PROTOCOLS:
         return "not a suite task / protocol"
     grid = suite.build_plan([run.task], [res["protocol"]], results=Path("results"))[0]  # out_dir unused
-    try:
-        expected = suite.expected_settings(grid, res["strategy"], res.get("method"), int(res["seed"]),
-                                           suite.BACKBONE_ID)
-    except (KeyError, TypeError, ValueError):
-        return "unreadable settings"
-    settings = run.settings
-    keys = [k for k, v in expected.items() if k != "stage1" and settings.get(k) != v]
-    plan_s1, s1 = expected.get("stage1") or {}, settings.get("stage1") or {}
-    keys += [f"stage1.{k}" + ("" if k in s1 else " (absent)") for k in sorted(set(plan_s1) | set(s1))
-             if s1.get(k) != plan_s1.get(k)]
-    data = settings.get("data") or {}
-    if (data.get("train_size"), data.get("eval_size")) != (grid.train_size, grid.eval_size):
-        keys.append(f"data ({data.get('train_size')} train)")
+    keys = suite.settings_differences(grid, res, suite.BACKBONE_ID)
     if not keys and res["strategy"] == "ft":
         return "none (an FT seed already counted)"
     return ", ".join(keys) or "none"

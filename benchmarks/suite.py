@@ -275,24 +275,34 @@ def head_matches(grid: Grid, strategy: str, head: Any) -> bool:
     return head is None
 
 
-def record_matches(grid: Grid, result: dict[str, Any], backbone_id: str) -> bool:
-    """Whether a stored run (``result`` of a runs.jsonl line) has the plan's settings for ``grid``.
+def settings_differences(grid: Grid, result: dict[str, Any], backbone_id: str) -> list[str]:
+    """What a stored run (``result`` of a runs.jsonl line) has other than the plan's settings for ``grid``.
 
     Everything compare hashes is compared except the dataset's names, the world size and, under
     zoo, the shared head's digest (any head will do: compare itself keys runs by the full hash).
+    Stage-1 settings are named one by one (``stage1.lora_r``; ``(absent)`` when the record lacks one).
     """
     settings = result.get("settings") or {}
     try:
         expected = expected_settings(grid, result["strategy"], result.get("method"), int(result["seed"]),
                                      backbone_id)
     except (KeyError, TypeError, ValueError):  # headzoo's ConfigError (an unknown method...) is a ValueError
-        return False
-    if any(settings.get(k) != v for k, v in expected.items()):
-        return False
+        return ["unreadable settings"]
+    keys = [k for k, v in expected.items() if k != "stage1" and settings.get(k) != v]
+    plan_s1, s1 = expected.get("stage1") or {}, settings.get("stage1") or {}
+    keys += [f"stage1.{k}" + ("" if k in s1 else " (absent)") for k in sorted(set(plan_s1) | set(s1))
+             if s1.get(k) != plan_s1.get(k)]
     if not head_matches(grid, result["strategy"], settings.get("head")):
-        return False
+        keys.append("head")
     data = settings.get("data") or {}
-    return (data.get("train_size"), data.get("eval_size")) == (grid.train_size, grid.eval_size)
+    if (data.get("train_size"), data.get("eval_size")) != (grid.train_size, grid.eval_size):
+        keys.append(f"data ({data.get('train_size')} train)")
+    return keys
+
+
+def record_matches(grid: Grid, result: dict[str, Any], backbone_id: str) -> bool:
+    """Whether a stored run has the plan's settings for ``grid`` (:func:`settings_differences` finds none)."""
+    return not settings_differences(grid, result, backbone_id)
 
 
 def finished_runs(grid: Grid, backbone_id: str) -> dict[tuple[str, str | None, int], dict[str, Any]]:
