@@ -280,8 +280,11 @@ def settings_differences(grid: Grid, result: dict[str, Any], backbone_id: str) -
 
     Everything compare hashes is compared except the dataset's names, the world size and, under
     zoo, the shared head's digest (any head will do: compare itself keys runs by the full hash).
-    Stage-1 settings are named one by one (``stage1.lora_r``; ``(absent)`` when the record lacks one).
+    Stage-1 settings are named one by one (``stage1.lora_r``; ``(absent)`` when the record lacks one), the
+    fields the method does not read left out (``headzoo.train.stage1_record``).
     """
+    from headzoo.train import stage1_record
+
     settings = result.get("settings") or {}
     try:
         expected = expected_settings(grid, result["strategy"], result.get("method"), int(result["seed"]),
@@ -289,7 +292,7 @@ def settings_differences(grid: Grid, result: dict[str, Any], backbone_id: str) -
     except (KeyError, TypeError, ValueError):  # headzoo's ConfigError (an unknown method...) is a ValueError
         return ["unreadable settings"]
     keys = [k for k, v in expected.items() if k != "stage1" and settings.get(k) != v]
-    plan_s1, s1 = expected.get("stage1") or {}, settings.get("stage1") or {}
+    plan_s1, s1 = expected.get("stage1") or {}, stage1_record(settings.get("stage1") or {})
     keys += [f"stage1.{k}" + ("" if k in s1 else " (absent)") for k in sorted(set(plan_s1) | set(s1))
              if s1.get(k) != plan_s1.get(k)]
     if not head_matches(grid, result["strategy"], settings.get("head")):

@@ -48,7 +48,7 @@ PEFT_METHODS = ("lora", "ia3", "prefix")
 DEFAULTS: dict[str, Any] = {
     "lora_r": 8,
     "lora_alpha": 16,
-    "lora_dropout": 0.1,
+    "lora_dropout": 0.0,
     "target_modules": None,
     "prefix_length": 17,
     "backbone_dropout": False,

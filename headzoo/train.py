@@ -136,6 +136,31 @@ def _check_preset(preset: Any) -> str:
 # --------------------------------------------------------------------------- settings
 
 
+#: The stage-1 settings only some methods read (:func:`headzoo.pet.prepare`); every other field is common.
+METHOD_SETTINGS: dict[str, tuple[str, ...]] = {
+    "lora": ("lora_r", "lora_alpha", "lora_dropout", "target_modules"),
+    "ia3": ("target_modules",),
+    "prefix": ("prefix_length",),
+    "bitfit": (),
+    "probe": ("backbone_dropout",),
+}
+_METHOD_ONLY = frozenset(name for names in METHOD_SETTINGS.values() for name in names)
+
+
+def stage1_record(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A stage-1 settings dict without the method-specific fields its ``method`` does not read.
+
+    Older records listed every field for every method; this maps them onto
+    today's form (fields are only dropped, never filled in, so a missing setting still counts).
+
+    Example:
+        >>> stage1_record({"method": "bitfit", "learning_rate": 5e-3, "lora_dropout": 0.1})
+        {'method': 'bitfit', 'learning_rate': 0.005}
+    """
+    keep = set(METHOD_SETTINGS.get(settings.get("method"), ()))
+    return {k: v for k, v in settings.items() if k not in _METHOD_ONLY or k in keep}
+
+
 @dataclass
 class Stage1Settings:
     """Hyperparameters of stage 1 (training a head with a PET method).
@@ -170,7 +195,11 @@ class Stage1Settings:
     seed: int = field(default=0, metadata={"help": "Seed of the head init, dropout and data order."})
     lora_r: int = field(default=8, metadata={"help": "LoRA rank."})
     lora_alpha: float = field(default=16, metadata={"help": "LoRA scaling alpha."})
-    lora_dropout: float = field(default=0.1, metadata={"help": "Dropout on the LoRA input."})
+    lora_dropout: float = field(
+        default=0.0,
+        metadata={"help": "Dropout on the LoRA input. 0 (peft's default): on CPU it costs LoRA its speed-up over "
+                          "FT (results/bench_lora_dropout.md)."},
+    )
     target_modules: list[str] | None = field(
         default=None,
         metadata={"help": "Modules LoRA / IA3 adapt; None takes peft's default for the model type."},
@@ -220,11 +249,12 @@ class Stage1Settings:
         return replace(self, learning_rate=PRESETS[preset][self.method])
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as a JSON-ready dict (``backbone_dropout`` only for the probe, the one method it affects)."""
-        data = asdict(self)
-        if self.method != "probe":
-            del data["backbone_dropout"]
-        return data
+        """The settings as a JSON-ready dict, with only the method-specific fields ``method`` reads.
+
+        A setting the method ignores (``lora_dropout`` for BitFit...) stays out of the records and the
+        run hashes, so changing its default does not invalidate runs it cannot have affected.
+        """
+        return stage1_record(asdict(self))
 
     @classmethod
     def from_any(cls, value: Stage1Settings | Mapping[str, Any] | None, **overrides: Any) -> Stage1Settings:
@@ -1323,6 +1353,24 @@ def _read_runs(path: Path) -> dict[str, dict[str, Any]]:
     return runs
 
 
+def _current_keys(runs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Each stored run's key under today's settings hash -> its key in ``runs.jsonl``.
+
+    The hash is taken again from the settings a record stores, with :func:`stage1_record` applied,
+    so a run recorded with a stage-1 field its method does not read is still found.
+    """
+    index = {key: key for key in runs}
+    for key, entry in runs.items():
+        try:
+            settings = dict(entry["result"]["settings"])
+            if isinstance(settings.get("stage1"), Mapping):
+                settings["stage1"] = stage1_record(settings["stage1"])
+            index[_run_key(entry["strategy"], entry["method"], entry["seed"], _hash(settings))] = key
+        except (KeyError, TypeError, ValueError):
+            continue  # compare runs such a record again
+    return index
+
+
 def _summarise(runs: Sequence[FinetuneResult], main: str) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str | None], list[FinetuneResult]] = {}
     for run in runs:
@@ -1505,6 +1553,7 @@ def _compare(task: Any, backbone: str | BackboneRef, *, grid: list[tuple[str, st
     )
     runs_path = out / _RUNS_FILE
     done = _read_runs(runs_path)
+    stored_keys = _current_keys(done)
     results: list[FinetuneResult] = []
     ran = reused = 0
     common = dict(
@@ -1523,9 +1572,9 @@ def _compare(task: Any, backbone: str | BackboneRef, *, grid: list[tuple[str, st
         head = shared.get(method) if method else None
         probe = _hash(_run_settings(data, strategy=strategy, method=method, seed=seed, head=head, **common))
         key = _run_key(strategy, method, seed, probe)
-        if key in done:
+        if key in stored_keys:
             try:
-                results.append(FinetuneResult.from_dict(done[key]["result"]))
+                results.append(FinetuneResult.from_dict(done[stored_keys[key]]["result"]))
                 reused += 1
                 continue
             except (KeyError, TypeError, DataError) as exc:
@@ -1557,7 +1606,7 @@ def _compare(task: Any, backbone: str | BackboneRef, *, grid: list[tuple[str, st
                             runs=results, summary=summary, files=files, ran=ran, reused=reused)
     if _is_main_process():
         payload = {**outcome.to_dict(), "settings": {**meta, "max_length": max_length, "data": data.info,
-                                                     "stage1": stage1.to_dict(), "methods": list(methods),
+                                                     "stage1": asdict(stage1), "methods": list(methods),
                                                      "strategies": list(strategies)}}
         _atomic_write(out / _RESULTS_JSON, _dumps(payload, indent=2) + "\n")
         _atomic_write(out / _RESULTS_MD, _markdown(spec.name, data.backbone.id, main, summary, results, meta))
@@ -1571,8 +1620,7 @@ def _shared_head(data: _Data, root: Path, method: str, *, stage1: Stage1Settings
     cfg = replace(stage1, method=method, batch_size=batch_size, max_length=data.max_length).resolved(preset)
     spe = _steps_per_epoch(len(data.train), cfg.batch_size)
     steps = cfg.max_steps or max(1, round(cfg.epochs * spe))
-    settings_hash = _hash({"task": data.spec.name, "backbone": data.backbone.id, "settings": cfg.to_dict(),
-                           "steps": steps, "data": data.info, "preset": preset, "world_size": _world_size()})
+    settings_hash = _hash(_shared_head_settings(data, cfg.to_dict(), steps, preset))
     directory = root / method
     stored = _read_stage1(directory, settings_hash)
     if stored is not None:
@@ -1586,6 +1634,12 @@ def _shared_head(data: _Data, root: Path, method: str, *, stage1: Stage1Settings
         _write_stage1(directory, settings_hash, trained)
         shutil.rmtree(directory / "checkpoints", ignore_errors=True)
     return trained.head
+
+
+def _shared_head_settings(data: _Data, stage1: dict[str, Any], steps: int, preset: str) -> dict[str, Any]:
+    """What keys a ``zoo`` protocol head (its hash is stored beside it in ``stage1.json``)."""
+    return {"task": data.spec.name, "backbone": data.backbone.id, "settings": stage1, "steps": steps,
+            "data": data.info, "preset": preset, "world_size": _world_size()}
 
 
 def _head_id(head: Any) -> str | None:

@@ -366,6 +366,18 @@ def test_other_records_say_how_they_differ_from_the_plan(tmp_path: Path) -> None
     assert "| cb | ft | matched | 1 | 3.0 | 250 | 60.00 | epochs |" in other
 
 
+def test_records_with_unread_stage1_fields_match_the_plan(tmp_path: Path) -> None:
+    """A run recorded when every stage-1 field was listed (lora_dropout 0.1 for BitFit) still counts;
+    an old LoRA run, whose lora_dropout did change, is named as differing."""
+    grid = suite.build_plan(["cb"], ["matched"], results=tmp_path)[0]
+    bitfit = _record("cb", "eh-ft", "bitfit", 0, "matched", 0.7)["result"]
+    bitfit["settings"]["stage1"].update(lora_r=8, lora_alpha=16, lora_dropout=0.1, prefix_length=17)
+    assert suite.settings_differences(grid, bitfit, suite.BACKBONE_ID) == []
+    lora = _record("cb", "eh-ft", "lora", 0, "matched", 0.7)["result"]
+    lora["settings"]["stage1"]["lora_dropout"] = 0.1
+    assert suite.settings_differences(grid, lora, suite.BACKBONE_ID) == ["stage1.lora_dropout"]
+
+
 def test_parallel_suite_exits_1_when_a_grid_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "suite.py"
     fake.write_text("import sys\nargs = sys.argv[1:]\nsys.exit(3 if args[args.index('--tasks') + 1] == 'cb' else 0)\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import string
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import headzoo
 from headzoo.backbone import backbone_fingerprint, load_classifier, resolve_backbone
 from headzoo.errors import ConfigError, HeadExistsError
 from headzoo.head import Head
+from headzoo.pet import DEFAULTS as PET_DEFAULTS
 from headzoo.pet import (
     METHODS,
     head_modules,
@@ -31,13 +33,18 @@ from headzoo.pet import (
     unwrap,
 )
 from headzoo.train import (
+    METHOD_SETTINGS,
     PRESETS,
     FinetuneResult,
     Stage1Settings,
+    _current_keys,
+    _hash,
     _head_id,
+    _run_key,
     compare,
     finetune,
     pretrain_head,
+    stage1_record,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
@@ -224,6 +231,56 @@ def test_result_json_has_no_nan() -> None:
     text = json.dumps(data, allow_nan=False)
     assert data["final"]["pearson"] is None and data["best"]["pearson"] is None
     assert FinetuneResult.from_dict(json.loads(text)).final == {"pearson": None, "loss": 1.0}
+
+
+def test_stage1_records_hold_only_the_settings_the_method_reads() -> None:
+    """A setting a method ignores stays out of its record and run hash (changing its default keeps the runs)."""
+    lora = Stage1Settings(method="lora").to_dict()
+    assert {"lora_r", "lora_alpha", "lora_dropout", "target_modules"} <= set(lora)
+    assert "prefix_length" not in lora and "backbone_dropout" not in lora
+    assert "lora_dropout" not in Stage1Settings(method="ia3").to_dict()
+    assert "target_modules" in Stage1Settings(method="ia3").to_dict()
+    assert set(Stage1Settings(method="prefix").to_dict()) & set(METHOD_SETTINGS["lora"]) == set()
+    bitfit = Stage1Settings(method="bitfit", lora_dropout=0.3, prefix_length=5).to_dict()
+    assert bitfit == Stage1Settings(method="bitfit").to_dict()
+    assert not set(bitfit) & {name for names in METHOD_SETTINGS.values() for name in names}
+    # every Stage1Settings field is either common or named for a method, and pet's defaults agree
+    assert all(name in PET_DEFAULTS for names in METHOD_SETTINGS.values() for name in names)
+    assert {k: getattr(Stage1Settings(), k) for k in PET_DEFAULTS} == PET_DEFAULTS
+    assert Stage1Settings().lora_dropout == 0.0  # peft's default; dropout here costs LoRA its speed on CPU
+
+
+def test_stage1_record_drops_unread_fields_and_fills_none() -> None:
+    old = {"method": "bitfit", "learning_rate": 5e-3, "lora_r": 8, "lora_dropout": 0.1, "prefix_length": 17}
+    assert stage1_record(old) == {"method": "bitfit", "learning_rate": 5e-3}
+    lora = stage1_record({**old, "method": "lora"})
+    assert lora == {"method": "lora", "learning_rate": 5e-3, "lora_r": 8, "lora_dropout": 0.1}
+    assert "backbone_dropout" not in stage1_record({"method": "probe"})  # absent stays absent: it still counts
+
+
+def test_compare_finds_runs_recorded_with_fields_their_method_does_not_read() -> None:
+    """runs.jsonl lines written when every stage-1 field was hashed are keyed again from their settings."""
+    def entry(stage1: dict[str, Any]) -> dict[str, Any]:
+        settings = {"task": "cb", "strategy": "eh-ft", "method": stage1["method"], "seed": 0, "stage1": stage1}
+        key = _run_key("eh-ft", stage1["method"], 0, _hash(settings))
+        return {"key": key, "strategy": "eh-ft", "method": stage1["method"], "seed": 0,
+                "settings_hash": _hash(settings), "result": {"settings": settings}}
+
+    def planned(stage1: Stage1Settings) -> str:
+        settings = {"task": "cb", "strategy": "eh-ft", "method": stage1.method, "seed": 0, "stage1": stage1.to_dict()}
+        return _run_key("eh-ft", stage1.method, 0, _hash(settings))
+
+    legacy = {**asdict(Stage1Settings(method="bitfit")), "lora_dropout": 0.1}
+    del legacy["backbone_dropout"]
+    old_lora = {**asdict(Stage1Settings(method="lora")), "lora_dropout": 0.1}
+    del old_lora["backbone_dropout"]
+    runs = {e["key"]: e for e in (entry(legacy), entry(old_lora), {"key": "broken", "result": None})}
+    index = _current_keys(runs)
+    assert planned(Stage1Settings(method="bitfit")) != entry(legacy)["key"]  # the hash did change...
+    assert index[planned(Stage1Settings(method="bitfit"))] == entry(legacy)["key"]  # ...and the run is found
+    assert planned(Stage1Settings(method="lora")) not in index  # its lora_dropout differs: train it again
+    assert index[planned(Stage1Settings(method="lora", lora_dropout=0.1))] == entry(old_lora)["key"]
+    assert index["broken"] == "broken"
 
 
 def test_backbone_dropout_is_a_probe_setting_only() -> None:
