@@ -41,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 STAGES = ("reference", "ft", "lora", "bitfit", "ia3", "prefix", "probe")
-#: Extra stages, run only when ``--stages`` names them: ``lora-nodrop`` is LoRA with ``lora_dropout=0``.
-EXTRA_STAGES = ("lora-nodrop",)
+#: Extra stages, run only when ``--stages`` names them: ``lora-dropout`` is LoRA with ``lora_dropout=0.1``
+#: (headzoo's default until 2026-11-26; the default is now peft's 0).
+EXTRA_STAGES = ("lora-dropout",)
 GOALS = {"ft_vs_reference": 1.5, "lora_vs_ft": 1.25, "probe_vs_ft": 3.0}
 REPO = Path(__file__).resolve().parents[1]
 
@@ -108,9 +109,9 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
         if stage == "ft":
             trainable, lr = model, 5e-5
         else:
-            method = "lora" if stage == "lora-nodrop" else stage
+            method = "lora" if stage == "lora-dropout" else stage
             settings = Stage1Settings(method=method, batch_size=batch_size, max_length=max_length,
-                                      **({"lora_dropout": 0.0} if stage == "lora-nodrop" else {}))
+                                      **({"lora_dropout": 0.1} if stage == "lora-dropout" else {}))
             trainable, lr = prepare(model, method, settings), PRESETS["headzoo"][method]
         trainer = _make_trainer(trainable, data, Path(os.environ["BENCH_TMP"]), learning_rate=lr,
                                 batch_size=batch_size, max_steps=steps, warmup_ratio=0.1, weight_decay=0.01,
@@ -195,6 +196,11 @@ def _ratio(a: float, b: float) -> float:
     return round(a / b, 2) if b else float("nan")
 
 
+def _times(a: float, b: float) -> str:
+    """``a / b`` as ``1.23x``, or ``-`` when there is no ``b`` (a stage left out of the run)."""
+    return f"{_ratio(a, b):.2f}x" if b else "-"
+
+
 def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str,
            rendered_from: Path | None = None) -> tuple[str, list[Any]]:
     """The Markdown report of a run: examples/s per stage, ratios against the goals, peak RSS.
@@ -230,7 +236,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str
                 continue
             r = rows[stage]
             eps = r["examples_per_second"]
-            lines.append(f"| {stage} | {eps:.2f} | {_ratio(eps, ref):.2f}x | {_ratio(eps, ft):.2f}x | "
+            lines.append(f"| {stage} | {eps:.2f} | {_times(eps, ref)} | {_times(eps, ft)} | "
                          f"{r['trainable_parameters']:,} | {r['peak_rss_mb']:.0f} | {r['seconds']:.1f} |")
         checks = [("headzoo FT vs reference", _ratio(ft, ref), GOALS["ft_vs_reference"])] if ft and ref else []
         if "lora" in rows and ft:
