@@ -23,6 +23,7 @@ stage-1 LoRA ≥ 1.25x headzoo's FT; the probe stage ≥ 3x FT; EH-FT's total
 wall time ≤ FT's under ``matched``.
 
 Run:  HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py --tasks rte,mrpc --out results/bench_speed.md
+      HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py --stages ft,lora --repeats 3 --e2e-epochs 0   # medians
       HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py --scaling --tasks rte --out results/bench_scaling.md
 """
 
@@ -192,13 +193,28 @@ def _versions() -> str:
             f"({m['torch_threads']} threads), transformers {m['transformers']}, peft {peft.__version__}")
 
 
-def _ratio(a: float, b: float) -> float:
-    return round(a / b, 2) if b else float("nan")
+def _times(value: float | None) -> str:
+    """A ratio as ``1.23x``, or ``-`` when there is none (a stage left out of the run)."""
+    return "-" if value is None else f"{value:.2f}x"
 
 
-def _times(a: float, b: float) -> str:
-    """``a / b`` as ``1.23x``, or ``-`` when there is no ``b`` (a stage left out of the run)."""
-    return f"{_ratio(a, b):.2f}x" if b else "-"
+def _stage_runs(results: list[dict[str, Any]], task: str) -> dict[str, list[dict[str, Any]]]:
+    """The stage measurements of ``task`` (not the end-to-end runs), by stage, in round order."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(results, key=lambda r: int(r.get("repeat", 0))):
+        if r["task"] == task and not r["stage"].startswith("e2e-"):
+            runs.setdefault(r["stage"], []).append(r)
+    return runs
+
+
+def _median_ratio(runs: dict[str, list[dict[str, Any]]], stage: str,
+                  base: str) -> tuple[float | None, list[float]]:
+    """The median over rounds of ``stage``'s examples/s over ``base``'s in the same round, and each round's."""
+    per_round = {s: {int(r.get("repeat", 0)): r["examples_per_second"] for r in runs.get(s, [])} for s in (stage, base)}
+    ratios = [per_round[stage][i] / per_round[base][i] for i in sorted(per_round[stage])
+              if per_round[base].get(i)]
+    return (round(statistics.median(ratios), 2) if ratios else None), ratios
+
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str,
@@ -224,33 +240,43 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str
     ]
     verdicts = []
     for task in args.tasks:
-        rows = {r["stage"]: r for r in results if r["task"] == task}
-        ft = rows.get("ft", {}).get("examples_per_second", 0.0)
+        runs = _stage_runs(results, task)
+        rounds = max((len(v) for v in runs.values()), default=0)
         lines += [f"## {task}", ""]
-        if any(stage in rows for stage in STAGES + EXTRA_STAGES):
-            lines += ["| stage | examples/s | vs reference | vs headzoo FT | trainable params | peak RSS MB | "
-                      "seconds |", "|---|---|---|---|---|---|---|"]
-        ref = rows.get("reference", {}).get("examples_per_second", 0.0)
+        if rounds > 1:
+            lines += [f"{rounds} rounds, each running every stage in a fresh process (stage order reversed in odd "
+                      "rounds, so that drift in the machine's speed hits all); examples/s and seconds are medians "
+                      "over the rounds, ratios the median of the ratios within each round.", ""]
+        if runs:
+            lines += ["| stage | examples/s | vs reference | vs headzoo FT | trainable params | peak RSS MB | seconds |"
+                      + (" examples/s per round |" if rounds > 1 else ""),
+                      "|---|---|---|---|---|---|---|" + ("---|" if rounds > 1 else "")]
         for stage in STAGES + EXTRA_STAGES:
-            if stage not in rows:
+            if stage not in runs:
                 continue
-            r = rows[stage]
-            eps = r["examples_per_second"]
-            lines.append(f"| {stage} | {eps:.2f} | {_times(eps, ref)} | {_times(eps, ft)} | "
-                         f"{r['trainable_parameters']:,} | {r['peak_rss_mb']:.0f} | {r['seconds']:.1f} |")
-        checks = [("headzoo FT vs reference", _ratio(ft, ref), GOALS["ft_vs_reference"])] if ft and ref else []
-        if "lora" in rows and ft:
-            checks.append(("stage-1 LoRA vs headzoo FT", _ratio(rows["lora"]["examples_per_second"], ft),
-                           GOALS["lora_vs_ft"]))
-        if "probe" in rows and ft:
-            checks.append(("probe stage vs headzoo FT", _ratio(rows["probe"]["examples_per_second"], ft),
-                           GOALS["probe_vs_ft"]))
+            rs = runs[stage]
+            eps = statistics.median(r["examples_per_second"] for r in rs)
+            line = (f"| {stage} | {eps:.2f} | {_times(_median_ratio(runs, stage, 'reference')[0])} | "
+                    f"{_times(_median_ratio(runs, stage, 'ft')[0])} | {rs[0]['trainable_parameters']:,} | "
+                    f"{max(r['peak_rss_mb'] for r in rs):.0f} | {statistics.median(r['seconds'] for r in rs):.1f} |")
+            if rounds > 1:
+                line += " " + ", ".join(f"{r['examples_per_second']:.2f}" for r in rs) + " |"
+            lines.append(line)
+        checks = []
+        for name, stage, base, goal in (("headzoo FT vs reference", "ft", "reference", "ft_vs_reference"),
+                                        ("stage-1 LoRA vs headzoo FT", "lora", "ft", "lora_vs_ft"),
+                                        ("probe stage vs headzoo FT", "probe", "ft", "probe_vs_ft")):
+            value, ratios = _median_ratio(runs, stage, base)
+            if value is not None:
+                checks.append((name, value, GOALS[goal], ratios))
         if checks:
-            lines += ["", "| goal | measured | target | met |", "|---|---|---|---|"]
-        for name, value, goal in checks:
+            lines += ["", "| goal | measured | target | met |" + (" per round |" if rounds > 1 else ""),
+                      "|---|---|---|---|" + ("---|" if rounds > 1 else "")]
+        for name, value, goal, ratios in checks:
             met = value >= goal
             verdicts.append((task, name, value, goal, met))
-            lines.append(f"| {name} | {value:.2f}x | ≥ {goal}x | {'yes' if met else '**no**'} |")
+            lines.append(f"| {name} | {value:.2f}x | ≥ {goal}x | {'yes' if met else '**no**'} |"
+                         + (" " + ", ".join(f"{x:.2f}x" for x in ratios) + " |" if rounds > 1 else ""))
         lines += _e2e_lines(task, results, args, verdicts)
         lines.append("")
     return "\n".join(lines) + "\n", verdicts
@@ -337,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(0 skips them)")
     parser.add_argument("--e2e-repeats", type=int, default=3,
                         help="pairs of end-to-end FT / EH-FT runs, alternated; the median ratio is the figure")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds of the stages (order reversed in odd rounds); medians are the figures")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown report here")
@@ -369,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     base = {"data_dir": args.data_dir, "n_train": args.n_train, "epochs": args.epochs,
             "batch_size": args.batch_size, "max_length": args.max_length, "e2e_epochs": args.e2e_epochs}
     for task in args.tasks:
-        plan: list[tuple[str, int]] = [(stage, 0) for stage in stages]
+        plan: list[tuple[str, int]] = [(stage, i) for i in range(args.repeats)
+                                       for stage in (stages if i % 2 == 0 else stages[::-1])]
         if args.e2e_epochs > 0:
             for i in range(args.e2e_repeats):
                 order = ["e2e-ft", "e2e-eh-ft"] if i % 2 == 0 else ["e2e-eh-ft", "e2e-ft"]

@@ -6,6 +6,7 @@ stores them) into a temporary results root and check the numbers on the page.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import math
@@ -39,6 +40,7 @@ def _load(name: str, file: str) -> ModuleType:
 
 suite = _load("headzoo_bench_suite", "suite.py")
 report = _load("headzoo_bench_report", "report.py")
+bench_speed = _load("headzoo_bench_speed", "bench_speed.py")
 
 
 def _record(task: str, strategy: str, method: str | None, seed: int, protocol: str, final: float,
@@ -386,3 +388,23 @@ def test_parallel_suite_exits_1_when_a_grid_fails(tmp_path: Path, monkeypatch: p
     assert suite.main(argv) == 1
     fake.write_text("import sys\nsys.exit(0)\n")
     assert suite.main(argv) == 0
+
+
+def _speed(stage: str, eps: float, repeat: int, task: str = "rte") -> dict[str, Any]:
+    return {"stage": stage, "task": task, "steps": 20, "examples": 640, "seconds": round(640 / eps, 3),
+            "examples_per_second": eps, "peak_rss_mb": 1000.0 + repeat, "trainable_parameters": 10, "repeat": repeat}
+
+
+def test_speed_report_takes_medians_over_rounds_and_ratios_within_them() -> None:
+    """--repeats: a goal is the median of the per-round ratios, not a ratio of medians; one slow round is outvoted."""
+    results = [_speed("ft", 20.0, 0), _speed("lora", 26.0, 0),   # 1.30x
+               _speed("ft", 10.0, 1), _speed("lora", 12.0, 1),   # 1.20x: the machine was slow for both
+               _speed("ft", 21.0, 2), _speed("lora", 27.3, 2)]   # 1.30x
+    args = argparse.Namespace(tasks=["rte"], epochs=1.0, n_train=640, batch_size=32, max_length=128, e2e_epochs=0)
+    text, verdicts = bench_speed.report(results, args, "cmd")
+    assert verdicts == [("rte", "stage-1 LoRA vs headzoo FT", 1.3, 1.25, True)]
+    assert "| lora | 26.00 | - | 1.30x | 10 | 1002 | 24.6 | 26.00, 12.00, 27.30 |" in text
+    assert "| stage-1 LoRA vs headzoo FT | 1.30x | ≥ 1.25x | yes | 1.30x, 1.20x, 1.30x |" in text
+    assert "nan" not in text
+    one_round, _ = bench_speed.report(results[:2], args, "cmd")
+    assert "per round" not in one_round and "| lora | 26.00 | - | 1.30x | 10 | 1000 | 24.6 |" in one_round
