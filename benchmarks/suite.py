@@ -14,7 +14,7 @@ keeps the paper's proportions exactly and gives every run 2,500 to 5,500 trainin
 examples (T = 80 to 172 steps of 32), so no train subset is needed (``--train-limit``
 exists for trials; ``compare(limit=...)`` would cut the dev set too, so the suite makes
 a train-only subset itself). The first CB runs took 2 to 14 minutes each on a shared
-2-core CPU; ``--dry-run`` estimates the rest from the finished runs' wall times.
+2-core CPU; ``--dry-run`` estimates the rest from the wall times of runs finished on this kind of machine.
 Seeds: 5 for CB, COPA and RTE, 3 for the others.
 
 Protocols (``headzoo.train`` module notes):
@@ -330,19 +330,38 @@ def _fmt_duration(seconds: float | None) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
-def _all_throughputs(results: Path) -> list[float]:
+def _machine_kind(machine: Any) -> tuple[Any, Any]:
+    """What makes runs' wall times comparable: the accelerator (None on a CPU) and the CPU core count."""
+    machine = machine if isinstance(machine, dict) else {}
+    return machine.get("accelerator"), machine.get("cpu_count")
+
+
+def _this_machine() -> tuple[Any, Any]:
+    from headzoo.train import _machine
+
+    return _machine_kind(_machine())
+
+
+def _all_throughputs(results: Path, kind: tuple[Any, Any]) -> list[float]:
+    """examples/s of every recorded run made on a machine of ``kind``."""
     values = []
     for path in sorted(results.rglob("runs.jsonl")):
         for entry in _read_jsonl(path):
             eps = entry["result"].get("examples_per_second")
-            if isinstance(eps, (int, float)) and eps > 0:
+            if isinstance(eps, (int, float)) and eps > 0 and _machine_kind(entry["result"].get("machine")) == kind:
                 values.append(float(eps))
     return values
 
 
+def _kind_label(kind: tuple[Any, Any]) -> str:
+    accelerator, cores = kind
+    return accelerator or f"CPU, {cores} cores"
+
+
 def print_plan(grids: Sequence[Grid], *, results: Path, backbone_id: str, out: Callable[[str], None] = print) -> int:
     """Print the plan: per grid the runs, those done, those to do and an estimated cost. Returns the runs to do."""
-    throughputs = _all_throughputs(results)
+    kind = _this_machine()  # a GPU's wall times say nothing of a CPU's: estimate from runs made on this kind
+    throughputs = _all_throughputs(results, kind)
     eps = statistics.median(throughputs) if throughputs else None
     out(f"suite plan: {len(grids)} grid(s); results in {results}; backbone {backbone_id}")
     out(f"epochs = paper epochs x {EPOCH_SCALE:g}; stage-2 lr {LEARNING_RATE:g}, batch {BATCH_SIZE}, "
@@ -358,7 +377,8 @@ def print_plan(grids: Sequence[Grid], *, results: Path, backbone_id: str, out: C
         done = finished_runs(grid, backbone_id)
         planned = grid.runs()
         todo = len(planned) - len(done)
-        walls = [float(r["wall_seconds"]) for r in done.values() if isinstance(r.get("wall_seconds"), (int, float))]
+        walls = [float(r["wall_seconds"]) for r in done.values()
+                 if isinstance(r.get("wall_seconds"), (int, float)) and _machine_kind(r.get("machine")) == kind]
         if walls:
             per_run: float | None = statistics.fmean(walls)
         elif eps:
@@ -387,7 +407,8 @@ def print_plan(grids: Sequence[Grid], *, results: Path, backbone_id: str, out: C
                              f"each): {', '.join(missing)}")
     out(f"total: {total} runs, {done_total} done, {total - done_total} to do; estimated "
         f"{_fmt_duration(est_total) if est_known else 'unknown (no finished runs to time)'}"
-        + (f" (rough grids: training only, at the median {eps:.1f} examples/s of the finished runs)" if eps else ""))
+        + (f" (rough grids: training only, at the median {eps:.1f} examples/s of the finished runs)" if eps else "")
+        + f"; timed from runs made on this kind of machine ({_kind_label(kind)})")
     for note in notes:
         out(note)
     return total - done_total

@@ -221,16 +221,20 @@ def test_dry_run_prints_the_plan_without_training(tmp_path: Path, capsys: pytest
     monkeypatch.setattr(headzoo.train, "pretrain_head", no_training)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     root = tmp_path / "results"
-    _write(root / "cb" / "runs.jsonl", [_record("cb", "ft", None, 0, "matched", 0.7, wall=600.0),
-                                        _record("cb", "ft", None, 1, "matched", 0.7, epochs=3.0)])
+    here, gpu = _record("cb", "ft", None, 0, "matched", 0.7, wall=600.0), _record("cb", "ft", None, 2, "matched", 0.7,
+                                                                               wall=6.0)
+    here["result"]["machine"] = headzoo.train._machine()
+    gpu["result"]["machine"] = {**headzoo.train._machine(), "accelerator": "NVIDIA H200"}
+    _write(root / "cb" / "runs.jsonl", [here, _record("cb", "ft", None, 1, "matched", 0.7, epochs=3.0), gpu])
     assert suite.main(["--dry-run", "--results", str(root), "--tasks", "cb,rte"]) == 0
     out = capsys.readouterr().out
     lines = {tuple(ln.split()[:2]): ln.split() for ln in out.splitlines() if ln.split()[:1] in (["cb"], ["rte"])}
-    assert lines[("cb", "matched")][6:10] == ["5", "30", "1", "29"]  # seeds, runs, done, todo
-    assert lines[("cb", "matched")][10] == "4h50m"  # 29 runs x the 600 s of the finished one
+    assert lines[("cb", "matched")][6:10] == ["5", "30", "2", "28"]  # seeds, runs, done, todo
+    # 28 runs x the 600 s of the run made on this kind of machine; the GPU's 6 s says nothing of a CPU's time
+    assert lines[("cb", "matched")][10] == "4h40m"
     assert lines[("cb", "zoo")][6:10] == ["5", "25", "0", "25"]
     assert lines[("rte", "matched")][2:6] == ["1.5", "2490", "117", "12"]
-    assert "total: 110 runs, 1 done, 109 to do" in out
+    assert "total: 110 runs, 2 done, 108 to do" in out
     assert "rte/zoo: shared heads compare pretrains first (12 steps each): probe, lora, bitfit, prefix, ia3" in out
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) == ["cb/runs.jsonl"]
 
