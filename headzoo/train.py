@@ -197,8 +197,8 @@ class Stage1Settings:
     lora_alpha: float = field(default=16, metadata={"help": "LoRA scaling alpha."})
     lora_dropout: float = field(
         default=0.0,
-        metadata={"help": "Dropout on the LoRA input. 0 (peft's default): on CPU it costs LoRA its speed-up over "
-                          "FT (results/bench_lora_dropout.md)."},
+        metadata={"help": "Dropout on the LoRA input; default 0, peft's (on a CPU a dropout here costs LoRA much "
+                          "of its speed-up over FT: results/bench_speed.md, stage lora-dropout)."},
     )
     target_modules: list[str] | None = field(
         default=None,
