@@ -216,6 +216,10 @@ def _median_ratio(runs: dict[str, list[dict[str, Any]]], stage: str,
     return (round(statistics.median(ratios), 2) if ratios else None), ratios
 
 
+def _rounds(stages: list[str], n: int) -> list[tuple[str, int]]:
+    """``n`` rounds of ``stages`` as (stage, round), the order reversed in odd rounds so that drift hits all."""
+    return [(stage, i) for i in range(n) for stage in (stages if i % 2 == 0 else stages[::-1])]
+
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str,
            rendered_from: Path | None = None) -> tuple[str, list[Any]]:
@@ -397,12 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     base = {"data_dir": args.data_dir, "n_train": args.n_train, "epochs": args.epochs,
             "batch_size": args.batch_size, "max_length": args.max_length, "e2e_epochs": args.e2e_epochs}
     for task in args.tasks:
-        plan: list[tuple[str, int]] = [(stage, i) for i in range(args.repeats)
-                                       for stage in (stages if i % 2 == 0 else stages[::-1])]
+        plan = _rounds(stages, args.repeats)
         if args.e2e_epochs > 0:
-            for i in range(args.e2e_repeats):
-                order = ["e2e-ft", "e2e-eh-ft"] if i % 2 == 0 else ["e2e-eh-ft", "e2e-ft"]
-                plan += [(stage, i) for stage in order]
+            plan += _rounds(["e2e-ft", "e2e-eh-ft"], args.e2e_repeats)
         for stage, repeat in plan:
             r = {**_spawn({**base, "stage": stage, "task": task}, tmp), "repeat": repeat}
             print(json.dumps(r), flush=True)

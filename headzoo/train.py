@@ -50,6 +50,7 @@ from typing import Any
 from .backbone import BackboneRef, backbone_fingerprint, load_classifier, load_tokenizer, resolve_backbone
 from .errors import ConfigError, DataError, HeadExistsError, HeadzooError
 from .head import CONFIG_FILE, HEAD_FILE, Head, finite
+from .pet import DEFAULTS as PET_DEFAULTS
 from .pet import METHODS, prepare, trainable_parameter_count, unwrap
 from .zoo import find_in_zoo, resolve_head, save_to_zoo, zoo_home, zoo_path
 
@@ -193,10 +194,10 @@ class Stage1Settings:
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
     seed: int = field(default=0, metadata={"help": "Seed of the head init, dropout and data order."})
-    lora_r: int = field(default=8, metadata={"help": "LoRA rank."})
-    lora_alpha: float = field(default=16, metadata={"help": "LoRA scaling alpha."})
+    lora_r: int = field(default=PET_DEFAULTS["lora_r"], metadata={"help": "LoRA rank."})
+    lora_alpha: float = field(default=PET_DEFAULTS["lora_alpha"], metadata={"help": "LoRA scaling alpha."})
     lora_dropout: float = field(
-        default=0.0,
+        default=PET_DEFAULTS["lora_dropout"],
         metadata={"help": "Dropout on the LoRA input; default 0, peft's (on a CPU a dropout here costs LoRA much "
                           "of its speed-up over FT: results/bench_speed.md, stage lora-dropout)."},
     )
@@ -204,10 +205,12 @@ class Stage1Settings:
         default=None,
         metadata={"help": "Modules LoRA / IA3 adapt; None takes peft's default for the model type."},
     )
-    prefix_length: int = field(default=17, metadata={"help": "Number of virtual tokens of prefix-tuning."})
+    prefix_length: int = field(
+        default=PET_DEFAULTS["prefix_length"], metadata={"help": "Number of virtual tokens of prefix-tuning."}
+    )
     group_by_length: bool = field(default=True, metadata={"help": "Batch examples of similar length together."})
     backbone_dropout: bool = field(
-        default=False,
+        default=PET_DEFAULTS["backbone_dropout"],
         metadata={"help": "probe only: keep the frozen backbone's dropout on. False (default) probes the "
                           "backbone's eval-mode features, as linear probing does, and is faster."},
     )
