@@ -412,3 +412,38 @@ def test_speed_report_takes_medians_over_rounds_and_ratios_within_them() -> None
     assert "nan" not in text
     one_round, _ = bench_speed.report(results[:2], args, "cmd")
     assert "per round" not in one_round and "| lora | 26.00 | - | 1.30x | 10 | 1000 | 24.6 |" in one_round
+
+
+lr_search = _load("headzoo_bench_lr_search", "lr_search.py")
+
+
+def _search_json(task: str, scores: dict[tuple[float, float], float | None], method: str = "lora") -> dict[str, Any]:
+    trials = [{"learning_rate": lr, "epochs": ep, "steps": 10, "score": s, "metrics": {}, "wall_seconds": 1.0}
+              for (lr, ep), s in scores.items()]
+    machine = {"cpu_count": 2, "cpu": "test CPU", "torch": "x", "torch_threads": 1}
+    return {"command": f"lr_search --tasks {task}", "machine": machine,
+            "results": [{"task": task, "method": method, "trials": trials}]}
+
+
+def test_lr_search_summary_means_over_tasks_and_ranks_the_preset(tmp_path: Path) -> None:
+    from headzoo.train import PRESETS
+
+    p = PRESETS["headzoo"]["lora"]
+    (tmp_path / "a.json").write_text(json.dumps(_search_json("a", {(p, 1.0): 0.8, (3 * p, 1.0): 0.7,
+                                                                   (p / 3, 1.0): 0.5})))
+    (tmp_path / "b.json").write_text(json.dumps(_search_json("b", {(p, 1.0): 0.6, (3 * p, 1.0): 0.9,
+                                                                   (p / 3, 1.0): None})))
+    text = lr_search._summary(tmp_path)
+    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if line.startswith("| 0.")}
+    assert rows[f"{3 * p:g}"].endswith("| 70.0 | 90.0 | **80.0** | 1 |")
+    assert rows[f"{p:g}"].endswith("| 80.0 | 60.0 | 70.0 | 2 |")
+    # a task without a score leaves the mean out instead of averaging fewer tasks
+    assert rows[f"{p / 3:g}"].endswith("| 50.0 | – | – | – |")
+    assert f"| lora | {3 * p:g} (1 ep) | 80.0 | {p:g} (1 ep) | 70.0 | 2 of 2 |" in text
+
+
+def test_lr_search_summary_without_results_says_what_to_run(tmp_path: Path) -> None:
+    from headzoo.errors import HeadzooError
+
+    with pytest.raises(HeadzooError, match="run the search with --out"):
+        lr_search._summary(tmp_path)
