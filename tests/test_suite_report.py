@@ -447,3 +447,18 @@ def test_lr_search_summary_without_results_says_what_to_run(tmp_path: Path) -> N
 
     with pytest.raises(HeadzooError, match="run the search with --out"):
         lr_search._summary(tmp_path)
+
+
+bench_order = _load("headzoo_bench_order", "bench_order.py")
+
+
+def test_length_grouped_order_puts_long_batches_first_and_short_ones_last() -> None:
+    import random
+
+    rng = random.Random(0)
+    lengths = [rng.randint(10, 128) for _ in range(640)]
+    r = bench_order.order_tokens(lengths, k=4, n_draws=20, batch_size=32)
+    assert r["first"] > r["all"] > r["last"]
+    # equal lengths: no batch costs more than another
+    flat = bench_order.order_tokens([50] * 640, k=4, n_draws=3, batch_size=32)
+    assert flat["first"] == flat["last"] == flat["all"] == 50 * 32
