@@ -91,7 +91,11 @@ def test_push_pull_search(hub, tmp_path: Path, capsys) -> None:
         (["push", "/no/such/head"], "does not exist"),
     ],
 )
-def test_bad_arguments_get_one_line_and_nonzero_exit(hub, capsys, args: list[str], message: str) -> None:
+def test_bad_arguments_get_one_line_and_nonzero_exit(hub, capsys, tmp_path, monkeypatch, args: list[str],
+                                                    message: str) -> None:
+    # relative paths ("../x") resolve inside tmp_path, not next to wherever the suite was started
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     code, _, err = run(capsys, *args)
     assert code != 0
     lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
