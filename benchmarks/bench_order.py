@@ -7,8 +7,9 @@ script measures that on the same subsets as ``bench_speed.py --e2e``:
 
 1. over ``--draws`` sampler orders, the mean padded tokens of the first and of
    the last ``k`` batches of an epoch against the mean batch (no training);
-2. with ``--trace``, one FT and one EH-FT(LoRA) run, each in a fresh process,
-   with every training step's batch shape and time (evaluation apart).
+2. with ``--trace``, one FT and one EH-FT(LoRA) run, each in a fresh process
+   (``bench_speed.py``'s end-to-end run), with every training step's batch
+   shape and time (evaluation apart).
 
 Run:  HF_HUB_OFFLINE=1 python benchmarks/bench_order.py --tasks rte,mrpc --trace --out results/bench_order.md
 """
@@ -17,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,48 +61,7 @@ def order_tokens(lengths: list[int], k: int, n_draws: int, batch_size: int) -> d
     return {"first": statistics.mean(first), "last": statistics.mean(last), "all": statistics.mean(mean)}
 
 
-def _trace_child(strategy: str, task: str, n_train: int, epochs: float, data_dir: str) -> dict[str, Any]:
-    import transformers
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    log: list[tuple[str, Any, float]] = []
-    step, evaluate = transformers.Trainer.training_step, transformers.Trainer.evaluate
-
-    def training_step(self: Any, model: Any, inputs: Any, *a: Any, **k: Any) -> Any:
-        start = time.perf_counter()
-        out = step(self, model, inputs, *a, **k)
-        log.append((self.args.run_name, tuple(inputs["input_ids"].shape), time.perf_counter() - start))
-        return out
-
-    def timed_evaluate(self: Any, *a: Any, **k: Any) -> Any:
-        start = time.perf_counter()
-        out = evaluate(self, *a, **k)
-        log.append((self.args.run_name, "eval", time.perf_counter() - start))
-        return out
-
-    transformers.Trainer.training_step = training_step
-    transformers.Trainer.evaluate = timed_evaluate
-    from headzoo.train import finetune
-
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        finetune(task, "minilm", strategy=strategy, method="lora" if strategy == "eh-ft" else None, epochs=epochs,
-                 data_dir=data_dir, limit=n_train, seed=0, output_dir=tmp, save_checkpoints=False)
-    wall = time.perf_counter() - start
-    runs: dict[str, dict[str, float]] = {}
-    for name, shape, seconds in log:
-        r = runs.setdefault(name, {"steps": 0, "padded_tokens": 0, "train_s": 0.0, "eval_s": 0.0})
-        if shape == "eval":
-            r["eval_s"] += seconds
-        else:
-            r["steps"] += 1
-            r["padded_tokens"] += shape[0] * shape[1]
-            r["train_s"] += seconds
-    return {"strategy": strategy, "task": task, "wall": wall, "runs": runs}
-
-
-def _table(rows: list[dict[str, Any]], traces: list[dict[str, Any]], command: str) -> str:
+def _table(rows: list[dict[str, Any]], traces: list[dict[str, Any]], command: str, epochs: float) -> str:
     from headzoo.train import _machine
 
     m = _machine()
@@ -112,32 +70,32 @@ def _table(rows: list[dict[str, Any]], traces: list[dict[str, Any]], command: st
              f"Machine: {m['platform']}, {m['cpu_count']} core(s) ({m['cpu']}), torch {m['torch']}, transformers "
              f"{m['transformers']}  ", f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
              "Sampler orders (transformers' `get_length_grouped_indices`, batch 32, MiniLM tokens, max_length 128): "
-             "mean padded tokens per batch. Under `matched` with 2 epochs of these examples, stage 1 is the first k "
-             "batches and stage 2 drops the last k, so EH-FT processes k x (first - last) more padded tokens than FT.",
-             "", "| task | examples | batches / epoch | k | first k | last k | all | EH-FT extra tokens (2 epochs) |",
+             f"mean padded tokens per batch. Under `matched` with {epochs:g} epochs of these examples, stage 1 is the "
+             "first k batches and stage 2 drops the last k, so EH-FT processes k x (first - last) more padded tokens "
+             "than FT.", "",
+             "| task | examples | batches / epoch | k | first k | last k | all | "
+             f"EH-FT extra tokens ({epochs:g} epochs) |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        extra = r["k"] * (r["first"] - r["last"]) / (2 * r["batches"] * r["all"])
+        extra = r["k"] * (r["first"] - r["last"]) / (epochs * r["batches"] * r["all"])
         lines.append(f"| {r['task']} | {r['examples']} | {r['batches']} | {r['k']} | {r['first']:.0f} | "
                      f"{r['last']:.0f} | {r['all']:.0f} | {extra:+.1%} |")
     if traces:
-        lines += ["", "Traces: one FT and one EH-FT(LoRA) run per task, 2 epochs, seed 0, each in a fresh process "
-                  "(FT first). One pair only: the wall times drift by several % between runs on this machine.", "",
+        lines += ["", f"Traces: one FT and one EH-FT(LoRA) run per task, {epochs:g} epochs, seed 0, each in a "
+                  "fresh process (FT first). One pair only: the wall times drift by several % between runs on this "
+                  "machine.", "",
                   "| task | strategy | run | steps | padded tokens | train s | ms per 1,000 tokens | eval s | wall s |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for t in traces:
-            for name, r in t["runs"].items():
+            for name, r in t["trace"].items():
                 per = 1e6 * r["train_s"] / r["padded_tokens"] if r["padded_tokens"] else float("nan")
-                lines.append(f"| {t['task']} | {t['strategy']} | {name} | {r['steps']} | {r['padded_tokens']:,} | "
-                             f"{r['train_s']:.1f} | {per:.0f} | {r['eval_s']:.1f} | {t['wall']:.1f} |")
+                lines.append(f"| {t['task']} | {t['stage'][4:]} | {name} | {r['steps']} | {r['padded_tokens']:,} | "
+                             f"{r['train_s']:.1f} | {per:.0f} | {r['eval_s']:.1f} | {t['seconds']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "--child":
-        print(json.dumps(_trace_child(*json.loads(argv[1]))), flush=True)
-        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", default="rte,mrpc")
     parser.add_argument("--n-train", type=int, default=640)
@@ -147,25 +105,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=DATA)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    import inspect
     import warnings
 
     warnings.filterwarnings("ignore")
-    from headzoo.train import _steps_per_epoch
+    import bench_speed  # benchmarks/ is on sys.path when this file runs as a script
 
+    from headzoo.train import _steps_per_epoch, finetune
+
+    fraction = inspect.signature(finetune).parameters["stage1_fraction"].default
     rows, traces = [], []
-    for task in [t for t in args.tasks.split(",") if t]:
-        spe = _steps_per_epoch(args.n_train, 32)
-        k = max(1, round(0.1 * round(args.epochs * spe)))  # matched: stage 1 = 10% of the steps
-        rows.append(draws(task, args.n_train, k, args.draws, 32, args.data_dir))
-        print(json.dumps(rows[-1]), flush=True)
-        if args.trace:
-            for strategy in ("ft", "eh-ft"):
-                spec = json.dumps([strategy, task, args.n_train, args.epochs, args.data_dir])
-                out = subprocess.run([sys.executable, __file__, "--child", spec], capture_output=True, text=True,
-                                     env={**os.environ, "PYTHONWARNINGS": "ignore"}, check=True)
-                traces.append(json.loads(out.stdout.strip().splitlines()[-1]))
-                print(json.dumps(traces[-1]), flush=True)
-    text = _table(rows, traces, "HF_HUB_OFFLINE=1 python benchmarks/bench_order.py " + " ".join(argv))
+    with tempfile.TemporaryDirectory() as tmp:
+        for task in [t for t in args.tasks.split(",") if t]:
+            budget = max(1, round(args.epochs * _steps_per_epoch(args.n_train, 32)))
+            k = max(1, round(fraction * budget))  # matched: stage 1's steps, as finetune counts them
+            rows.append(draws(task, args.n_train, k, args.draws, 32, args.data_dir))
+            print(json.dumps(rows[-1]), flush=True)
+            if args.trace:
+                for stage in ("e2e-ft", "e2e-eh-ft"):
+                    spec = {"stage": stage, "task": task, "data_dir": args.data_dir, "n_train": args.n_train,
+                            "e2e_epochs": args.epochs, "trace": True}
+                    traces.append(bench_speed._spawn(spec, Path(tmp)))
+                    print(json.dumps(traces[-1]), flush=True)
+    text = _table(rows, traces, "HF_HUB_OFFLINE=1 python benchmarks/bench_order.py " + " ".join(argv), args.epochs)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     print(text)

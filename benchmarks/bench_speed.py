@@ -162,13 +162,55 @@ def _end_to_end(strategy: str, task: str, data_dir: str, n_train: int, epochs: f
             "final": result.final_main, "peak_rss_mb": _peak_rss_mb()}
 
 
+def _trace_steps() -> list[tuple[str, Any, float]]:
+    """Make every ``Trainer`` log (run name, batch shape, seconds) per training step and (run name, "eval",
+    seconds) per evaluation into the returned list (used by ``benchmarks/bench_order.py --trace``)."""
+    import transformers
+
+    log: list[tuple[str, Any, float]] = []
+    step, evaluate = transformers.Trainer.training_step, transformers.Trainer.evaluate
+
+    def training_step(self: Any, model: Any, inputs: Any, *a: Any, **k: Any) -> Any:
+        start = time.perf_counter()
+        out = step(self, model, inputs, *a, **k)
+        log.append((self.args.run_name, tuple(inputs["input_ids"].shape), time.perf_counter() - start))
+        return out
+
+    def timed_evaluate(self: Any, *a: Any, **k: Any) -> Any:
+        start = time.perf_counter()
+        out = evaluate(self, *a, **k)
+        log.append((self.args.run_name, "eval", time.perf_counter() - start))
+        return out
+
+    transformers.Trainer.training_step = training_step
+    transformers.Trainer.evaluate = timed_evaluate
+    return log
+
+
+def _trace_totals(log: list[tuple[str, Any, float]]) -> dict[str, dict[str, float]]:
+    """Per Trainer run: steps, padded tokens, training and evaluation seconds."""
+    runs: dict[str, dict[str, float]] = {}
+    for name, shape, seconds in log:
+        r = runs.setdefault(name, {"steps": 0, "padded_tokens": 0, "train_s": 0.0, "eval_s": 0.0})
+        if shape == "eval":
+            r["eval_s"] += seconds
+        else:
+            r["steps"] += 1
+            r["padded_tokens"] += shape[0] * shape[1]
+            r["train_s"] += seconds
+    return runs
+
+
 def _child(argv: list[str]) -> None:
     spec = json.loads(argv[0])
+    trace = _trace_steps() if spec.get("trace") else None
     if spec["stage"].startswith("e2e-"):
         out = _end_to_end(spec["stage"][4:], spec["task"], spec["data_dir"], spec["n_train"], spec["e2e_epochs"])
     else:
         out = _one_stage(spec["stage"], spec["task"], spec["data_dir"], spec["n_train"], spec["epochs"],
                          spec["batch_size"], spec["max_length"])
+    if trace is not None:
+        out["trace"] = _trace_totals(trace)
     print("RESULT " + json.dumps(out), flush=True)
 
 

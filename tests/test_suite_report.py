@@ -422,7 +422,7 @@ def _search_json(task: str, scores: dict[tuple[float, float], float | None], met
               for (lr, ep), s in scores.items()]
     machine = {"cpu_count": 2, "cpu": "test CPU", "torch": "x", "torch_threads": 1}
     return {"command": f"lr_search --tasks {task}", "machine": machine,
-            "results": [{"task": task, "method": method, "trials": trials}]}
+            "results": [{"task": task, "method": method, "holdout": 0.2, "seed": 0, "trials": trials}]}
 
 
 def test_lr_search_summary_means_over_tasks_and_ranks_the_preset(tmp_path: Path) -> None:
