@@ -1,15 +1,19 @@
 """How many padded tokens stage 1 and stage 2 of EH-FT process under ``matched``, against FT.
 
 transformers' length-grouped sampler sorts each mega-batch longest first. Under
-``matched``, stage 1 takes the first steps of an epoch (the longest batches) and
-stage 2, shortened by as many steps, drops the last ones (the shortest). This
-script measures that on the same subsets as ``bench_speed.py --e2e``:
+``matched`` with ``data_order="restart"`` (the only order until 2026-11-26),
+stage 1 takes the first steps of an epoch (the longest batches) and stage 2,
+shortened by as many steps, drops the last ones (the shortest). With
+``"continue"`` (now the default) both stages take one pass of ``T`` batches, so
+there is no such difference; ``bench_speed.py``'s end-to-end table counts the
+padded tokens of each run. This script measures the ``restart`` case on the same
+subsets as ``bench_speed.py --e2e``:
 
 1. over ``--draws`` sampler orders, the mean padded tokens of the first and of
    the last ``k`` batches of an epoch against the mean batch (no training);
 2. with ``--trace``, one FT and one EH-FT(LoRA) run, each in a fresh process
-   (``bench_speed.py``'s end-to-end run), with every training step's batch
-   shape and time (evaluation apart).
+   (``bench_speed.py``'s end-to-end run, ``--data-order``, default restart),
+   with every training step's batch shape and time (evaluation apart).
 
 Run:  HF_HUB_OFFLINE=1 python benchmarks/bench_order.py --tasks rte,mrpc --trace --out results/bench_order.md
 """
@@ -61,7 +65,8 @@ def order_tokens(lengths: list[int], k: int, n_draws: int, batch_size: int) -> d
     return {"first": statistics.mean(first), "last": statistics.mean(last), "all": statistics.mean(mean)}
 
 
-def _table(rows: list[dict[str, Any]], traces: list[dict[str, Any]], command: str, epochs: float) -> str:
+def _table(rows: list[dict[str, Any]], traces: list[dict[str, Any]], command: str, epochs: float,
+           order: str = "restart") -> str:
     from headzoo.train import _machine
 
     m = _machine()
@@ -70,9 +75,11 @@ def _table(rows: list[dict[str, Any]], traces: list[dict[str, Any]], command: st
              f"Machine: {m['platform']}, {m['cpu_count']} core(s) ({m['cpu']}), torch {m['torch']}, transformers "
              f"{m['transformers']}  ", f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
              "Sampler orders (transformers' `get_length_grouped_indices`, batch 32, MiniLM tokens, max_length 128): "
-             f"mean padded tokens per batch. Under `matched` with {epochs:g} epochs of these examples, stage 1 is the "
-             "first k batches and stage 2 drops the last k, so EH-FT processes k x (first - last) more padded tokens "
-             "than FT.", "",
+             f"mean padded tokens per batch. Under `matched` with {epochs:g} epochs of these examples and "
+             "`data_order=\"restart\"`, stage 1 is the first k batches and stage 2 drops the last k, so EH-FT "
+             "processes k x (first - last) more padded tokens than FT. (With `\"continue\"`, the default since "
+             "2026-11-26, the two stages take one pass of the data between them: no extra tokens in expectation.)",
+             "",
              "| task | examples | batches / epoch | k | first k | last k | all | "
              f"EH-FT extra tokens ({epochs:g} epochs) |",
              "|---|---|---|---|---|---|---|---|"]
@@ -81,7 +88,8 @@ def _table(rows: list[dict[str, Any]], traces: list[dict[str, Any]], command: st
         lines.append(f"| {r['task']} | {r['examples']} | {r['batches']} | {r['k']} | {r['first']:.0f} | "
                      f"{r['last']:.0f} | {r['all']:.0f} | {extra:+.1%} |")
     if traces:
-        lines += ["", f"Traces: one FT and one EH-FT(LoRA) run per task, {epochs:g} epochs, seed 0, each in a "
+        lines += ["", f"Traces: one FT and one EH-FT(LoRA) run per task, EH-FT's data order `{order}`, "
+                  f"{epochs:g} epochs, seed 0, each in a "
                   "fresh process (FT first). One pair only: the wall times drift by several % between runs on this "
                   "machine.", "",
                   "| task | strategy | run | steps | padded tokens | train s | ms per 1,000 tokens | eval s | wall s |",
@@ -102,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--draws", type=int, default=300)
     parser.add_argument("--trace", action="store_true", help="also trace one FT and one EH-FT run per task")
+    parser.add_argument("--data-order", default="restart", choices=("restart", "continue"),
+                        help="EH-FT's data order in the traced run (default restart: the case the table explains)")
     parser.add_argument("--data-dir", default=DATA)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -124,10 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.trace:
                 for stage in ("e2e-ft", "e2e-eh-ft"):
                     spec = {"stage": stage, "task": task, "data_dir": args.data_dir, "n_train": args.n_train,
-                            "e2e_epochs": args.epochs, "trace": True}
+                            "e2e_epochs": args.epochs, "trace": True, "data_order": args.data_order}
                     traces.append(bench_speed._spawn(spec, Path(tmp)))
                     print(json.dumps(traces[-1]), flush=True)
-    text = _table(rows, traces, "HF_HUB_OFFLINE=1 python benchmarks/bench_order.py " + " ".join(argv), args.epochs)
+    text = _table(rows, traces, "HF_HUB_OFFLINE=1 python benchmarks/bench_order.py " + " ".join(argv), args.epochs,
+                  args.data_order)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     print(text)

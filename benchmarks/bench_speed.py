@@ -144,7 +144,8 @@ def _reference_dataset(task: str, data_dir: str, tokenizer: Any, max_length: int
     return raw.map(encode, batched=True, remove_columns=raw.column_names)
 
 
-def _end_to_end(strategy: str, task: str, data_dir: str, n_train: int, epochs: float) -> dict[str, Any]:
+def _end_to_end(strategy: str, task: str, data_dir: str, n_train: int, epochs: float,
+                data_order: str | None = None, seed: int = 0) -> dict[str, Any]:
     """``finetune`` under ``matched`` on the subset (``limit``), everything included."""
     from transformers.utils import logging as hf_logging
 
@@ -153,13 +154,15 @@ def _end_to_end(strategy: str, task: str, data_dir: str, n_train: int, epochs: f
     hf_logging.set_verbosity_error()
     start = time.perf_counter()
     result = finetune(task, "minilm", strategy=strategy, method="lora" if strategy == "eh-ft" else None,
-                      epochs=epochs, data_dir=data_dir, limit=n_train, seed=0,
-                      output_dir=os.environ["BENCH_TMP"], save_checkpoints=False)
+                      epochs=epochs, data_dir=data_dir, limit=n_train, seed=seed,
+                      output_dir=os.environ["BENCH_TMP"], save_checkpoints=False,
+                      **({"data_order": data_order} if data_order else {}))
     wall = time.perf_counter() - start
     return {"stage": f"e2e-{strategy}", "task": task, "seconds": round(wall, 3),
             "stage1_seconds": result.stage1_seconds, "stage2_seconds": result.stage2_seconds,
             "stage1_steps": result.stage1_steps, "stage2_steps": result.stage2_steps,
-            "final": result.final_main, "peak_rss_mb": _peak_rss_mb()}
+            "final": result.final_main, "peak_rss_mb": _peak_rss_mb(),
+            "data_order": result.settings.get("data_order"), "seed": seed}
 
 
 def _trace_steps() -> list[tuple[str, Any, float]]:
@@ -205,12 +208,14 @@ def _child(argv: list[str]) -> None:
     spec = json.loads(argv[0])
     trace = _trace_steps() if spec.get("trace") else None
     if spec["stage"].startswith("e2e-"):
-        out = _end_to_end(spec["stage"][4:], spec["task"], spec["data_dir"], spec["n_train"], spec["e2e_epochs"])
+        out = _end_to_end(spec["stage"][4:], spec["task"], spec["data_dir"], spec["n_train"], spec["e2e_epochs"],
+                          spec.get("data_order"), spec.get("seed", 0))
     else:
         out = _one_stage(spec["stage"], spec["task"], spec["data_dir"], spec["n_train"], spec["epochs"],
                          spec["batch_size"], spec["max_length"])
     if trace is not None:
         out["trace"] = _trace_totals(trace)
+        out["padded_tokens"] = sum(int(r["padded_tokens"]) for r in out["trace"].values())
     print("RESULT " + json.dumps(out), flush=True)
 
 
@@ -338,19 +343,25 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
     pairs = {i: p for i, p in pairs.items() if "e2e-ft" in p and "e2e-eh-ft" in p}
     if not pairs:
         return []
-    lines = ["", f"End to end, `finetune(..., protocol='matched')`, {args.e2e_epochs:g} epochs of {args.n_train} "
+    orders = sorted({str(p["e2e-eh-ft"].get("data_order")) for p in pairs.values()})
+    lines = ["", f"End to end, `finetune(..., protocol='matched')`, EH-FT's data order "
+             f"{', '.join(f'`{o}`' for o in orders)}, {args.e2e_epochs:g} epochs of {args.n_train} "
              "examples with evaluation after every epoch, each run a fresh process (imports, data, model loading "
              f"included); {len(pairs)} pair(s), run alternately (FT first in even pairs, EH-FT first in odd ones) "
-             "so that drift in the machine's speed hits both:", "",
-             "| pair | run | wall s | stage-1 steps / s | stage-2 steps / s | final metric | peak RSS MB |",
-             "|---|---|---|---|---|---|---|"]
+             "so that drift in the machine's speed hits both. Padded tokens: the training batches' "
+             "batch x length, summed over both stages (traced per step; '-' where not traced).", "",
+             "| pair | seed | run | wall s | stage-1 steps / s | stage-2 steps / s | padded tokens | final metric | "
+             "peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
     ratios = []
     for i, pair in sorted(pairs.items()):
         for name in ("e2e-ft", "e2e-eh-ft"):
             r = pair[name]
-            lines.append(f"| {i} | {name[4:].upper()} | {r['seconds']:.1f} | {r['stage1_steps']} / "
+            tokens = f"{r['padded_tokens']:,}" if "padded_tokens" in r else "-"
+            lines.append(f"| {i} | {r.get('seed', 0)} | {name[4:].upper()} | {r['seconds']:.1f} | "
+                         f"{r['stage1_steps']} / "
                          f"{r['stage1_seconds']:.1f} | {r['stage2_steps']} / {r['stage2_seconds']:.1f} | "
-                         f"{r['final']:.4f} | {r['peak_rss_mb']:.0f} |")
+                         f"{tokens} | {r['final']:.4f} | {r['peak_rss_mb']:.0f} |")
         ratios.append(pair["e2e-eh-ft"]["seconds"] / pair["e2e-ft"]["seconds"])
     ratio = statistics.median(ratios)
     ft_med = statistics.median(p["e2e-ft"]["seconds"] for p in pairs.values())
@@ -407,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=1.0, help="epochs per stage")
     parser.add_argument("--e2e-epochs", type=float, default=2.0, help="epochs of the end-to-end FT / EH-FT runs "
                         "(0 skips them)")
+    parser.add_argument("--data-order", default=None, choices=("continue", "restart"),
+                        help="EH-FT's data order in the end-to-end runs (default: finetune's, continue)")
+    parser.add_argument("--e2e-vary-seed", action="store_true",
+                        help="end-to-end pair i runs seed i (data order, init) instead of seed 0 in every pair")
     parser.add_argument("--e2e-repeats", type=int, default=3,
                         help="pairs of end-to-end FT / EH-FT runs, alternated; the median ratio is the figure")
     parser.add_argument("--repeats", type=int, default=1,
@@ -441,13 +456,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = []
     base = {"data_dir": args.data_dir, "n_train": args.n_train, "epochs": args.epochs,
-            "batch_size": args.batch_size, "max_length": args.max_length, "e2e_epochs": args.e2e_epochs}
+            "batch_size": args.batch_size, "max_length": args.max_length, "e2e_epochs": args.e2e_epochs,
+            "data_order": args.data_order}
     for task in args.tasks:
         plan = _rounds(stages, args.repeats)
         if args.e2e_epochs > 0:
             plan += _rounds(["e2e-ft", "e2e-eh-ft"], args.e2e_repeats)
         for stage, repeat in plan:
-            r = {**_spawn({**base, "stage": stage, "task": task}, tmp), "repeat": repeat}
+            spec = {**base, "stage": stage, "task": task, "trace": stage.startswith("e2e-"),  # tokens per run
+                    "seed": repeat if args.e2e_vary_seed and stage.startswith("e2e-") else 0}
+            r = {**_spawn(spec, tmp), "repeat": repeat}
             print(json.dumps(r), flush=True)
             results.append(r)
     command = "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + shlex.join(argv)

@@ -78,6 +78,13 @@ STAGE1_FRACTION = 0.1
 #: Stage-1 learning rates: ``headzoo.train.PRESETS["headzoo"]`` (measured on MiniLM; the paper's
 #: RoBERTa-large rates are too small for budgets this short).
 PRESET = "headzoo"
+#: The stage-1 rates the suite's runs were made with, pinned where the preset has changed since
+#: (IA3 and prefix-tuning: 3e-2 until the train-split search of 2026-11-26 moved the preset to 9e-2),
+#: so that the finished runs stay the suite's runs. Drop a pin to re-run those cells at the preset.
+STAGE1_LEARNING_RATES: dict[str, float] = {"ia3": 3e-2, "prefix": 3e-2}
+#: Data order of ``matched`` stage 2 (``finetune(data_order=...)``): the suite's runs were made before
+#: ``"continue"`` (now the default) existed, with stage 2 restarting the data order after stage 1.
+DATA_ORDER = "restart"
 #: PET methods of EH-FT.
 METHODS: tuple[str, ...] = ("lora", "bitfit", "prefix", "ia3")
 PROTOCOLS: tuple[str, ...] = ("matched", "zoo")
@@ -253,13 +260,15 @@ def expected_settings(grid: Grid, strategy: str, method: str | None, seed: int, 
 
     stage1 = None
     if method:
+        pinned = {"learning_rate": STAGE1_LEARNING_RATES[method]} if method in STAGE1_LEARNING_RATES else {}
         stage1 = Stage1Settings(method=method, seed=seed, batch_size=BATCH_SIZE, max_length=MAX_LENGTH,
-                                **stage1_overrides(grid)).resolved(PRESET).to_dict()
+                                **stage1_overrides(grid), **pinned).resolved(PRESET).to_dict()
+    order = {"data_order": DATA_ORDER} if grid.protocol == "matched" and strategy != "ft" else {}
     return {
         "task": grid.task, "backbone": backbone_id, "strategy": strategy, "method": method, "seed": seed,
         "protocol": grid.protocol, "epochs": grid.epochs, "learning_rate": LEARNING_RATE, "batch_size": BATCH_SIZE,
         "max_length": MAX_LENGTH, "warmup_ratio": 0.1, "weight_decay": 0.01, "max_grad_norm": 1.0,
-        "group_by_length": True, "stage1_fraction": STAGE1_FRACTION, "preset": PRESET, "stage1": stage1,
+        "group_by_length": True, "stage1_fraction": STAGE1_FRACTION, "preset": PRESET, "stage1": stage1, **order,
     }
 
 
@@ -292,6 +301,7 @@ def settings_differences(grid: Grid, result: dict[str, Any], backbone_id: str) -
     except (KeyError, TypeError, ValueError):  # headzoo's ConfigError (an unknown method...) is a ValueError
         return ["unreadable settings"]
     keys = [k for k, v in expected.items() if k != "stage1" and settings.get(k) != v]
+    keys += [k for k in ("data_order",) if k in settings and k not in expected]
     plan_s1, s1 = expected.get("stage1") or {}, stage1_record(settings.get("stage1") or {})
     keys += [f"stage1.{k}" + ("" if k in s1 else " (absent)") for k in sorted(set(plan_s1) | set(s1))
              if s1.get(k) != plan_s1.get(k)]
@@ -365,7 +375,9 @@ def print_plan(grids: Sequence[Grid], *, results: Path, backbone_id: str, out: C
     eps = statistics.median(throughputs) if throughputs else None
     out(f"suite plan: {len(grids)} grid(s); results in {results}; backbone {backbone_id}")
     out(f"epochs = paper epochs x {EPOCH_SCALE:g}; stage-2 lr {LEARNING_RATE:g}, batch {BATCH_SIZE}, "
-        f"max_length {MAX_LENGTH}, stage-1 preset {PRESET!r}, stage 1 = {STAGE1_FRACTION:g} x T")
+        f"max_length {MAX_LENGTH}, stage-1 preset {PRESET!r}"
+        + "".join(f" ({m} pinned to {r:g})" for m, r in STAGE1_LEARNING_RATES.items())
+        + f", stage 1 = {STAGE1_FRACTION:g} x T, matched data order {DATA_ORDER!r}")
     header = (f"{'task':<5} {'protocol':<8} {'epochs':>6} {'train':>5} {'T':>4} {'s1':>3} {'seeds':>5} "
               f"{'runs':>4} {'done':>4} {'todo':>4}  {'est. time':<10} out")
     out(header)
@@ -509,7 +521,8 @@ def run_suite(grids: Sequence[Grid], *, data_dir: Path, backbone: str, budget: B
                         seeds=list(seeds), epochs=grid.epochs, learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE,
                         max_length=MAX_LENGTH, out_dir=grid.out_dir, protocol=grid.protocol,
                         stage1_fraction=STAGE1_FRACTION, stage1_settings=stage1_overrides(grid) or None,
-                        preset=PRESET, data_dir=data_dir, on_run_end=budget.on_run_end)
+                        preset=PRESET, stage1_learning_rates=STAGE1_LEARNING_RATES, data_order=DATA_ORDER,
+                        data_dir=data_dir, on_run_end=budget.on_run_end)
     except StopSuite as stop:
         return str(stop)
     return None

@@ -50,6 +50,11 @@ def _echo_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+DataOrderOpt = Annotated[str, typer.Option(
+    help="matched only: continue (stage 2 takes the batches after stage 1's, so every example is seen as often as "
+         "under FT) or restart (stage 2 starts a new pass over the data).")]
+
+
 @app.command()
 def show(
     head: Annotated[str, typer.Argument(help="A head directory, a Hub repo id, or a task name (with --backbone).")],
@@ -344,6 +349,7 @@ def finetune(
     learning_rate: Annotated[float, typer.Option("--lr", help="Stage-2 learning rate.")] = 5e-5,
     protocol: Annotated[str, typer.Option(help="matched: stage 1 takes its share of the budget (the paper); "
                                           "zoo: stage 2 gets the whole budget from a published head.")] = "matched",
+    data_order: DataOrderOpt = "continue",
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     max_length: Annotated[int, typer.Option(min=2)] = 128,
     seed: Annotated[int, typer.Option(min=0)] = 0,
@@ -368,7 +374,7 @@ def finetune(
     result = run_finetune(
         _task_arg(task, data_file, text_column, label_column, validation_file), backbone, strategy=strategy,
         method=method, head=head, epochs=epochs, learning_rate=learning_rate, protocol=protocol,
-        batch_size=batch_size, max_length=max_length, seed=seed, data_dir=data_dir, limit=limit,
+        data_order=data_order, batch_size=batch_size, max_length=max_length, seed=seed, data_dir=data_dir, limit=limit,
         output_dir=output_dir, resume=resume, callbacks=_progress_callbacks(no_progress),
     )
     final = ", ".join(_fmt_metric(k, v) for k, v in sorted(result.final.items()) if v is not None)
@@ -392,6 +398,10 @@ def compare(
     epochs: Annotated[float, typer.Option(help="Total budget in epochs.")] = 3.0,
     learning_rate: Annotated[float, typer.Option("--lr", help="Stage-2 learning rate.")] = 5e-5,
     protocol: Annotated[str, typer.Option(help="matched or zoo (see `headzoo finetune --help`).")] = "matched",
+    data_order: DataOrderOpt = "continue",
+    stage1_lr: Annotated[str | None, typer.Option(
+        "--stage1-lr", help="Stage-1 learning rates per method, like 'ia3=0.09,probe=0.1' (probe: LP-FT); "
+        "methods not named take the headzoo preset's rate.")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     max_length: Annotated[int, typer.Option(min=2)] = 128,
     data_dir: DataDirOpt = None,
@@ -416,7 +426,8 @@ def compare(
     result = run_compare(
         _task_arg(task, data_file, text_column, label_column, validation_file), backbone,
         strategies=_split(strategies), methods=_split(methods), seeds=seed_list, epochs=epochs,
-        learning_rate=learning_rate, protocol=protocol, batch_size=batch_size, max_length=max_length,
+        learning_rate=learning_rate, protocol=protocol, data_order=data_order,
+        stage1_learning_rates=_parse_rates(stage1_lr), batch_size=batch_size, max_length=max_length,
         data_dir=data_dir, limit=limit, out_dir=out, callbacks=_progress_callbacks(no_progress),
         on_run_end=lambda r: main_process and typer.echo(
             f"done: {r.strategy}{f'({r.method})' if r.method else ''} seed {r.seed}: "
@@ -461,6 +472,22 @@ def _split(value: str) -> list[str]:
     if not items:
         raise ConfigError(f"expected a comma-separated list, got {value!r}")
     return items
+
+
+def _parse_rates(value: str | None) -> dict[str, float] | None:
+    """``--stage1-lr ia3=0.09,probe=0.1`` -> {"ia3": 0.09, "probe": 0.1} (the library checks methods and ranges)."""
+    if value is None:
+        return None
+    rates: dict[str, float] = {}
+    for item in _split(value):
+        method, sep, rate = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError(item)
+            rates[method.strip()] = float(rate)
+        except ValueError:
+            raise ConfigError(f"--stage1-lr takes method=rate pairs like 'ia3=0.09,probe=0.1', got {item!r}") from None
+    return rates
 
 
 def _parse_seeds(value: str) -> list[int]:

@@ -462,3 +462,54 @@ def test_length_grouped_order_puts_long_batches_first_and_short_ones_last() -> N
     # equal lengths: no batch costs more than another
     flat = bench_order.order_tokens([50] * 640, k=4, n_draws=3, batch_size=32)
     assert flat["first"] == flat["last"] == flat["all"] == 50 * 32
+
+
+def test_suite_pins_the_settings_its_runs_were_made_with(tmp_path: Path) -> None:
+    """The suite's runs predate ``data_order="continue"`` and the 9e-2 ia3 / prefix preset: it pins both."""
+    from headzoo.train import PRESETS
+
+    matched, zoo = suite.build_plan(["cb"], ["matched", "zoo"], results=tmp_path)
+    ia3 = suite.expected_settings(matched, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
+    assert ia3["data_order"] == "restart"
+    assert ia3["stage1"]["learning_rate"] == 0.03 != PRESETS["headzoo"]["ia3"]
+    lora = suite.expected_settings(zoo, "eh-ft", "lora", 0, suite.BACKBONE_ID)
+    assert lora["stage1"]["learning_rate"] == PRESETS["headzoo"]["lora"]  # not pinned: the preset's
+    assert "data_order" not in lora  # recorded only under matched with a stage 1
+    assert "data_order" not in suite.expected_settings(matched, "ft", None, 0, suite.BACKBONE_ID)
+
+    run = _record("cb", "eh-ft", "ia3", 0, "matched", 0.7)["result"]
+    assert suite.settings_differences(matched, run, suite.BACKBONE_ID) == []
+    run["settings"]["data_order"] = "continue"
+    assert suite.settings_differences(matched, run, suite.BACKBONE_ID) == ["data_order"]
+    ft = _record("cb", "ft", None, 0, "matched", 0.7)["result"]
+    ft["settings"]["data_order"] = "continue"
+    assert suite.settings_differences(matched, ft, suite.BACKBONE_ID) == ["data_order"]
+
+
+def test_data_order_migration_rekeys_only_intact_matched_records(tmp_path: Path) -> None:
+    from headzoo.train import _hash, _run_key
+
+    migration = _load("headzoo_migration_data_order", "migrations/data_order_2026_11_26.py")
+
+    def entry(strategy: str, method: str | None, protocol: str, **extra: Any) -> dict[str, Any]:
+        settings = {"task": "cb", "strategy": strategy, "method": method, "seed": 0, "protocol": protocol, **extra}
+        h = _hash(settings)
+        return {"key": _run_key(strategy, method, 0, h), "strategy": strategy, "method": method, "seed": 0,
+                "settings_hash": h, "result": {"strategy": strategy, "protocol": protocol, "settings": settings,
+                                               "settings_hash": h}}
+
+    ft, eh, zoo = entry("ft", None, "matched"), entry("eh-ft", "lora", "matched"), entry("eh-ft", "lora", "zoo")
+    tampered = entry("lp-ft", "probe", "matched")
+    tampered["result"]["settings"]["epochs"] = 99.0  # its settings no longer hash to its stored hash
+    path = tmp_path / "runs.jsonl"
+    lines = [json.dumps(e) for e in (ft, eh, zoo, tampered)]
+    path.write_text("".join(line + "\n" for line in lines))
+    assert migration.migrate(path) == (1, 1)
+    after = path.read_text().splitlines()
+    assert [after[0], after[2], after[3]] == [lines[0], lines[2], lines[3]]  # byte for byte
+    moved = json.loads(after[1])
+    settings = moved["result"]["settings"]
+    assert settings["data_order"] == "restart"
+    assert moved["settings_hash"] == moved["result"]["settings_hash"] == _hash(settings) != eh["settings_hash"]
+    assert moved["key"] == _run_key("eh-ft", "lora", 0, _hash(settings))
+    assert migration.migrate(path) == (0, 1)  # a second pass changes nothing

@@ -37,6 +37,7 @@ from headzoo.train import (
     PRESETS,
     FinetuneResult,
     Stage1Settings,
+    _BatchPlan,
     _current_keys,
     _hash,
     _head_id,
@@ -194,6 +195,7 @@ def test_stage1_settings_presets_and_dicts() -> None:
         ({"epochs": -1}, "-1"),
         ({"learning_rate": 0}, "0"),
         ({"preset": "fastest"}, "'fastest'"),
+        ({"data_order": "shuffled"}, "'shuffled'"),
     ],
 )
 def test_finetune_rejects_bad_arguments_before_loading(kwargs: dict[str, Any], quoted: str) -> None:
@@ -210,6 +212,15 @@ def test_compare_rejects_bad_grid(tmp_path: Path) -> None:
         compare("cb", strategies=("ft", "nope"), out_dir=tmp_path)
     with pytest.raises(ConfigError, match="seeds"):
         compare("cb", seeds=(), out_dir=tmp_path)
+    with pytest.raises(ConfigError, match="'loar'"):
+        compare("cb", stage1_learning_rates={"loar": 0.1}, out_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"stage1_learning_rates\['ia3'\].*-0.1"):
+        compare("cb", stage1_learning_rates={"ia3": -0.1}, out_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"'0\.1'"):
+        compare("cb", stage1_learning_rates="0.1", out_dir=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'later'"):
+        compare("cb", data_order="later", out_dir=tmp_path)
+    assert not tmp_path.joinpath("runs.jsonl").exists()
 
 
 def test_budget_too_small_for_two_stages(tiny_backbone: Path, data_dir: Path) -> None:
@@ -535,6 +546,58 @@ def test_zoo_protocol_gives_stage2_the_full_budget(tiny_backbone: Path, data_dir
     assert given.method == "lora"  # the head's own method is reported
 
 
+@pytest.mark.parametrize("world_size", [1, 2])
+@pytest.mark.parametrize("grouped", [True, False])
+def test_batch_plan_slices_make_one_pass_per_epoch(grouped: bool, world_size: int) -> None:
+    lengths = [(i * 37) % 50 + 3 for i in range(100)]
+    plan = {"lengths": lengths if grouped else None, "world_size": world_size}
+    whole = list(_BatchPlan(100, 8, 5, start=0, stop=30, **plan))
+    stage1 = list(_BatchPlan(100, 8, 5, start=0, stop=3, **plan))
+    stage2 = list(_BatchPlan(100, 8, 5, start=3, stop=30, **plan))
+    assert stage1 + stage2 == whole and len(whole) == 30 * world_size
+    assert len(_BatchPlan(100, 8, 5, start=3, stop=30, **plan)) == len(stage2)
+    per_epoch = math.ceil(13 / world_size) * world_size  # 13 batches of 8, padded to a multiple of world_size
+    for e in range(2):
+        epoch = whole[e * per_epoch:(e + 1) * per_epoch]
+        assert sorted(i for batch in epoch[:13] for i in batch) == list(range(100))  # every example once
+        assert epoch[13:] == epoch[: per_epoch - 13]  # padding repeats the epoch's first batches
+    assert whole[:13] != whole[per_epoch:per_epoch + 13]  # each epoch has its own order
+    if grouped:  # transformers' grouping: the batch holding the longest example comes first
+        assert max(lengths[i] for i in whole[0]) == max(lengths)
+
+
+@pytest.mark.parametrize("order", ["continue", "restart"])
+def test_matched_stage2_continues_the_data_order_of_stage1(tiny_backbone: Path, data_dir: Path,
+                                                           monkeypatch: pytest.MonkeyPatch, order: str) -> None:
+    import headzoo.train as train_module
+
+    iterated: dict[tuple[int, int], list[list[int]]] = {}
+    plain_iter = train_module._BatchPlan.__iter__
+
+    def spy(self: Any) -> Any:
+        for batch in plain_iter(self):
+            iterated.setdefault((self.start, self.stop), []).append(batch)
+            yield batch
+
+    monkeypatch.setattr(train_module._BatchPlan, "__iter__", spy)
+    result = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=2, data_dir=data_dir,
+                      seed=1, data_order=order, **FAST)
+    assert (result.stage1_steps, result.stage2_steps) == (1, 7)
+    assert result.settings["data_order"] == order
+    if order == "restart":
+        assert iterated == {}  # both stages use the Trainer's own sampler
+        return
+    assert set(iterated) == {(0, 1), (1, 8)}  # stage 1 took step 0 of the plan, stage 2 steps 1..7
+    batches = iterated[(0, 1)] + iterated[(1, 8)]
+    for e in range(2):  # 4 batches of 8 per epoch: every example once per epoch, as under FT
+        assert sorted(i for batch in batches[e * 4:(e + 1) * 4] for i in batch) == list(range(LIMIT))
+    ft = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir, seed=1, **FAST)
+    assert "data_order" not in ft.settings  # recorded only where it acts: FT's hash predates the setting
+    zoo = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=2, data_dir=data_dir,
+                   seed=1, protocol="zoo", stage1_settings={"max_steps": 1}, **FAST)
+    assert "data_order" not in zoo.settings
+
+
 def test_finetune_resumes_from_the_last_checkpoint(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     stopper = Recorder(stop_at=("headzoo-stage2-ft", 6))
@@ -591,6 +654,17 @@ def test_compare_writes_reports_and_resumes(tiny_backbone: Path, data_dir: Path,
     changed = compare("cb", str(tiny_backbone), **{**kwargs, "seeds": (0,), "learning_rate": 1e-4})
     assert (changed.ran, changed.reused) == (2, 0)  # new settings never reuse stale runs
     assert len((out / "runs.jsonl").read_text().splitlines()) == 6
+
+
+def test_compare_takes_stage1_learning_rates_per_method(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+    res = compare("cb", str(tiny_backbone), strategies=("lp-ft", "eh-ft"), methods=("ia3", "bitfit"), seeds=(0,),
+                  epochs=2, stage1_learning_rates={"ia3": 0.07, "probe": 0.2}, data_dir=data_dir,
+                  out_dir=tmp_path / "grid", **FAST)
+    rates = {r.method: r.settings["stage1"]["learning_rate"] for r in res.runs}
+    assert rates == {"probe": 0.2, "ia3": 0.07, "bitfit": PRESETS["headzoo"]["bitfit"]}  # unnamed: the preset's
+    assert {r.method: r.stage1["learning_rate"] for r in res.runs} == rates  # and stage 1 trained with them
+    md = (tmp_path / "grid" / "results.md").read_text()
+    assert "ia3 stage-1 lr 0.07, probe stage-1 lr 0.2" in md and "data order `continue`" in md
 
 
 # --------------------------------------------------------------------------- MiniLM (slow)
