@@ -371,7 +371,42 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
     lines.append(f"\nEH-FT total wall ≤ FT's: {'yes' if met else '**no**'}: EH-FT / FT wall, median of the pairs "
                  f"{ratio:.3f} (pairs: {', '.join(f'{x:.3f}' for x in ratios)}); median wall {eh_med:.1f} s vs "
                  f"{ft_med:.1f} s")
+    parts = _e2e_components(list(pairs.values()))
+    if parts:
+        lines.append(
+            f"\nWhere the difference comes from (traced runs; medians over the pairs): within each EH-FT process, "
+            f"stage 1 cost {parts['s1_vs_s2']:.2f}x stage 2 per padded token, which saved {parts['saving']:.1f} s; "
+            f"EH-FT's stage-2 steps cost {parts['s2_vs_ft']:.3f}x FT's per padded token (a different process); its "
+            f"extra set-up (second model load, PEFT, stage-1 Trainer) cost {parts['setup']:+.1f} s and its "
+            f"evaluations {parts['eval']:+.1f} s. Net of saving and set-up alone, EH-FT / FT would be "
+            f"{parts['estimate']:.3f}. FT's own training speed ranged {parts['ft_low']:.0f} to {parts['ft_high']:.0f} "
+            "ms per 1,000 padded tokens between its runs, a spread several times that expected difference.")
     return lines
+
+
+def _e2e_components(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, float] | None:
+    """Split the EH-FT / FT difference of traced pairs into stage-1 saving, set-up and evaluation (medians)."""
+    def split(run: dict[str, Any]) -> tuple[dict[str, float], dict[str, float], float]:
+        trace = run["trace"]
+        stage1 = next((v for k, v in trace.items() if "-stage1-" in k), {"train_s": 0.0, "padded_tokens": 0})
+        stage2 = next(v for k, v in trace.items() if "-stage2-" in k)
+        other = run["seconds"] - sum(v["train_s"] + v["eval_s"] for v in trace.values())
+        return stage1, stage2, other
+
+    rows = []
+    for pair in pairs:
+        ft, eh = pair["e2e-ft"], pair["e2e-eh-ft"]
+        if "trace" not in ft or "trace" not in eh:
+            return None
+        _, ft2, ft_other = split(ft)
+        s1, s2, eh_other = split(eh)
+        s2_rate, ft_rate = s2["train_s"] / s2["padded_tokens"], ft2["train_s"] / ft2["padded_tokens"]
+        saving = s1["padded_tokens"] * s2_rate - s1["train_s"]
+        rows.append({"s1_vs_s2": s1["train_s"] / s1["padded_tokens"] / s2_rate, "s2_vs_ft": s2_rate / ft_rate,
+                     "saving": saving, "setup": eh_other - ft_other, "eval": s2["eval_s"] - ft2["eval_s"],
+                     "estimate": 1 - (saving - (eh_other - ft_other)) / ft["seconds"], "ft_rate": 1e6 * ft_rate})
+    out = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k != "ft_rate"}
+    return {**out, "ft_low": min(r["ft_rate"] for r in rows), "ft_high": max(r["ft_rate"] for r in rows)}
 
 
 def scaling(args: argparse.Namespace, tmp: Path, command: str) -> str:

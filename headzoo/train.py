@@ -660,7 +660,8 @@ class _BatchPlan:
 
     def __init__(self, n: int, batch_size: int, seed: int, *, lengths: Sequence[int] | None, start: int, stop: int,
                  world_size: int = 1) -> None:
-        self.n, self.batch_size, self.seed, self.lengths = n, batch_size, seed, lengths
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.lengths = list(lengths) if lengths is not None else None
         self.start, self.stop, self.world_size = start, stop, world_size
         self.steps_per_epoch = math.ceil(math.ceil(n / batch_size) / world_size)
 
@@ -672,7 +673,7 @@ class _BatchPlan:
         if self.lengths is not None:
             from transformers.trainer_pt_utils import get_length_grouped_indices
 
-            order = get_length_grouped_indices(list(self.lengths), self.batch_size, generator=generator)
+            order = get_length_grouped_indices(self.lengths, self.batch_size, generator=generator)
         else:
             order = torch.randperm(self.n, generator=generator).tolist()
         batches = [order[i:i + self.batch_size] for i in range(0, self.n, self.batch_size)]

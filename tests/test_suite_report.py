@@ -513,3 +513,20 @@ def test_data_order_migration_rekeys_only_intact_matched_records(tmp_path: Path)
     assert moved["settings_hash"] == moved["result"]["settings_hash"] == _hash(settings) != eh["settings_hash"]
     assert moved["key"] == _run_key("eh-ft", "lora", 0, _hash(settings))
     assert migration.migrate(path) == (0, 1)  # a second pass changes nothing
+
+
+def test_e2e_components_split_the_difference_into_saving_and_set_up() -> None:
+    def run(seconds: float, trace: dict[str, Any]) -> dict[str, Any]:
+        return {"seconds": seconds, "trace": trace}
+
+    ft = run(100.0, {"headzoo-stage2-ft": {"train_s": 80.0, "padded_tokens": 100_000, "eval_s": 15.0}})
+    eh = run(99.5, {"headzoo-stage1-lora": {"train_s": 6.0, "padded_tokens": 10_000, "eval_s": 0.0},
+                    "headzoo-stage2-eh-ft": {"train_s": 72.0, "padded_tokens": 90_000, "eval_s": 15.0}})
+    parts = bench_speed._e2e_components([{"e2e-ft": ft, "e2e-eh-ft": eh}])
+    assert parts is not None
+    assert parts["s1_vs_s2"] == pytest.approx(0.75)  # 0.6 ms against 0.8 ms per token
+    assert parts["saving"] == pytest.approx(2.0)  # 10,000 tokens x 0.2 ms
+    assert parts["setup"] == pytest.approx(6.5 - 5.0)  # "other" time: 99.5 - 93 against 100 - 95
+    assert parts["estimate"] == pytest.approx(1 - (2.0 - 1.5) / 100)
+    assert parts["s2_vs_ft"] == pytest.approx(1.0) and parts["eval"] == pytest.approx(0.0)
+    assert bench_speed._e2e_components([{"e2e-ft": {"seconds": 1.0}, "e2e-eh-ft": eh}]) is None  # untraced
