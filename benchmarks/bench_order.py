@@ -37,7 +37,7 @@ def _lengths(task: str, n_train: int, data_dir: str) -> list[int]:
     from headzoo.train import _prepare_data
 
     data = _prepare_data(task, "minilm", data_dir=data_dir, limit=n_train, max_length=128)
-    return [len(x) for x in data.train["input_ids"]]
+    return list(data.train["length"])  # the column the length-grouped sampler reads
 
 
 def draws(task: str, n_train: int, k: int, n_draws: int, batch_size: int, data_dir: str) -> dict[str, Any]:
@@ -49,16 +49,12 @@ def draws(task: str, n_train: int, k: int, n_draws: int, batch_size: int, data_d
 
 def order_tokens(lengths: list[int], k: int, n_draws: int, batch_size: int) -> dict[str, float]:
     """Mean padded tokens of an epoch's first k batches, last k batches and all batches over sampler orders."""
-    import torch
-    from transformers.trainer_pt_utils import get_length_grouped_indices
+    from headzoo.train import _BatchPlan
 
     first, last, mean = [], [], []
-    for seed in range(n_draws):
-        gen = torch.Generator()
-        gen.manual_seed(seed)
-        order = get_length_grouped_indices(lengths, batch_size, generator=gen)
-        tokens = [max(lengths[i] for i in order[j:j + batch_size]) * len(order[j:j + batch_size])
-                  for j in range(0, len(order), batch_size)]
+    for seed in range(n_draws):  # epoch 0 of a plan seeded `seed`: transformers' length-grouped order
+        batches = _BatchPlan(len(lengths), batch_size, seed, lengths=lengths, start=0, stop=1).epoch(0)
+        tokens = [max(lengths[i] for i in batch) * len(batch) for batch in batches]
         first.append(sum(tokens[:k]) / k)
         last.append(sum(tokens[-k:]) / k)
         mean.append(sum(tokens) / len(tokens))

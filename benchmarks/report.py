@@ -703,9 +703,11 @@ def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]
         "test set, as in the paper. Per task, the plan and the settings read from the records are stated.",
         "- final = the dev value at the end of the budget; best-epoch = the best of the per-epoch evaluations (the "
         "paper reports the best dev value). Both ×100, mean ± sample std over seeds.",
-        "- Protocols: **matched**: every strategy makes T steps, stage 1 takes 10% of them; stage 2 restarts the "
-        f"data order (`data_order=\"{suite.DATA_ORDER}\"`: these runs predate `\"continue\"`, now headzoo's "
-        "default, under which stage 2 takes the batches after stage 1's). **zoo**: one head "
+        "- Protocols: **matched**: every strategy makes T steps, stage 1 takes 10% of them; data order "
+        f"`{suite.DATA_ORDER}`"
+        + (" (stage 2 restarts the data order: these runs predate `\"continue\"`, now headzoo's default, under "
+           "which stage 2 takes the batches after stage 1's)" if suite.DATA_ORDER == "restart" else "")
+        + ". **zoo**: one head "
         "per method pretrained once per task (seed 0, 10% of T steps), every seed's stage 2 starts from it with "
         "FT's full T steps; the head's cost is the stage-1 s column (paid once, not per run). FT has no stage 1: "
         "its runs (made under matched) are the baseline of both protocols.",

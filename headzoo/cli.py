@@ -480,11 +480,9 @@ def _parse_rates(value: str | None) -> dict[str, float] | None:
         return None
     rates: dict[str, float] = {}
     for item in _split(value):
-        method, sep, rate = item.partition("=")
+        method, _, rate = item.partition("=")
         try:
-            if not sep:
-                raise ValueError(item)
-            rates[method.strip()] = float(rate)
+            rates[method.strip()] = float(rate)  # no "=": float("") fails too
         except ValueError:
             raise ConfigError(f"--stage1-lr takes method=rate pairs like 'ia3=0.09,probe=0.1', got {item!r}") from None
     return rates

@@ -856,15 +856,11 @@ class _Stage1:
 
 def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: int, output_dir: Path,
                   callbacks: Sequence[Any] | None, resume: bool, progress: bool,
-                  extra: Mapping[str, Any] | None = None, evaluate: bool = True,
-                  group_by_length: bool | None = None, planned: bool = False) -> _Stage1:
+                  extra: Mapping[str, Any] | None = None, evaluate: bool = True, planned: bool = False) -> _Stage1:
     """Train a head with PET for ``steps`` steps; return it (unwrapped, trained copy) and what happened.
 
-    ``planned``: take the first ``steps`` batches of the run's :class:`_BatchPlan` (``data_order="continue"``),
-    grouped by length as ``group_by_length`` (the run's) says.
+    ``planned``: take the first ``steps`` batches of the run's :class:`_BatchPlan` (``data_order="continue"``).
     """
-    if group_by_length is None:
-        group_by_length = settings.group_by_length
     spe = _steps_per_epoch(len(data.train), settings.batch_size)
     model = _build_model(data, settings.seed)
     fingerprint = backbone_fingerprint(model)  # before training: BitFit changes backbone biases
@@ -878,7 +874,7 @@ def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: 
         learning_rate=float(settings.learning_rate or PRESETS[preset][settings.method]),
         batch_size=settings.batch_size, max_steps=steps, warmup_ratio=settings.warmup_ratio,
         weight_decay=settings.weight_decay, max_grad_norm=settings.max_grad_norm, seed=settings.seed,
-        group_by_length=group_by_length, run_name=f"headzoo-stage1-{settings.method}",
+        group_by_length=settings.group_by_length, run_name=f"headzoo-stage1-{settings.method}",
         progress=progress, evaluate_at=(), save_at=saves, callbacks=callbacks, plan=(0, steps) if planned else None,
     )
     wall, _ = _run(trainer, output_dir, resume)
@@ -902,7 +898,7 @@ def _train_stage1(data: _Data, settings: Stage1Settings, *, preset: str, steps: 
         "weight_decay": settings.weight_decay,
         "max_grad_norm": settings.max_grad_norm,
         "seed": settings.seed,
-        "group_by_length": group_by_length,
+        "group_by_length": settings.group_by_length,
         "trainable_parameters": n_trainable,
         "wall_seconds": round(wall + eval_seconds, 3),
         **(extra or {}),
@@ -1169,12 +1165,15 @@ def _finetune(data: _Data, *, strategy: str, method: str | None, head: Any, epoc
             if stored is not None:
                 stage_head, stage1_info = stored
             else:
+                # planned: one batch plan for both stages, grouped as the run says
+                grouping = {"group_by_length": group_by_length} if planned else {}
+                cfg1 = replace(stage1_cfg, max_steps=steps1, **grouping)
                 trained = _train_stage1(
-                    data, replace(stage1_cfg, max_steps=steps1), preset=preset, steps=steps1, output_dir=stage1_dir,
+                    data, cfg1, preset=preset, steps=steps1, output_dir=stage1_dir,
                     callbacks=callbacks, resume=resume, progress=progress,
                     # matched: stage 2 evaluates every epoch; a separate dev pass for stage 1 would only cost time
                     evaluate=protocol != "matched",
-                    **({"planned": True, "group_by_length": group_by_length} if planned else {}),
+                    planned=planned,
                 )
                 stage_head, stage1_info = trained.head, trained.info
                 if _is_main_process():
