@@ -334,17 +334,117 @@ def build_views(records: Records, results: Path) -> list[TaskView]:
     return views
 
 
-def plan_differences(run: Run) -> str:
-    """The settings in which ``run`` differs from the suite's plan for its task and protocol (for "Other records")."""
+def _plan_difference_keys(run: Run) -> list[str] | None:
+    """The settings ``run`` has that its task's plan does not (None outside the suite's tasks and protocols)."""
     suite = load_suite()
     res = run.result
     if run.task not in suite.TASKS or res.get("protocol") not in suite.PROTOCOLS:
-        return "not a suite task / protocol"
+        return None
     grid = suite.build_plan([run.task], [res["protocol"]], results=Path("results"))[0]  # out_dir unused
-    keys = suite.settings_differences(grid, res, suite.BACKBONE_ID)
-    if not keys and res["strategy"] == "ft":
+    return list(suite.settings_differences(grid, res, suite.BACKBONE_ID))
+
+
+def plan_differences(run: Run) -> str:
+    """The settings in which ``run`` differs from the suite's plan for its task and protocol (for "Other records")."""
+    keys = _plan_difference_keys(run)
+    if keys is None:
+        return "not a suite task / protocol"
+    if not keys and run.result["strategy"] == "ft":
         return "none (an FT seed already counted)"
     return ", ".join(keys) or "none"
+
+
+@dataclass
+class SettingChange:
+    """Superseded runs that differ from the plan only in stage-1 settings or the data order, paired by seed with
+    the suite's current runs of the same task, strategy, method and protocol."""
+
+    differs_in: str
+    strategy: str
+    method: str | None
+    protocol: str
+    #: task -> [(superseded final, current final)], one pair per seed that both have
+    pairs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return Row(self.strategy, self.method, self.protocol, 0).label
+
+    def delta(self, task: str) -> float | None:
+        """Current mean − superseded mean over the paired seeds, x100."""
+        pairs = self.pairs.get(task)
+        if not pairs:
+            return None
+        return 100 * statistics.fmean(new - old for old, new in pairs)
+
+
+def _signed(value: float) -> str:
+    text = f"{value:+.2f}"
+    return "+0.00" if text == "-0.00" else text
+
+
+def _changed_by_stage1_only(keys: Sequence[str]) -> bool:
+    return bool(keys) and all(k == "data_order" or k.startswith("stage1.") for k in keys)
+
+
+def setting_changes(views: Sequence[TaskView]) -> list[SettingChange]:
+    """What each superseded stage-1 / data-order setting scored against the suite's current one, seed for seed.
+
+    Only records whose differences from the plan are all stage-1 settings or ``data_order`` count (other
+    budgets, data sizes or backbones are not comparable); a superseded run without a current run of the
+    same seed is left out.
+    """
+    groups: dict[tuple[str, str, str | None, str], SettingChange] = {}
+    for view in views:
+        current = {(row.strategy, row.method, row.protocol): {int(r.result["seed"]): r for r in row.runs}
+                   for row in view.rows}
+        for run in view.other:
+            res = run.result
+            keys = _plan_difference_keys(run)
+            if keys is None or not _changed_by_stage1_only(keys) or run.final is None:
+                continue
+            now = current.get((res["strategy"], res.get("method"), res["protocol"]), {}).get(int(res["seed"]))
+            if now is None or now.final is None:
+                continue
+            key = (", ".join(keys), res["strategy"], res.get("method"), res["protocol"])
+            change = groups.setdefault(key, SettingChange(*key))
+            change.pairs.setdefault(view.task, []).append((run.final, now.final))
+    order = {p: i for i, p in enumerate(("matched", "zoo"))}
+    return sorted(groups.values(), key=lambda c: (c.differs_in, order.get(c.protocol, 9), c.strategy != "lp-ft",
+                                                  c.method or ""))
+
+
+def setting_change_lines(views: Sequence[TaskView]) -> list[str]:
+    """The section on superseded settings: per task, current mean − superseded mean on the same seeds."""
+    changes = setting_changes(views)
+    if not changes:
+        return []
+    tasks = [v.task for v in views]
+    lines = [
+        "## What the changed settings did",
+        "",
+        "Runs listed under \"Other records\" that differ from the plan only in stage-1 settings or the data "
+        "order, against the suite's current runs of the same cell: per task, the current mean minus the "
+        "superseded mean (final value ×100) over the seeds both have; positive means the current settings scored "
+        "higher. The machine is not a setting: where the two sets of runs ran on different machines, that "
+        "differs too (each task's settings line counts runs per machine).",
+        "",
+        "| differs in | strategy | protocol | " + " | ".join(_name(t) for t in tasks)
+        + " | mean Δ | current higher / lower / equal | seed pairs |",
+        "|---|---|---|" + "---|" * len(tasks) + "---|---|---|",
+    ]
+    for change in changes:
+        deltas = [change.delta(t) for t in tasks]
+        shown = [d for d in deltas if d is not None]
+        higher = sum(d > 0 for d in shown)
+        lower = sum(d < 0 for d in shown)
+        mean = _signed(statistics.fmean(shown)) if shown else "–"
+        lines.append(f"| {change.differs_in} | {change.label} | {change.protocol} | "
+                     + " | ".join("–" if d is None else _signed(d) for d in deltas)
+                     + f" | {mean} | {higher} / {lower} / {len(shown) - higher - lower} | "
+                     f"{sum(len(p) for p in change.pairs.values())} |")
+    lines.append("")
+    return lines
 
 
 # --------------------------------------------------------------------------- formatting
@@ -706,7 +806,9 @@ def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]
         "- Protocols: **matched**: every strategy makes T steps, stage 1 takes 10% of them; data order "
         f"`{suite.DATA_ORDER}`"
         + (" (stage 2 restarts the data order: these runs predate `\"continue\"`, now headzoo's default, under "
-           "which stage 2 takes the batches after stage 1's)" if suite.DATA_ORDER == "restart" else "")
+           "which stage 2 takes the batches after stage 1's)" if suite.DATA_ORDER == "restart" else
+           " (headzoo's default: the run's batches are laid out once and stage 2 takes those after stage 1's, so "
+           "every example is seen as often as under FT)")
         + ". **zoo**: one head "
         "per method pretrained once per task (seed 0, 10% of T steps), every seed's stage 2 starts from it with "
         "FT's full T steps; the head's cost is the stage-1 s column (paid once, not per run). FT has no stage 1: "
@@ -722,6 +824,7 @@ def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]
         lines += [f"![difference to FT]({plots['overview']})", ""]
     for view in views:
         lines += task_section(view, suite, dict(plots))
+    lines += setting_change_lines(views)
     other = [r for v in views for r in v.other] + [r for r in records.runs if r.task not in suite.TASKS]
     lines += ["## Other records", ""]
     if other:

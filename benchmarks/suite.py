@@ -78,13 +78,13 @@ STAGE1_FRACTION = 0.1
 #: Stage-1 learning rates: ``headzoo.train.PRESETS["headzoo"]`` (measured on MiniLM; the paper's
 #: RoBERTa-large rates are too small for budgets this short).
 PRESET = "headzoo"
-#: The stage-1 rates the suite's runs were made with, pinned where the preset has changed since
-#: (IA3 and prefix-tuning: 3e-2 until the train-split search of 2026-11-26 moved the preset to 9e-2),
-#: so that the finished runs stay the suite's runs. Drop a pin to re-run those cells at the preset.
-STAGE1_LEARNING_RATES: dict[str, float] = {"ia3": 3e-2, "prefix": 3e-2}
-#: Data order of ``matched`` stage 2 (``finetune(data_order=...)``): the suite's runs were made before
-#: ``"continue"`` (now the default) existed, with stage 2 restarting the data order after stage 1.
-DATA_ORDER = "restart"
+#: Stage-1 rates pinned per method, over the preset (empty: every method at the preset). A pin keeps
+#: finished runs the suite's runs when the preset moves; the runs of 2026-11-26 re-made IA3 and
+#: prefix-tuning at the preset's 9e-2, so none is pinned now.
+STAGE1_LEARNING_RATES: dict[str, float] = {}
+#: Data order of ``matched`` stage 2 (``finetune(data_order=...)``): compare's default, ``"continue"``
+#: (stage 2 takes the batches after stage 1's, so every example is seen as often as under FT).
+DATA_ORDER = "continue"
 #: PET methods of EH-FT.
 METHODS: tuple[str, ...] = ("lora", "bitfit", "prefix", "ia3")
 PROTOCOLS: tuple[str, ...] = ("matched", "zoo")

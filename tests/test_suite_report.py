@@ -464,26 +464,67 @@ def test_length_grouped_order_puts_long_batches_first_and_short_ones_last() -> N
     assert flat["first"] == flat["last"] == flat["all"] == 50 * 32
 
 
-def test_suite_pins_the_settings_its_runs_were_made_with(tmp_path: Path) -> None:
-    """The suite's runs predate ``data_order="continue"`` and the 9e-2 ia3 / prefix preset: it pins both."""
-    from headzoo.train import PRESETS
+def test_suite_runs_at_compares_defaults_and_a_pin_moves_only_its_method(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pins: the suite's runs are compare's defaults; a pinned rate or order changes only what it names."""
+    import inspect
 
+    from headzoo.train import PRESETS, compare
+
+    assert suite.STAGE1_LEARNING_RATES == {}
+    assert suite.DATA_ORDER == inspect.signature(compare).parameters["data_order"].default == "continue"
     matched, zoo = suite.build_plan(["cb"], ["matched", "zoo"], results=tmp_path)
     ia3 = suite.expected_settings(matched, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
-    assert ia3["data_order"] == "restart"
-    assert ia3["stage1"]["learning_rate"] == 0.03 != PRESETS["headzoo"]["ia3"]
-    lora = suite.expected_settings(zoo, "eh-ft", "lora", 0, suite.BACKBONE_ID)
-    assert lora["stage1"]["learning_rate"] == PRESETS["headzoo"]["lora"]  # not pinned: the preset's
-    assert "data_order" not in lora  # recorded only under matched with a stage 1
+    assert ia3["data_order"] == "continue"
+    assert ia3["stage1"]["learning_rate"] == PRESETS["headzoo"]["ia3"]
+    assert "data_order" not in suite.expected_settings(zoo, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
     assert "data_order" not in suite.expected_settings(matched, "ft", None, 0, suite.BACKBONE_ID)
+
+    monkeypatch.setattr(suite, "STAGE1_LEARNING_RATES", {"ia3": 0.03})
+    monkeypatch.setattr(suite, "DATA_ORDER", "restart")
+    pinned = suite.expected_settings(matched, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
+    assert pinned["stage1"]["learning_rate"] == 0.03 and pinned["data_order"] == "restart"
+    lora = suite.expected_settings(zoo, "eh-ft", "lora", 0, suite.BACKBONE_ID)
+    assert lora["stage1"]["learning_rate"] == PRESETS["headzoo"]["lora"] and "data_order" not in lora
+    monkeypatch.undo()
 
     run = _record("cb", "eh-ft", "ia3", 0, "matched", 0.7)["result"]
     assert suite.settings_differences(matched, run, suite.BACKBONE_ID) == []
-    run["settings"]["data_order"] = "continue"
+    run["settings"]["data_order"] = "restart"
     assert suite.settings_differences(matched, run, suite.BACKBONE_ID) == ["data_order"]
     ft = _record("cb", "ft", None, 0, "matched", 0.7)["result"]
     ft["settings"]["data_order"] = "continue"
     assert suite.settings_differences(matched, ft, suite.BACKBONE_ID) == ["data_order"]
+
+
+def test_changed_settings_are_compared_seed_for_seed_with_the_current_runs(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    current = [_record("cb", "eh-ft", "ia3", s, "zoo", v) for s, v in enumerate([0.70, 0.72, 0.74])]
+    old = []
+    for seed, value in enumerate([0.66, 0.70]):  # seeds 0 and 1 only: seed 2 has no pair
+        rec = _record("cb", "eh-ft", "ia3", seed, "zoo", value)
+        rec["result"]["settings"]["stage1"]["learning_rate"] = 0.03
+        rec["key"] += "-old"
+        old.append(rec)
+    unpaired = _record("cb", "eh-ft", "prefix", 0, "zoo", 0.5)  # no current prefix run to pair with
+    unpaired["result"]["settings"]["stage1"]["learning_rate"] = 0.03
+    short = _record("cb", "eh-ft", "ia3", 0, "zoo", 0.1, epochs=3.0)  # another budget: not comparable
+    short["result"]["settings"]["stage1"]["learning_rate"] = 0.03
+    _write(root / "cb" / "zoo" / "runs.jsonl", [*current, *old, unpaired, short])
+    records = report.load_records(root)
+    changes = report.setting_changes(report.build_views(records, root))
+    assert [(c.differs_in, c.strategy, c.method, c.protocol) for c in changes] == [
+        ("stage1.learning_rate", "eh-ft", "ia3", "zoo")]
+    assert changes[0].pairs == {"cb": [(0.66, 0.70), (0.70, 0.72)]}
+    assert changes[0].delta("cb") == pytest.approx(3.0) and changes[0].delta("rte") is None
+    page = report.write_report(root).read_text(encoding="utf-8")
+    section = page.split("## What the changed settings did")[1].split("\n## ")[0]
+    assert "| stage1.learning_rate | EH-FT (ia3) | zoo | +3.00 | – | – | – | – | – | – | +3.00 | 1 / 0 / 0 | 2 |" \
+        in section, section
+    # without superseded runs there is no section
+    plain = tmp_path / "plain"
+    _write(plain / "cb" / "zoo" / "runs.jsonl", current)
+    assert "## What the changed settings did" not in report.write_report(plain).read_text(encoding="utf-8")
 
 
 def test_data_order_migration_rekeys_only_intact_matched_records(tmp_path: Path) -> None:
