@@ -617,10 +617,13 @@ def overview(views: Sequence[TaskView]) -> list[str]:
         "Final-epoch mean over seeds ×100 per task (accuracy; CoLA Matthews correlation; STS-B Pearson r). "
         "A cell with (n/planned) lacks seeds; \"not run yet\" has none. The average is over the tasks where "
         f"every row has all its seeds ({len(complete)} of {len(views)}"
-        + (f": {', '.join(v.task for v in complete)}" if complete else "") + "), the same tasks for every row.",
+        + (f": {', '.join(v.task for v in complete)}" if complete else "") + "), the same tasks for every row; "
+        "the median Δ is the median over those tasks of the row's difference to FT, which one task far from FT "
+        "cannot move the way it moves the average.",
         "",
-        "| strategy | protocol | " + " | ".join(_name(t) for t in tasks) + " | avg (complete tasks) | Δ avg vs FT |",
-        "|---|---|" + "---|" * len(tasks) + "---|---|",
+        "| strategy | protocol | " + " | ".join(_name(t) for t in tasks)
+        + " | avg (complete tasks) | Δ avg vs FT | median Δ vs FT |",
+        "|---|---|" + "---|" * len(tasks) + "---|---|---|",
     ]
     for i in range(len(views[0].rows)):
         row0 = views[0].rows[i]
@@ -633,19 +636,24 @@ def overview(views: Sequence[TaskView]) -> list[str]:
             else:
                 cells.append(f"{m:.2f}" + ("" if row.complete else f" ({row.n}/{row.planned})"))
         if complete:
-            avg = statistics.fmean(mean_std([100 * v for v in v.rows[i].finals])[0] for v in complete)
-            ft_avg = statistics.fmean(mean_std([100 * v for v in v.ft.finals])[0] for v in complete)
+            means = [mean_std([100 * v for v in v.rows[i].finals])[0] for v in complete]
+            ft_means = [mean_std([100 * v for v in v.ft.finals])[0] for v in complete]
+            avg, ft_avg = statistics.fmean(means), statistics.fmean(ft_means)
             avg_s, delta = f"{avg:.2f}", ("—" if i == 0 else f"{avg - ft_avg:+.2f}")
+            median = "—" if i == 0 else _signed(statistics.median(m - f for m, f in zip(means, ft_means, strict=True)))
         else:
-            avg_s, delta = "–", "–"
-        lines.append(f"| {row0.label} | {row0.protocol_label} | " + " | ".join(cells) + f" | {avg_s} | {delta} |")
+            avg_s, delta, median = "–", "–", "–"
+        lines.append(f"| {row0.label} | {row0.protocol_label} | " + " | ".join(cells)
+                     + f" | {avg_s} | {delta} | {median} |")
     for name, values in PAPER.items():
         ours = [values[t] for t in tasks if t in values]
         avg7 = statistics.fmean(ours)
         delta = avg7 - statistics.fmean(PAPER["FT"][t] for t in tasks if t in PAPER["FT"])
         lines.append(f"| paper: {name} | RoBERTa-large, matched | " + " | ".join(
             f"{values[t]:.2f}" if t in values else "–" for t in tasks) + f" | {avg7:.2f} (these {len(ours)} tasks) "
-            f"| {'—' if name == 'FT' else f'{delta:+.2f}'} |")
+            f"| {'—' if name == 'FT' else f'{delta:+.2f}'} | "
+            + ("—" if name == "FT" else _signed(statistics.median(values[t] - PAPER["FT"][t] for t in tasks
+                                                                  if t in values and t in PAPER["FT"]))) + " |")
     lines += ["", *verdict_tally(views)]
     lines += [
         "",

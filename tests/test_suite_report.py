@@ -179,6 +179,27 @@ def test_report_average_over_complete_tasks(tmp_path: Path) -> None:
     assert "55 of 55 planned runs finished (complete)." in page
 
 
+def test_overview_median_difference_is_not_moved_by_one_far_task(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    lora_offset = {"cb": 0.01, "copa": 0.02, "rte": 0.30}  # one task far ahead of FT
+    for task, offset in lora_offset.items():
+        records = []
+        for seed, value in enumerate(FT):
+            records.append(_record(task, "ft", None, seed, "matched", value))
+            for protocol in suite.PROTOCOLS:
+                records += [_record(task, s, m, seed, protocol, value) for s, m in
+                            [("lp-ft", "probe"), ("eh-ft", "bitfit"), ("eh-ft", "prefix"), ("eh-ft", "ia3")]]
+                records.append(_record(task, "eh-ft", "lora", seed, protocol, value + offset))
+        _write(root / task / "runs.jsonl", records)
+    overview = report.write_report(root).read_text(encoding="utf-8").split("## Overview")[1].split("\n## ")[0]
+    assert "(3 of 7: cb, copa, rte)" in overview
+    lora = next(ln for ln in overview.splitlines() if ln.startswith("| EH-FT (lora) | zoo |"))
+    assert lora.endswith("| 81.00 | +11.00 | +2.00 |"), lora  # mean of +1, +2, +30; median +2
+    lp_ft = next(ln for ln in overview.splitlines() if ln.startswith("| LP-FT | zoo |"))
+    assert lp_ft.endswith("| +0.00 | +0.00 |"), lp_ft
+    assert "| paper: EH-FT(BitFit) | RoBERTa-large, matched |" in overview
+
+
 def test_verdict_rule() -> None:
     def row(values: list[float]) -> Any:
         r = report.Row("eh-ft", "lora", "matched", planned=len(values))
