@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shlex
@@ -38,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -368,9 +370,16 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
     eh_med = statistics.median(p["e2e-eh-ft"]["seconds"] for p in pairs.values())
     met = ratio <= 1.0
     verdicts.append((task, "EH-FT(LoRA) wall ≤ FT wall (matched)", round(ratio, 3), 1.0, met))
+    faster = sum(x < 1.0 for x in ratios)
+    interval = _median_interval(ratios)
     lines.append(f"\nEH-FT total wall ≤ FT's: {'yes' if met else '**no**'}: EH-FT / FT wall, median of the pairs "
                  f"{ratio:.3f} (pairs: {', '.join(f'{x:.3f}' for x in ratios)}); median wall {eh_med:.1f} s vs "
-                 f"{ft_med:.1f} s")
+                 f"{ft_med:.1f} s. EH-FT was faster in {faster} of {len(ratios)} pairs; "
+                 + (f"a distribution-free interval for the median ratio, at least 95%: {interval[0]:.3f} to "
+                    f"{interval[1]:.3f}" + (" (below 1: EH-FT is faster)" if interval[1] < 1.0 else
+                                            " (above 1: EH-FT is slower)" if interval[0] > 1.0 else
+                                            " (it holds 1: no difference shown)")
+                    if interval else f"{len(ratios)} pairs are too few for a 95% interval of the median (6 at least)"))
     parts = _e2e_components(list(pairs.values()))
     if parts:
         lines.append(
@@ -382,6 +391,27 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
             f"{parts['estimate']:.3f}. FT's own training speed ranged {parts['ft_low']:.0f} to {parts['ft_high']:.0f} "
             "ms per 1,000 padded tokens between its runs, a spread several times that expected difference.")
     return lines
+
+
+def _median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
+    """Distribution-free interval for the median: order statistics k and n+1-k, the widest k whose binomial
+    tail P(Binom(n, 1/2) < k) is at most (1 - level) / 2 (so the coverage is at least ``level``).
+
+    Example:
+        >>> _median_interval([float(x) for x in range(1, 16)])
+        (4.0, 12.0)
+    """
+    n = len(values)
+    xs = sorted(values)
+    alpha = (1 - level) / 2
+    best = 0
+    tail = 0.0
+    for k in range(1, n // 2 + 1):
+        tail += math.comb(n, k - 1) / 2**n  # P(Binom(n, 1/2) <= k - 1)
+        if tail > alpha:
+            break
+        best = k
+    return (xs[best - 1], xs[n - best]) if best else None
 
 
 def _e2e_components(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, float] | None:

@@ -592,3 +592,33 @@ def test_e2e_components_split_the_difference_into_saving_and_set_up() -> None:
     assert parts["estimate"] == pytest.approx(1 - (2.0 - 1.5) / 100)
     assert parts["s2_vs_ft"] == pytest.approx(1.0) and parts["eval"] == pytest.approx(0.0)
     assert bench_speed._e2e_components([{"e2e-ft": {"seconds": 1.0}, "e2e-eh-ft": eh}]) is None  # untraced
+
+
+def test_median_interval_uses_binomial_order_statistics() -> None:
+    assert bench_speed._median_interval([1.0] * 5) is None  # 5 pairs: P(all on one side) = 1/16 > 5%
+    assert bench_speed._median_interval([float(x) for x in range(6, 0, -1)]) == (1.0, 6.0)  # sorted first
+    assert bench_speed._median_interval([float(x) for x in range(1, 16)]) == (4.0, 12.0)  # the textbook n = 15
+    assert bench_speed._median_interval([float(x) for x in range(1, 21)]) == (6.0, 15.0)
+
+
+def test_e2e_summary_counts_faster_pairs_and_states_the_interval() -> None:
+    import argparse
+
+    def run(stage: str, repeat: int, seconds: float) -> dict[str, Any]:
+        return {"task": "mrpc", "stage": stage, "repeat": repeat, "seconds": seconds, "seed": repeat,
+                "stage1_steps": 4 if stage == "e2e-eh-ft" else 0, "stage1_seconds": 1.0, "stage2_steps": 36,
+                "stage2_seconds": 50.0, "final": 0.68, "peak_rss_mb": 2000.0, "data_order": "continue"}
+
+    args = argparse.Namespace(e2e_epochs=2.0, n_train=640)
+    results = []
+    for i in range(6):
+        results += [run("e2e-ft", i, 100.0), run("e2e-eh-ft", i, 97.0 + 0.1 * i)]
+    verdicts: list[Any] = []
+    text = "\n".join(bench_speed._e2e_lines("mrpc", results, args, verdicts))
+    assert "EH-FT was faster in 6 of 6 pairs" in text
+    assert "at least 95%: 0.970 to 0.975 (below 1: EH-FT is faster)" in text
+    (task, name, ratio, goal, met), = verdicts
+    assert name == "EH-FT(LoRA) wall ≤ FT wall (matched)"
+    assert (task, goal, met) == ("mrpc", 1.0, True) and ratio == pytest.approx(0.9725, abs=1e-3)
+    few = "\n".join(bench_speed._e2e_lines("mrpc", results[:10], args, []))
+    assert "5 pairs are too few for a 95% interval of the median (6 at least)" in few
