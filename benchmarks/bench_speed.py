@@ -374,7 +374,8 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
     interval = _median_interval(ratios)
     lines.append(f"\nEH-FT total wall ≤ FT's: {'yes' if met else '**no**'}: EH-FT / FT wall, median of the pairs "
                  f"{ratio:.3f} (pairs: {', '.join(f'{x:.3f}' for x in ratios)}); median wall {eh_med:.1f} s vs "
-                 f"{ft_med:.1f} s. EH-FT was faster in {faster} of {len(ratios)} pairs; "
+                 f"{ft_med:.1f} s. EH-FT was faster in {faster} of {len(ratios)} pairs (two-sided sign test "
+                 f"p = {_sign_test(faster, sum(x != 1.0 for x in ratios)):.2f}); "
                  + (f"a distribution-free interval for the median ratio, at least 95%: {interval[0]:.3f} to "
                     f"{interval[1]:.3f}" + (" (below 1: EH-FT is faster)" if interval[1] < 1.0 else
                                             " (above 1: EH-FT is slower)" if interval[0] > 1.0 else
@@ -391,6 +392,19 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
             f"{parts['estimate']:.3f}. FT's own training speed ranged {parts['ft_low']:.0f} to {parts['ft_high']:.0f} "
             "ms per 1,000 padded tokens between its runs, a spread several times that expected difference.")
     return lines
+
+
+def _sign_test(wins: int, n: int) -> float:
+    """Two-sided sign-test p-value of ``wins`` out of ``n`` non-tied pairs.
+
+    Example:
+        >>> round(_sign_test(11, 15), 3)
+        0.118
+    """
+    if n == 0:
+        return 1.0
+    extreme = max(wins, n - wins)
+    return min(1.0, 2 * sum(math.comb(n, k) for k in range(extreme, n + 1)) / 2**n)
 
 
 def _median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:

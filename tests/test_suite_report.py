@@ -594,6 +594,12 @@ def test_e2e_components_split_the_difference_into_saving_and_set_up() -> None:
     assert bench_speed._e2e_components([{"e2e-ft": {"seconds": 1.0}, "e2e-eh-ft": eh}]) is None  # untraced
 
 
+def test_sign_test_is_two_sided_and_symmetric() -> None:
+    assert bench_speed._sign_test(11, 15) == pytest.approx(2 * 1941 / 2**15)
+    assert bench_speed._sign_test(4, 15) == bench_speed._sign_test(11, 15)
+    assert bench_speed._sign_test(3, 6) == 1.0 and bench_speed._sign_test(0, 0) == 1.0
+
+
 def test_median_interval_uses_binomial_order_statistics() -> None:
     assert bench_speed._median_interval([1.0] * 5) is None  # 5 pairs: P(all on one side) = 1/16 > 5%
     assert bench_speed._median_interval([float(x) for x in range(6, 0, -1)]) == (1.0, 6.0)  # sorted first
@@ -615,7 +621,7 @@ def test_e2e_summary_counts_faster_pairs_and_states_the_interval() -> None:
         results += [run("e2e-ft", i, 100.0), run("e2e-eh-ft", i, 97.0 + 0.1 * i)]
     verdicts: list[Any] = []
     text = "\n".join(bench_speed._e2e_lines("mrpc", results, args, verdicts))
-    assert "EH-FT was faster in 6 of 6 pairs" in text
+    assert "EH-FT was faster in 6 of 6 pairs (two-sided sign test p = 0.03)" in text
     assert "at least 95%: 0.970 to 0.975 (below 1: EH-FT is faster)" in text
     (task, name, ratio, goal, met), = verdicts
     assert name == "EH-FT(LoRA) wall ≤ FT wall (matched)"
