@@ -376,8 +376,8 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
                  f"{ratio:.3f} (pairs: {', '.join(f'{x:.3f}' for x in ratios)}); median wall {eh_med:.1f} s vs "
                  f"{ft_med:.1f} s. EH-FT was faster in {faster} of {len(ratios)} pairs (two-sided sign test "
                  f"p = {_sign_test(faster, sum(x != 1.0 for x in ratios)):.2f}); "
-                 + (f"a distribution-free interval for the median ratio, at least 95%: {interval[0]:.3f} to "
-                    f"{interval[1]:.3f}" + (" (below 1: EH-FT is faster)" if interval[1] < 1.0 else
+                 + (f"a distribution-free interval for the median ratio, at least 95%: {interval[0]:.4f} to "
+                    f"{interval[1]:.4f}" + (" (below 1: EH-FT is faster)" if interval[1] < 1.0 else
                                             " (above 1: EH-FT is slower)" if interval[0] > 1.0 else
                                             " (it holds 1: no difference shown)")
                     if interval else f"{len(ratios)} pairs are too few for a 95% interval of the median (6 at least)"))

@@ -622,7 +622,7 @@ def test_e2e_summary_counts_faster_pairs_and_states_the_interval() -> None:
     verdicts: list[Any] = []
     text = "\n".join(bench_speed._e2e_lines("mrpc", results, args, verdicts))
     assert "EH-FT was faster in 6 of 6 pairs (two-sided sign test p = 0.03)" in text
-    assert "at least 95%: 0.970 to 0.975 (below 1: EH-FT is faster)" in text
+    assert "at least 95%: 0.9700 to 0.9750 (below 1: EH-FT is faster)" in text
     (task, name, ratio, goal, met), = verdicts
     assert name == "EH-FT(LoRA) wall ≤ FT wall (matched)"
     assert (task, goal, met) == ("mrpc", 1.0, True) and ratio == pytest.approx(0.9725, abs=1e-3)
