@@ -394,6 +394,11 @@ def _e2e_lines(task: str, results: list[dict[str, Any]], args: argparse.Namespac
     return lines
 
 
+def _half_binomial_cdf(n: int, k: int) -> float:
+    """P(Binom(n, 1/2) <= k)."""
+    return sum(math.comb(n, j) for j in range(k + 1)) / 2**n
+
+
 def _sign_test(wins: int, n: int) -> float:
     """Two-sided sign-test p-value of ``wins`` out of ``n`` non-tied pairs.
 
@@ -403,8 +408,7 @@ def _sign_test(wins: int, n: int) -> float:
     """
     if n == 0:
         return 1.0
-    extreme = max(wins, n - wins)
-    return min(1.0, 2 * sum(math.comb(n, k) for k in range(extreme, n + 1)) / 2**n)
+    return min(1.0, 2 * _half_binomial_cdf(n, min(wins, n - wins)))
 
 
 def _median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
@@ -416,16 +420,12 @@ def _median_interval(values: Sequence[float], level: float = 0.95) -> tuple[floa
         (4.0, 12.0)
     """
     n = len(values)
-    xs = sorted(values)
     alpha = (1 - level) / 2
-    best = 0
-    tail = 0.0
-    for k in range(1, n // 2 + 1):
-        tail += math.comb(n, k - 1) / 2**n  # P(Binom(n, 1/2) <= k - 1)
-        if tail > alpha:
-            break
-        best = k
-    return (xs[best - 1], xs[n - best]) if best else None
+    ks = [k for k in range(1, n // 2 + 1) if _half_binomial_cdf(n, k - 1) <= alpha]
+    if not ks:
+        return None
+    xs = sorted(values)
+    return xs[ks[-1] - 1], xs[n - ks[-1]]
 
 
 def _e2e_components(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, float] | None:
