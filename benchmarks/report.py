@@ -73,6 +73,9 @@ class Run:
     key: str
     source: str
     result: dict[str, Any]
+    #: settings in which the run differs from the suite's plan (``suite.settings_differences``), set by
+    #: :func:`build_views`; None for runs outside the suite's tasks and protocols
+    differences: list[str] | None = field(default=None, compare=False)
 
     @property
     def task(self) -> str:
@@ -315,7 +318,9 @@ def build_views(records: Records, results: Path) -> list[TaskView]:
             res = run.result
             protocol, strategy, method = res["protocol"], res["strategy"], res.get("method")
             grid = grid_of.get(protocol)
-            if grid is None or not suite.record_matches(grid, res, suite.BACKBONE_ID):
+            if grid is not None:
+                run.differences = suite.settings_differences(grid, res, suite.BACKBONE_ID)
+            if grid is None or run.differences:
                 other.append(run)
                 continue
             if strategy == "ft":
@@ -334,19 +339,9 @@ def build_views(records: Records, results: Path) -> list[TaskView]:
     return views
 
 
-def _plan_difference_keys(run: Run) -> list[str] | None:
-    """The settings ``run`` has that its task's plan does not (None outside the suite's tasks and protocols)."""
-    suite = load_suite()
-    res = run.result
-    if run.task not in suite.TASKS or res.get("protocol") not in suite.PROTOCOLS:
-        return None
-    grid = suite.build_plan([run.task], [res["protocol"]], results=Path("results"))[0]  # out_dir unused
-    return list(suite.settings_differences(grid, res, suite.BACKBONE_ID))
-
-
 def plan_differences(run: Run) -> str:
     """The settings in which ``run`` differs from the suite's plan for its task and protocol (for "Other records")."""
-    keys = _plan_difference_keys(run)
+    keys = run.differences
     if keys is None:
         return "not a suite task / protocol"
     if not keys and run.result["strategy"] == "ft":
@@ -378,6 +373,12 @@ class SettingChange:
         return 100 * statistics.fmean(new - old for old, new in pairs)
 
 
+def _task_table_head(lead: Sequence[str], tasks: Sequence[str], tail: Sequence[str]) -> list[str]:
+    """A Markdown table's header and rule: the ``lead`` columns, one column per task, the ``tail`` columns."""
+    columns = [*lead, *(_name(t) for t in tasks), *tail]
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def _signed(value: float) -> str:
     text = f"{value:+.2f}"
     return "+0.00" if text == "-0.00" else text
@@ -400,7 +401,7 @@ def setting_changes(views: Sequence[TaskView]) -> list[SettingChange]:
                    for row in view.rows}
         for run in view.other:
             res = run.result
-            keys = _plan_difference_keys(run)
+            keys = run.differences
             if keys is None or not _changed_by_stage1_only(keys) or run.final is None:
                 continue
             now = current.get((res["strategy"], res.get("method"), res["protocol"]), {}).get(int(res["seed"]))
@@ -429,9 +430,8 @@ def setting_change_lines(views: Sequence[TaskView]) -> list[str]:
         "higher. The machine is not a setting: where the two sets of runs ran on different machines, that "
         "differs too (each task's settings line counts runs per machine).",
         "",
-        "| differs in | strategy | protocol | " + " | ".join(_name(t) for t in tasks)
-        + " | mean Δ | current higher / lower / equal | seed pairs |",
-        "|---|---|---|" + "---|" * len(tasks) + "---|---|---|",
+        *_task_table_head(("differs in", "strategy", "protocol"), tasks,
+                          ("mean Δ", "current higher / lower / equal", "seed pairs")),
     ]
     for change in changes:
         deltas = [change.delta(t) for t in tasks]
@@ -621,9 +621,7 @@ def overview(views: Sequence[TaskView]) -> list[str]:
         "the median Δ is the median over those tasks of the row's difference to FT, which one task far from FT "
         "cannot move the way it moves the average.",
         "",
-        "| strategy | protocol | " + " | ".join(_name(t) for t in tasks)
-        + " | avg (complete tasks) | Δ avg vs FT | median Δ vs FT |",
-        "|---|---|" + "---|" * len(tasks) + "---|---|---|",
+        *_task_table_head(("strategy", "protocol"), tasks, ("avg (complete tasks)", "Δ avg vs FT", "median Δ vs FT")),
     ]
     for i in range(len(views[0].rows)):
         row0 = views[0].rows[i]

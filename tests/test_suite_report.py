@@ -386,11 +386,17 @@ def test_other_records_say_how_they_differ_from_the_plan(tmp_path: Path) -> None
     old_probe = _record("cb", "lp-ft", "probe", 0, "matched", 0.70)
     del old_probe["result"]["settings"]["stage1"]["backbone_dropout"]  # a record from before the setting existed
     short = _record("cb", "ft", None, 1, "matched", 0.60, epochs=3.0)
-    _write(root / "cb" / "runs.jsonl", [old_probe, short, _record("cb", "ft", None, 0, "matched", 0.65)])
+    ft_copy = _record("cb", "ft", None, 0, "zoo", 0.66)  # FT seed 0 again, under the other protocol
+    _write(root / "cb" / "runs.jsonl", [old_probe, short, _record("cb", "ft", None, 0, "matched", 0.65), ft_copy])
+    outside = _record("cb", "ft", None, 0, "matched", 0.80)
+    outside["result"]["task"] = "sst2"  # a task the suite does not plan
+    _write(root / "sst2" / "runs.jsonl", [outside])
     page = report.write_report(root).read_text(encoding="utf-8")
     other = page.split("## Other records")[1]
     assert "| cb | lp-ft (probe) | matched | 0 | 10.0 | 250 | 70.00 | stage1.backbone_dropout (absent) |" in other
     assert "| cb | ft | matched | 1 | 3.0 | 250 | 60.00 | epochs |" in other
+    assert "| cb | ft | zoo | 0 | 10.0 | 250 | 66.00 | none (an FT seed already counted) |" in other
+    assert "| sst2 | ft | matched | 0 | 10.0 | 250 | 80.00 | not a suite task / protocol |" in other
 
 
 def test_records_with_unread_stage1_fields_match_the_plan(tmp_path: Path) -> None:
