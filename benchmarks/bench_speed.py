@@ -85,18 +85,19 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
     from headzoo.pet import prepare
     from headzoo.train import (
         PRESETS,
+        FinetuneSettings,
         Stage1Settings,
-        _build_model,
-        _has_accelerator,
-        _make_trainer,
-        _prepare_data,
-        _steps_per_epoch,
+        build_model,
+        has_accelerator,
+        make_trainer,
+        prepare_data,
+        steps_per_epoch,
     )
 
     hf_logging.set_verbosity_error()
-    data = _subset(_prepare_data(task, "minilm", data_dir=data_dir, limit=None, max_length=max_length), n_train)
-    steps = max(1, round(epochs * _steps_per_epoch(len(data.train), batch_size)))
-    model = _build_model(data, seed=0)
+    data = _subset(prepare_data(task, "minilm", data_dir=data_dir, limit=None, max_length=max_length), n_train)
+    steps = max(1, round(epochs * steps_per_epoch(len(data.train), batch_size)))
+    model = build_model(data, seed=0)
     timer = _timer_callback()
     if stage == "reference":
         from transformers import Trainer, TrainingArguments, default_data_collator
@@ -105,21 +106,25 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
         args = TrainingArguments(output_dir=os.environ["BENCH_TMP"], per_device_train_batch_size=batch_size,
                                  max_steps=steps, learning_rate=5e-5, report_to="none", disable_tqdm=True,
                                  save_strategy="no", eval_strategy="no", logging_strategy="no", seed=0,
-                                 use_cpu=not _has_accelerator())  # the same device as headzoo's stages
+                                 use_cpu=not has_accelerator())  # the same device as headzoo's stages
         trainer = Trainer(model=model, args=args, train_dataset=padded, data_collator=default_data_collator,
                           callbacks=[timer])
     else:
+        # every stage trains with the same batch, warmup 0.1, weight decay 0.01, clipping 1.0, seed 0, length-grouped
+        common = {"batch_size": batch_size, "max_length": max_length, "warmup_ratio": 0.1, "weight_decay": 0.01,
+                  "max_grad_norm": 1.0, "seed": 0, "group_by_length": True}
+        settings: FinetuneSettings | Stage1Settings
         if stage == "ft":
+            settings = FinetuneSettings(**common)
             trainable, lr = model, 5e-5
         else:
             method = "lora" if stage == "lora-dropout" else stage
-            settings = Stage1Settings(method=method, batch_size=batch_size, max_length=max_length,
+            settings = Stage1Settings(method=method, **common,
                                       **({"lora_dropout": 0.1} if stage == "lora-dropout" else {}))
             trainable, lr = prepare(model, method, settings), PRESETS["headzoo"][method]
-        trainer = _make_trainer(trainable, data, Path(os.environ["BENCH_TMP"]), learning_rate=lr,
-                                batch_size=batch_size, max_steps=steps, warmup_ratio=0.1, weight_decay=0.01,
-                                max_grad_norm=1.0, seed=0, group_by_length=True, run_name=f"bench-{stage}",
-                                progress=False, evaluate_at=(), save_at=(), callbacks=[timer])
+        trainer = make_trainer(trainable, data, Path(os.environ["BENCH_TMP"]), settings, learning_rate=lr,
+                               max_steps=steps, run_name=f"bench-{stage}", progress=False, evaluate_at=(),
+                               save_at=(), callbacks=[timer])
     n_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     trainer.train()
     examples = min(steps * batch_size, round(epochs * len(data.train)))
@@ -235,9 +240,9 @@ def _spawn(spec: dict[str, Any], tmp: Path) -> dict[str, Any]:
 def _versions() -> str:
     import peft
 
-    from headzoo.train import _machine
+    from headzoo.train import machine_info
 
-    m = _machine()
+    m = machine_info()
     return (f"{m['platform']}, {m['cpu_count']} CPU core(s) ({m['cpu']}), Python {m['python']}, torch {m['torch']} "
             f"({m['torch_threads']} threads), transformers {m['transformers']}, peft {peft.__version__}")
 

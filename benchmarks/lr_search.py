@@ -1,11 +1,11 @@
 """Stage-1 learning rate and length per PET method, searched on a held-out split of *train*.
 
-For each task and method this runs :func:`headzoo.search.search_stage1`: every
+For each task and method this runs :func:`headzoo.train.search_stage1`: every
 candidate (the paper's rate x 1, 3, 10, 30 by default; 0.5 and 1 epoch) trains
 stage 1 on 80% of the training split (or of its ``--limit`` subset) and is
 scored on the other 20%. Dev is never read. The output, one JSON and one
 Markdown table per task under ``--out``, is what the ``headzoo`` preset in
-``headzoo/train.py`` (``PRESETS``) is checked against. ``--around headzoo``
+``headzoo/train/args.py`` (``headzoo.train.PRESETS``) is checked against. ``--around headzoo``
 centres the grid on that preset instead of the paper's rates, and
 ``--summarize`` reads every task's JSON under ``--out`` and writes
 ``summary.md``: each candidate's held-out score per task, their mean, and where
@@ -149,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from transformers.utils import logging as hf_logging
 
-    from headzoo.search import search_stage1
-    from headzoo.train import PRESETS, _machine
+    from headzoo.train import PRESETS, machine_info, search_stage1
 
     hf_logging.set_verbosity_error()
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -166,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                                 holdout=args.holdout, data_dir=args.data_dir, limit=args.limit)
             print(f"{task} {method}: {res.summary()}", flush=True)
             results.append(res)
-            machine = _machine()
+            machine = machine_info()
             payload = {"command": command, "machine": machine, "results": [r.to_dict() for r in results]}
             (args.out / f"{task}.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
             (args.out / f"{task}.md").write_text(_markdown(task, results, command, machine), encoding="utf-8")

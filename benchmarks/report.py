@@ -9,6 +9,9 @@ them) fill the main tables; any other settings found are listed apart. FT has no
 stage 1, so its runs are the same under both protocols and serve as the baseline
 of both. Tasks and rows without runs say "not run yet".
 
+Records of another ``headzoo.train.RECORD_VERSION`` are superseded: listed apart, as
+``record_version N``, and the suite runs them again.
+
 Example:
     python benchmarks/report.py                       # results/ -> results/README.md + results/plots/
     python benchmarks/report.py --results /tmp/r      # another results root
@@ -17,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -27,8 +29,9 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+import suite  # benchmarks/suite.py (its task table defines the plan): this folder is on sys.path for scripts
 
 #: The paper's dev-set results, RoBERTa-large (Yang et al., "Parameter-Efficient Tuning Makes a Good
 #: Classification Head", EMNLP 2022, arXiv 2210.16771; the results table as in ../shared/PAPER.md).
@@ -50,19 +53,6 @@ PLOTS = "plots"
 COLORS = {"any": "black", "matched": "tab:blue", "zoo": "tab:orange"}
 
 
-def load_suite() -> ModuleType:
-    """``benchmarks/suite.py`` as a module (its task table defines the plan)."""
-    name = "headzoo_bench_suite"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("suite.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 # --------------------------------------------------------------------------- records
 
 
@@ -76,6 +66,8 @@ class Run:
     #: settings in which the run differs from the suite's plan (``suite.settings_differences``), set by
     #: :func:`build_views`; None for runs outside the suite's tasks and protocols
     differences: list[str] | None = field(default=None, compare=False)
+    #: the runs.jsonl line's ``record_version`` (``headzoo.train.record_version``: 1 when it has none)
+    version: int = field(default=1, compare=False)
 
     @property
     def task(self) -> str:
@@ -130,6 +122,8 @@ REQUIRED = ("task", "strategy", "seed", "protocol", "main_metric", "final", "bes
 
 def load_records(results: Path) -> Records:
     """Read every ``runs.jsonl`` under ``results`` (sorted paths); a run key seen twice counts once."""
+    from headzoo.train import record_version
+
     runs: list[Run] = []
     files: dict[str, int] = {}
     skipped: list[str] = []
@@ -154,7 +148,7 @@ def load_records(results: Path) -> Records:
             if (result["task"], key) in seen:
                 continue
             seen.add((result["task"], key))
-            runs.append(Run(key=key, source=rel, result=result))
+            runs.append(Run(key=key, source=rel, result=result, version=record_version(entry)))
             files[rel] += 1
     return Records(runs, files, skipped)
 
@@ -298,7 +292,6 @@ class TaskView:
 
 def build_views(records: Records, results: Path) -> list[TaskView]:
     """One view per suite task: planned rows filled with the records that have the suite's settings."""
-    suite = load_suite()
     views = []
     by_task: dict[str, list[Run]] = {}
     for run in records.runs:
@@ -319,7 +312,7 @@ def build_views(records: Records, results: Path) -> list[TaskView]:
             protocol, strategy, method = res["protocol"], res["strategy"], res.get("method")
             grid = grid_of.get(protocol)
             if grid is not None:
-                run.differences = suite.settings_differences(grid, res, suite.BACKBONE_ID)
+                run.differences = suite.settings_differences(grid, res, suite.BACKBONE_ID, version=run.version)
             if grid is None or run.differences:
                 other.append(run)
                 continue
@@ -498,7 +491,7 @@ def machine_counts(runs: Iterable[Run]) -> str:
                      for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def settings_line(runs: Sequence[Run], suite: ModuleType) -> str:
+def settings_line(runs: Sequence[Run]) -> str:
     """The settings of a task's runs, read from their records (a value that varies shows every value)."""
 
     def values(name: str) -> str:
@@ -545,7 +538,7 @@ def settings_line(runs: Sequence[Run], suite: ModuleType) -> str:
     return "Settings, from the records: " + "; ".join(parts) + "."
 
 
-def task_section(view: TaskView, suite: ModuleType, plots: dict[str, str]) -> list[str]:
+def task_section(view: TaskView, plots: dict[str, str]) -> list[str]:
     """The Markdown of one task."""
     budget = view.budget
     main = view.main
@@ -571,7 +564,7 @@ def task_section(view: TaskView, suite: ModuleType, plots: dict[str, str]) -> li
     if not runs:
         paper = [f"{name} {PAPER[name][view.task]:.2f}" for name in PAPER if view.task in PAPER[name]]
         return [*lines, f"Paper (RoBERTa-large, best dev, its budgets): {', '.join(paper)}.", ""]
-    lines += [settings_line(runs, suite), ""]
+    lines += [settings_line(runs), ""]
     lines += [
         "| strategy | protocol | seeds (n/planned) | final ×100 | best-epoch ×100 | vs FT (final) | verdict "
         "| Δ best-epoch | steps stage 1 + 2 | stage-1 s | wall s / run |",
@@ -724,7 +717,6 @@ def plot_task(view: TaskView, path: Path) -> None:
 
 def plot_overview(views: Sequence[TaskView], path: Path) -> None:
     """Per task and protocol: each non-FT row's mean minus FT's (final, ×100), ± 1 SE where defined."""
-    suite = load_suite()
     fig = _figure(10.0, 6.4)
     for p, protocol in enumerate(suite.PROTOCOLS):
         ax = fig.add_subplot(len(suite.PROTOCOLS), 1, p + 1)
@@ -783,7 +775,6 @@ def machine_lines(records: Records) -> list[str]:
 
 def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]) -> str:
     """The whole page."""
-    suite = load_suite()
     total = sum(v.planned_runs for v in views)
     done = sum(v.finished_runs for v in views)
     per_protocol = {p: (sum(min(r.n, r.planned) for v in views for r in v.rows if r.protocol == p),
@@ -829,7 +820,7 @@ def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]
     if "overview" in plots:
         lines += [f"![difference to FT]({plots['overview']})", ""]
     for view in views:
-        lines += task_section(view, suite, dict(plots))
+        lines += task_section(view, dict(plots))
     lines += setting_change_lines(views)
     other = [r for v in views for r in v.other] + [r for r in records.runs if r.task not in suite.TASKS]
     lines += ["## Other records", ""]
@@ -890,7 +881,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Write the page; prints its path."""
     parser = argparse.ArgumentParser(prog="python benchmarks/report.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=load_suite().DEFAULT_RESULTS,
+    parser.add_argument("--results", type=Path, default=suite.DEFAULT_RESULTS,
                         help="results root (default: results/); the page is <results>/README.md")
     args = parser.parse_args(argv)
     print(write_report(args.results))

@@ -5,7 +5,8 @@ compare grid per (task, protocol), written to ``results/<task>/<protocol>/runs.j
 by compare itself, one JSON line per finished run. The suite is resumable per run
 (compare skips the runs already in ``runs.jsonl`` and a run cut off mid-way resumes
 from its last epoch checkpoint), so it can be completed over several invocations;
-``--max-runs`` / ``--time-budget`` stop it cleanly after the current run.
+``--max-runs`` / ``--time-budget`` stop it cleanly after the current run. A record of another
+``headzoo.train.RECORD_VERSION`` (none has the field yet: version 1) is superseded: not done, run again.
 
 Budgets (:data:`TASKS`): the paper's epoch budgets (RoBERTa-large: CB, COPA 400;
 RTE, MRPC 60; WiC 40; CoLA, STS-B 20) scaled by 1/40 (:data:`EPOCH_SCALE`), on the
@@ -50,7 +51,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -285,23 +285,44 @@ def head_matches(grid: Grid, strategy: str, head: Any) -> bool:
     return head is None
 
 
-def settings_differences(grid: Grid, result: dict[str, Any], backbone_id: str) -> list[str]:
+def version_differences(result: dict[str, Any], version: int | None = None) -> list[str]:
+    """``["record_version N"]`` when a record was made with another ``headzoo.train.RECORD_VERSION`` than today's.
+
+    ``result`` is a runs.jsonl line's ``result``; ``version`` the line's own ``record_version`` (the one
+    compare decides by; :func:`headzoo.train.record_version`). A record without the field is version 1,
+    so the suite's records from before the field existed stay current while ``RECORD_VERSION`` is 1.
+
+    Example:
+        >>> version_differences({}), version_differences({"record_version": 0})
+        ([], ['record_version 0'])
+    """
+    from headzoo.train import RECORD_VERSION, record_version
+
+    versions = {record_version(result)} | ({version} if version is not None else set())
+    return [f"record_version {v}" for v in sorted(versions - {RECORD_VERSION})]
+
+
+def settings_differences(grid: Grid, result: dict[str, Any], backbone_id: str, *,
+                         version: int | None = None) -> list[str]:
     """What a stored run (``result`` of a runs.jsonl line) has other than the plan's settings for ``grid``.
 
     Everything compare hashes is compared except the dataset's names, the world size and, under
     zoo, the shared head's digest (any head will do: compare itself keys runs by the full hash).
     Stage-1 settings are named one by one (``stage1.lora_r``; ``(absent)`` when the record lacks one), the
-    fields the method does not read left out (``headzoo.train.stage1_record``).
+    fields the method does not read left out (``headzoo.train.stage1_record``). A record of another record
+    version (:func:`version_differences`; ``version``: the line's ``record_version``) is superseded, whatever
+    its settings: compare runs it again.
     """
     from headzoo.train import stage1_record
 
     settings = result.get("settings") or {}
+    keys = version_differences(result, version)
     try:
         expected = expected_settings(grid, result["strategy"], result.get("method"), int(result["seed"]),
                                      backbone_id)
     except (KeyError, TypeError, ValueError):  # headzoo's ConfigError (an unknown method...) is a ValueError
-        return ["unreadable settings"]
-    keys = [k for k, v in expected.items() if k != "stage1" and settings.get(k) != v]
+        return [*keys, "unreadable settings"]
+    keys += [k for k, v in expected.items() if k != "stage1" and settings.get(k) != v]
     keys += [k for k in ("data_order",) if k in settings and k not in expected]
     plan_s1, s1 = expected.get("stage1") or {}, stage1_record(settings.get("stage1") or {})
     keys += [f"stage1.{k}" + ("" if k in s1 else " (absent)") for k in sorted(set(plan_s1) | set(s1))
@@ -314,22 +335,25 @@ def settings_differences(grid: Grid, result: dict[str, Any], backbone_id: str) -
     return keys
 
 
-def record_matches(grid: Grid, result: dict[str, Any], backbone_id: str) -> bool:
+def record_matches(grid: Grid, result: dict[str, Any], backbone_id: str, *, version: int | None = None) -> bool:
     """Whether a stored run has the plan's settings for ``grid`` (:func:`settings_differences` finds none)."""
-    return not settings_differences(grid, result, backbone_id)
+    return not settings_differences(grid, result, backbone_id, version=version)
 
 
 def finished_runs(grid: Grid, backbone_id: str) -> dict[tuple[str, str | None, int], dict[str, Any]]:
     """The runs of ``grid`` already in its ``runs.jsonl`` with the plan's settings: (strategy, method, seed) -> result.
 
-    This is the dry run's view (no data is loaded); compare itself decides by the full settings hash.
+    This is the dry run's view (no data is loaded); compare itself decides by the full settings hash and
+    the line's ``record_version``. A record of another record version is not done: compare runs it again.
     """
+    from headzoo.train import record_version
+
     wanted = set(grid.runs())
     done: dict[tuple[str, str | None, int], dict[str, Any]] = {}
     for entry in _read_jsonl(grid.out_dir / "runs.jsonl"):
         result = entry["result"]
         run = (result.get("strategy"), result.get("method"), result.get("seed"))
-        if run in wanted and record_matches(grid, result, backbone_id):
+        if run in wanted and record_matches(grid, result, backbone_id, version=record_version(entry)):
             done[run] = result
     return done
 
@@ -348,9 +372,9 @@ def _machine_kind(machine: Any) -> tuple[Any, Any]:
 
 
 def _this_machine() -> tuple[Any, Any]:
-    from headzoo.train import _machine
+    from headzoo.train import machine_info
 
-    return _machine_kind(_machine())
+    return _machine_kind(machine_info())
 
 
 def _all_throughputs(results: Path, kind: tuple[Any, Any]) -> list[float]:
@@ -623,12 +647,9 @@ def _split(text: str) -> list[str]:
 
 
 def _run_report(results: Path, log: Callable[[str], None]) -> None:
-    spec = importlib.util.spec_from_file_location("headzoo_bench_report", Path(__file__).with_name("report.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    page = module.write_report(results)
+    import report  # benchmarks/report.py: this folder is on sys.path when suite.py runs as a script
+
+    page = report.write_report(results)
     log(f"[suite] report written: {page}")
 
 

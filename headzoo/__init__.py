@@ -22,6 +22,7 @@ from .errors import (
     HeadNotFoundError,
     HeadzooError,
     HubError,
+    HubUnreachableError,
     InvalidNameError,
     LabelMismatchError,
     TaskNotFoundError,
@@ -29,8 +30,9 @@ from .errors import (
 )
 from .head import FORMAT_VERSION, Head, HeadConfig, head_state_names, read_config, read_head
 from .hub import HubHead, default_repo_id, pull_head, push_head, search_heads
+from .loading import load_head, resolve_head
 from .train import CompareResult, FinetuneResult, Stage1Settings, compare, finetune, pretrain_head
-from .zoo import ZooEntry, find_in_zoo, list_heads, load_head, resolve_head, save_to_zoo, zoo_home, zoo_path
+from .zoo import ZooEntry, add_to_zoo, find_in_zoo, list_heads, save_to_zoo, zoo_home, zoo_path
 
 __version__ = "0.1.0"
 
@@ -53,6 +55,7 @@ __all__ = [
     "HeadzooError",
     "HubError",
     "HubHead",
+    "HubUnreachableError",
     "InvalidNameError",
     "LabelMismatchError",
     "Stage1Settings",
@@ -60,6 +63,7 @@ __all__ = [
     "UnsafeFileError",
     "ZooEntry",
     "__version__",
+    "add_to_zoo",
     "backbone_fingerprint",
     "compare",
     "default_repo_id",

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import BackboneError, InvalidNameError
+from .errors import BackboneError
+from .naming import backbone_slug, is_backbone_id
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +36,6 @@ ALIASES: dict[str, str] = {
     "distilbert-base-uncased": "distilbert/distilbert-base-uncased",
     "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
 }
-
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
-
 
 @dataclass(frozen=True)
 class BackboneRef:
@@ -78,10 +76,8 @@ def _hub_cache_revision(repo_id: str, revision: str = "main") -> str | None:
     """The commit sha the local Hub cache resolves ``revision`` of ``repo_id`` to."""
     if re.fullmatch(r"[0-9a-f]{40}", revision):
         return revision
-    try:
-        from huggingface_hub import constants
-    except ImportError:  # pragma: no cover - a hard dependency
-        return None
+    from huggingface_hub import constants
+
     ref = Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "refs" / revision
     try:
         sha = ref.read_text().strip()
@@ -139,7 +135,7 @@ def resolve_backbone(name: str | os.PathLike[str], revision: str | None = None) 
         return BackboneRef(id=str(path), path=str(path), is_local=True, revision=None)
     if raw.startswith((".", "/", "~")) or raw.count("/") > 1:
         raise BackboneError(f"backbone folder {raw!r} does not exist: check the path, or give a Hub id")
-    if not _REPO_ID.match(canonical):
+    if not is_backbone_id(canonical):
         raise BackboneError(
             f"backbone {raw!r} is neither a local folder nor a valid Hub id "
             "(expected 'org/name' or 'name', letters, digits, '.', '_' and '-')"
@@ -147,23 +143,6 @@ def resolve_backbone(name: str | os.PathLike[str], revision: str | None = None) 
     return BackboneRef(
         id=canonical, path=canonical, is_local=False, revision=_hub_cache_revision(canonical, revision or "main")
     )
-
-
-def backbone_slug(backbone_id: str) -> str:
-    """A file-name-safe name for a backbone, used in zoo paths and Hub repo names.
-
-    Example:
-        >>> backbone_slug("FacebookAI/roberta-base")
-        'FacebookAI--roberta-base'
-    """
-    if os.path.isabs(backbone_id):
-        name = "local--" + Path(backbone_id).name
-    else:
-        name = backbone_id.replace("/", "--")
-    name = re.sub(r"[^A-Za-z0-9._-]", "-", name).strip(".-")
-    if not name:
-        raise InvalidNameError(f"backbone {backbone_id!r} gives an empty zoo name; name its folder")
-    return name
 
 
 def weight_fingerprint(state: Any, *, prefix: str = "", samples_per_tensor: int = 4) -> str:
@@ -207,7 +186,12 @@ def weight_fingerprint(state: Any, *, prefix: str = "", samples_per_tensor: int 
 
 
 def is_fingerprint_reliable(model: Any) -> bool:
-    """True when the model's float weights are float32 or bfloat16 (fp16 rounds differently)."""
+    """True when the model's float weights are float32 or bfloat16 (fp16 rounds differently).
+
+    Example:
+        >>> is_fingerprint_reliable(model.half())  # doctest: +SKIP
+        False
+    """
     import torch
 
     for param in model.parameters():
@@ -234,6 +218,10 @@ def load_config(backbone: BackboneRef, **kwargs: Any) -> Any:
     """``AutoConfig.from_pretrained`` for a resolved backbone with a clear error.
 
     Never enables ``trust_remote_code`` unless the caller passes it.
+
+    Example:
+        >>> load_config(resolve_backbone("minilm")).model_type  # doctest: +SKIP
+        'bert'
     """
     from transformers import AutoConfig
 
@@ -292,6 +280,9 @@ def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
     Safetensors weights only and no repo code, unless ``kwargs`` say otherwise.
     The warning that the classification head is newly initialised is silenced:
     headzoo puts a head in or trains one on purpose.
+
+    Example:
+        >>> model = load_classifier(resolve_backbone("minilm"), num_labels=2)  # doctest: +SKIP
     """
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
@@ -313,7 +304,11 @@ def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
 
 
 def load_tokenizer(backbone: BackboneRef, **kwargs: Any) -> Any:
-    """``AutoTokenizer.from_pretrained`` for a resolved backbone with a clear error."""
+    """``AutoTokenizer.from_pretrained`` for a resolved backbone with a clear error.
+
+    Example:
+        >>> tokenizer = load_tokenizer(resolve_backbone("minilm"))  # doctest: +SKIP
+    """
     from transformers import AutoTokenizer
 
     try:

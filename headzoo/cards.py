@@ -10,7 +10,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from .head import HeadConfig
+from .head_config import HeadConfig
 
 #: Metadata tags every headzoo card carries.
 LIBRARY_NAME = "headzoo"
@@ -30,7 +30,12 @@ def card_tags(config: HeadConfig) -> list[str]:
 
 
 def card_data(config: HeadConfig) -> Any:
-    """The card's YAML metadata as a ``huggingface_hub.ModelCardData``."""
+    """The card's YAML metadata as a ``huggingface_hub.ModelCardData``.
+
+    Example:
+        >>> card_data(head.config).library_name  # doctest: +SKIP
+        'headzoo'
+    """
     from huggingface_hub import EvalResult, ModelCardData
 
     dataset = config.training.get("dataset")

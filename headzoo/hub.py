@@ -25,86 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backbone import BackboneRef
-from .errors import HeadNotFoundError, HeadzooError, HubError, InvalidNameError, UnsafeFileError
-from .head import CARD_FILE, CONFIG_FILE, HEAD_FILE, PICKLE_SUFFIXES, Head, read_config, read_head
-from .zoo import METHOD_PREFERENCE, validate_name
+from .backbone import BackboneRef, resolve_backbone
+from .cards import render_card
+from .errors import HeadNotFoundError, HeadzooError, HubError, HubUnreachableError, InvalidNameError, UnsafeFileError
+from .files import CARD_FILE, HEAD_FILE, HEAD_FILES, PICKLE_SUFFIXES, read_head
+from .head import Head
+from .head_config import CONFIG_FILE
+from .naming import METHOD_PREFERENCE, repo_name, validate_name, validate_repo_id, validate_revision
+from .zoo import add_to_zoo
 
 logger = logging.getLogger(__name__)
 
-HEAD_FILES = (HEAD_FILE, CONFIG_FILE, CARD_FILE)
 #: Where lookups by (task, backbone) go when no namespace is set.
 DEFAULT_NAMESPACE = "headzoo"
-_REPO_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-
-
-def validate_repo_id(repo_id: str) -> str:
-    """Check a Hub repo id (``namespace/name``) before it reaches the network or the cache.
-
-    Raises:
-        InvalidNameError: quoting the id and the rule.
-
-    Example:
-        >>> validate_repo_id("headzoo/headzoo-rte-roberta-base-lora")
-        'headzoo/headzoo-rte-roberta-base-lora'
-    """
-    parts = repo_id.split("/") if isinstance(repo_id, str) else []
-    if (
-        len(parts) != 2
-        or not all(_REPO_PART.match(p) for p in parts)
-        or ".." in repo_id
-        or "--" in repo_id
-        or repo_id.endswith((".git", "."))
-    ):
-        raise InvalidNameError(
-            f"{repo_id!r} is not a valid Hub repo id: use 'namespace/name' with letters, digits, '-', '_' "
-            "and '.', at most 96 characters each, no '--' or '..'"
-        )
-    return repo_id
-
-
-_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
-
-
-def validate_revision(revision: str | None) -> str | None:
-    """Check a branch, tag or commit name before it reaches a URL or the cache's ``refs/`` folder.
-
-    Raises:
-        InvalidNameError: quoting the revision.
-
-    Example:
-        >>> validate_revision("refs/pr/1")
-        'refs/pr/1'
-    """
-    if revision is None:
-        return None
-    if (
-        not isinstance(revision, str)
-        or not _REVISION.match(revision)
-        or ".." in revision
-        or "//" in revision
-        or revision.endswith(("/", ".", ".lock"))
-    ):
-        raise InvalidNameError(
-            f"{revision!r} is not a valid revision: give a branch, tag or commit sha (letters, digits, '.', '_', "
-            "'-' and '/', at most 200 characters, no '..')"
-        )
-    return revision
-
-
-def repo_name(task: str, backbone: str, method: str | None) -> str:
-    """The repo name (without namespace) of a head under the naming rule.
-
-    Example:
-        >>> repo_name("rte", "FacebookAI/roberta-base", "lora")
-        'headzoo-rte-roberta-base-lora'
-    """
-    validate_name(task, "task")
-    base = Path(backbone).name if os.path.isabs(backbone) else backbone.rsplit("/", 1)[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "-", base)
-    name = f"headzoo-{task}-{base}-{validate_name(method or 'none', 'method')}"
-    name = re.sub(r"-{2,}", "-", re.sub(r"\.{2,}", ".", name)).strip(".-")
-    return name[:96].rstrip(".-")
 
 
 def default_repo_id(
@@ -158,9 +91,11 @@ def _hub_errors(action: str, repo_id: str | None = None, revision: str | None = 
         )
         raise HubError(f"cannot {action}: repo{where} not found on the Hub; {hint}") from exc
     except hf_errors.OfflineModeIsEnabled as exc:
-        raise HubError(f"cannot {action}: HF_HUB_OFFLINE=1 is set and this needs the network; unset it") from exc
+        raise HubUnreachableError(
+            f"cannot {action}: HF_HUB_OFFLINE=1 is set and this needs the network; unset it"
+        ) from exc
     except hf_errors.LocalEntryNotFoundError as exc:
-        raise HubError(
+        raise HubUnreachableError(
             f"cannot {action}: the Hub cannot be reached and{where} is not in the local cache; "
             "connect to the network (or check HF_ENDPOINT) and try again"
         ) from exc
@@ -179,13 +114,13 @@ def _hub_errors(action: str, repo_id: str | None = None, revision: str | None = 
             ) from exc
         raise HubError(f"cannot {action}: the Hub answered {status}: {_first_line(exc)}") from exc
     except (OSError, ConnectionError) as exc:
-        raise HubError(
+        raise HubUnreachableError(
             f"cannot {action}: the Hub at {_endpoint()} cannot be reached ({_first_line(exc)}); "
             "check the network or HF_ENDPOINT"
         ) from exc
     except Exception as exc:
         if type(exc).__module__.startswith(("httpx", "httpcore", "requests", "urllib3")):
-            raise HubError(
+            raise HubUnreachableError(
                 f"cannot {action}: the Hub at {_endpoint()} cannot be reached ({type(exc).__name__}); "
                 "check the network or HF_ENDPOINT"
             ) from exc
@@ -249,8 +184,6 @@ def push_head(
     """
     from huggingface_hub import CommitOperationAdd, HfApi
 
-    from .cards import render_card
-
     with tempfile.TemporaryDirectory(prefix="headzoo-push-") as tmp:
         if isinstance(dir_or_head, Head):
             directory = dir_or_head.save(Path(tmp) / "head", card=False)
@@ -302,22 +235,26 @@ def pull_head(
         repo_id: the head's repo, ``namespace/name``.
         revision: branch, tag or commit sha.
         token: a Hub token for private repos.
-        to_zoo: also copy the head into the local zoo, so ``load_head(task, backbone)`` finds it.
+        to_zoo: also copy the head into the local zoo (:func:`headzoo.zoo.add_to_zoo`), so
+            ``load_head(task, backbone)`` finds it.
         overwrite: replace a different head already at that zoo place.
 
     Returns:
-        The folder holding ``head.safetensors``, ``head_config.json`` and ``README.md``.
+        The folder holding ``head.safetensors``, ``head_config.json`` and ``README.md``: the zoo
+        folder the head was installed into when ``to_zoo``, else the folder in the Hugging Face cache.
 
     Raises:
-        HubError: repo or revision not found, auth, network without a cached copy.
+        HubUnreachableError: the Hub cannot be reached and no copy is in the cache.
+        HubError: repo or revision not found, auth, a corrupted download.
+        HeadExistsError: ``to_zoo`` and the zoo holds a different head there; pass ``overwrite=True``.
         UnsafeFileError: the repo holds pickle files.
         HeadFormatError: the downloaded files are not a valid head.
 
     Example:
         >>> path = pull_head("headzoo/headzoo-rte-all-MiniLM-L6-v2-lora")  # doctest: +SKIP
+        >>> zoo_dir = pull_head("headzoo/headzoo-rte-all-MiniLM-L6-v2-lora", to_zoo=True)  # doctest: +SKIP
     """
     from huggingface_hub import HfApi, constants, snapshot_download
-    from huggingface_hub import errors as hf_errors
 
     validate_repo_id(repo_id)
     validate_revision(revision)
@@ -340,9 +277,7 @@ def pull_head(
                 if info.sha and path.name != info.sha:  # a commit landed in between: check against that one
                     info = api.model_info(repo_id, revision=path.name, files_metadata=True)
                 _verify_download(repo_id, path, info.siblings or [])
-        except HubError as exc:
-            if not _is_unreachable(exc):
-                raise
+        except HubUnreachableError as exc:
             logger.warning("%s; trying the local cache", exc)
     if path is None:
         try:
@@ -350,35 +285,19 @@ def pull_head(
                 path = Path(snapshot_download(repo_id, revision=revision, allow_patterns=list(HEAD_FILES),
                                               local_files_only=True))
         except HubError as exc:
-            raise HubError(
+            raise HubUnreachableError(
                 f"cannot pull {repo_id!r}"
                 + (f" at {revision!r}" if revision else "")
                 + ": the Hub cannot be reached"
                 + (" (HF_HUB_OFFLINE=1)" if offline else "")
                 + " and no copy is in the local cache; pull it once online"
             ) from exc
-        except hf_errors.LocalEntryNotFoundError as exc:  # pragma: no cover - mapped above
-            raise HubError(f"{repo_id!r} is not in the local cache") from exc
         logger.warning("using the cached copy of %s (the Hub was not asked)", repo_id)
         _refuse_pickles(repo_id, [p.name for p in path.iterdir()])
         _verify_cached(repo_id, path)
     read_head(path)  # validates what arrived: size, format, NaN; an HTML page is not a head
     if to_zoo:
-        from .head import copy_head_files, entry_lock
-        from .zoo import zoo_path
-
-        config = read_config(path)
-        target = zoo_path(config.task, config.backbone, config.method)
-        with entry_lock(target):  # two pulls of the same head at once: one copies, the other finds it there
-            if (target / HEAD_FILE).is_file() or (target / CONFIG_FILE).is_file():
-                if _same_files(path, target, (HEAD_FILE, CONFIG_FILE, CARD_FILE)):
-                    return path
-                if not overwrite and not _same_files(path, target, (HEAD_FILE, CONFIG_FILE)):
-                    raise HubError(
-                        f"the zoo already holds a different {config.task!r}/{config.method!r} head for "
-                        f"{config.backbone!r} at {str(target)!r}; pass overwrite=True (CLI: --overwrite) to replace it"
-                    )
-            copy_head_files(path, target, overwrite=True)
+        return add_to_zoo(path, overwrite=overwrite)
     return path
 
 
@@ -443,19 +362,6 @@ def _evict(file: Path) -> None:
         blob.unlink(missing_ok=True)
 
 
-def _same_files(a: Path, b: Path, names: tuple[str, ...]) -> bool:
-    """Whether each of ``names`` is in both folders (or in neither) with the same bytes."""
-    for name in names:
-        fa, fb = a / name, b / name
-        if fa.is_file() != fb.is_file() or (fa.is_file() and fa.read_bytes() != fb.read_bytes()):
-            return False
-    return True
-
-
-def _is_unreachable(exc: HubError) -> bool:
-    return "cannot be reached" in str(exc) or "HF_HUB_OFFLINE" in str(exc)
-
-
 def _refuse_pickles(repo_id: str, files: list[str]) -> None:
     pickles = sorted(f for f in files if Path(f).suffix.lower() in PICKLE_SUFFIXES)
     if pickles:
@@ -502,8 +408,6 @@ def search_heads(
     """
     from huggingface_hub import HfApi
 
-    from .backbone import resolve_backbone
-
     for value, what in ((task, "task"), (method, "method"), (author, "author")):
         if value:
             validate_name(value.lower() if what == "task" else value, what)
@@ -543,8 +447,12 @@ def find_on_hub(
 ) -> Path | None:
     """Pull the head of (task, backbone[, method]) under the naming rule, or return None.
 
-    Tries the methods of :data:`headzoo.zoo.METHOD_PREFERENCE` in order when
+    Tries the methods of :data:`headzoo.naming.METHOD_PREFERENCE` in order when
     ``method`` is None. Falls back to the local cache when the Hub cannot be reached.
+
+    Example:
+        >>> find_on_hub("rte", resolve_backbone("minilm"))  # doctest: +SKIP
+        PosixPath('.../snapshots/<sha>')
     """
     namespace = os.environ.get("HEADZOO_NAMESPACE") or DEFAULT_NAMESPACE
     for candidate in [method] if method else list(METHOD_PREFERENCE):
@@ -564,8 +472,5 @@ __all__ = [
     "find_on_hub",
     "pull_head",
     "push_head",
-    "repo_name",
     "search_heads",
-    "validate_repo_id",
-    "validate_revision",
 ]

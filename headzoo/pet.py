@@ -2,7 +2,7 @@
 
 Five methods (:data:`METHODS`):
 
-- ``"lora"``: LoRA through peft (r=8, alpha=16, dropout 0.1 by default) on the
+- ``"lora"``: LoRA through peft (r=8, alpha=16, dropout 0 by default) on the
   attention projections peft maps for the model type (BERT: ``query``, ``value``).
   The paper put LoRA on Q, K, V and O; pass ``target_modules`` to do the same.
 - ``"ia3"``: (IA)^3 through peft with peft's default targets for the model type.
@@ -41,8 +41,6 @@ logger = logging.getLogger(__name__)
 
 #: The stage-1 methods.
 METHODS = ("lora", "ia3", "prefix", "bitfit", "probe")
-#: The methods that go through peft (the others only freeze parameters).
-PEFT_METHODS = ("lora", "ia3", "prefix")
 
 #: Default PET settings (used when ``settings`` leaves them out).
 DEFAULTS: dict[str, Any] = {
@@ -100,7 +98,12 @@ def trainable_parameter_count(model: Any) -> int:
 
 
 def parameter_count(model: Any) -> int:
-    """The number of parameters of ``model`` (shared tensors counted once)."""
+    """The number of parameters of ``model`` (shared tensors counted once).
+
+    Example:
+        >>> parameter_count(torch.nn.Linear(4, 2))  # doctest: +SKIP
+        10
+    """
     seen: set[int] = set()
     total = 0
     for param in model.parameters():
@@ -401,7 +404,6 @@ def unwrap(model: Any) -> Any:
 __all__ = [
     "DEFAULTS",
     "METHODS",
-    "PEFT_METHODS",
     "head_modules",
     "head_parameter_names",
     "parameter_count",

@@ -1,5 +1,6 @@
-"""Where heads live, and ``load_head``: one line from (task, backbone) to a model with the head in place.
+"""Where heads live: the local zoo, a directory tree of head folders (local storage only, no network).
 
+Finding a head by (task, backbone), including on the Hub, is :mod:`headzoo.loading`.
 The local zoo is a directory tree, ``$HEADZOO_HOME/heads/<backbone>/<task>/<method>/``,
 each leaf a head directory (``head.safetensors`` + ``head_config.json`` +
 ``README.md``). ``HEADZOO_HOME`` defaults to ``$XDG_CACHE_HOME/headzoo``
@@ -10,20 +11,17 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .backbone import BackboneRef, load_classifier, resolve_backbone
-from .errors import HeadFormatError, HeadNotFoundError, InvalidNameError
-from .head import CONFIG_FILE, HEAD_FILE, Head, HeadConfig, read_config
+from .backbone import BackboneRef, resolve_backbone
+from .errors import HeadExistsError, HeadFormatError, InvalidNameError
+from .files import HEAD_FILE, HEAD_FILES, copy_head_files, entry_lock
+from .head import Head
+from .head_config import CONFIG_FILE, HeadConfig, read_config
+from .naming import METHOD_PREFERENCE, validate_name
 
 logger = logging.getLogger(__name__)
-
-#: When a (task, backbone) pair has heads of several methods, the first found in this order is used.
-METHOD_PREFERENCE = ("lora", "bitfit", "ia3", "prefix", "probe", "none")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 
 def zoo_home() -> Path:
@@ -38,20 +36,6 @@ def zoo_home() -> Path:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "headzoo"
-
-
-def validate_name(name: str, what: str) -> str:
-    """Check a task or method name used as a path component (no ``/``, ``..``, spaces).
-
-    Raises:
-        InvalidNameError: quoting the name.
-    """
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
-        raise InvalidNameError(
-            f"{what} {name!r} is not a valid name: use letters, digits, '_', '.' and '-' "
-            "(at most 96 characters, no '..' or '/')"
-        )
-    return name
 
 
 def zoo_path(task: str, backbone: str | BackboneRef, method: str | None = None) -> Path:
@@ -117,8 +101,12 @@ def list_heads(task: str | None = None, backbone: str | None = None, method: str
 def find_in_zoo(task: str, backbone: str | BackboneRef, method: str | None = None) -> Path | None:
     """The zoo directory of the best head for (task, backbone[, method]), or None.
 
-    Without ``method`` the first present in :data:`METHOD_PREFERENCE` wins,
+    Without ``method`` the first present in :data:`headzoo.naming.METHOD_PREFERENCE` wins,
     then any other method in name order.
+
+    Example:
+        >>> find_in_zoo("rte", "minilm")  # doctest: +SKIP
+        PosixPath('/home/me/.cache/headzoo/heads/sentence-transformers--all-MiniLM-L6-v2/rte/lora')
     """
     ref = backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone)
     if method:
@@ -142,130 +130,51 @@ def save_to_zoo(head: Head, *, overwrite: bool = False) -> Path:
     return head.save(path, overwrite=overwrite)
 
 
-def _looks_like_repo_id(name: str) -> bool:
-    return name.count("/") == 1 and all(_NAME.match(part) for part in name.split("/"))
+def add_to_zoo(source: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Copy a head folder (e.g. a download in the Hub cache) byte for byte to its place in the zoo; return that place.
 
-
-def resolve_head(
-    task_or_path: str | os.PathLike[str],
-    backbone: str | None = None,
-    *,
-    method: str | None = None,
-    revision: str | None = None,
-) -> Head:
-    """Find a head: a local head directory, a Hub repo id, or a task name looked up in the zoo.
-
-    Order for a task name: the local zoo (``HEADZOO_HOME``), then the Hub under
-    the naming rule of :func:`headzoo.hub.default_repo_id`.
+    The place comes from the head's config (task, backbone, method). If the zoo
+    already holds the same files, nothing is copied; if only the card differs, it is replaced.
+    Two processes adding the same head at once: one copies, the other finds it there.
 
     Raises:
-        HeadNotFoundError: nothing found; the message says how to train or pull one.
-    """
-    raw = os.fspath(task_or_path)
-    try:
-        path = Path(raw).expanduser()
-        exists = path.exists()
-    except RuntimeError:  # "~nobody/x"
-        raise HeadNotFoundError(f"no head at {raw!r}: there is no such user's home; give the full path") from None
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a path here
-        path, exists = Path(), False
-    if exists or raw.startswith((".", "/", "~")) or raw.endswith((".safetensors", CONFIG_FILE)):
-        if not exists:
-            raise HeadNotFoundError(f"no head at {raw!r}: the path does not exist")
-        return Head.load(path)
-    if _looks_like_repo_id(raw):
-        try:
-            from . import hub
-        except ImportError as exc:
-            raise HeadNotFoundError(f"{raw!r} looks like a Hub repo id, but Hub support is not available") from exc
-        return Head.load(hub.pull_head(raw, revision=revision))
-    task = raw.lower()
-    validate_name(task, "task")
-    if backbone is None:
-        raise HeadNotFoundError(
-            f"load_head({raw!r}) needs a backbone to find the head in the zoo, "
-            f"e.g. load_head({raw!r}, 'sentence-transformers/all-MiniLM-L6-v2')"
-        )
-    ref = resolve_backbone(backbone)
-    found = find_in_zoo(task, ref, method)
-    if found is not None:
-        logger.info("using head %s from the local zoo", found)
-        return Head.load(found)
-    try:
-        from . import hub
-    except ImportError:  # pragma: no cover - the hub module ships with headzoo
-        hub = None
-    if hub is not None:
-        pulled = hub.find_on_hub(task, ref, method=method, revision=revision)
-        if pulled is not None:
-            return Head.load(pulled)
-    method_part = f" --method {method}" if method else ""
-    raise HeadNotFoundError(
-        f"no head for task {task!r} on backbone {ref.id!r}{f' (method {method!r})' if method else ''} "
-        f"in the local zoo ({zoo_home()}) or on the Hub: train one with "
-        f"`headzoo train {task} --backbone {backbone}{method_part}`, or pull one with `headzoo pull REPO_ID`"
-    )
-
-
-def load_head(
-    task_or_path: str | os.PathLike[str],
-    backbone: str | None = None,
-    *,
-    model: Any = None,
-    method: str | None = None,
-    revision: str | None = None,
-    allow_backbone_mismatch: bool = False,
-    **from_pretrained_kwargs: Any,
-) -> Any:
-    """Build a sequence-classification model with a pretrained head in place, in one line.
-
-    Args:
-        task_or_path: a task name (``"rte"``), a local head directory, or a Hub repo id of a head.
-        backbone: the backbone id or folder; defaults to the backbone the head records.
-        model: put the head into this existing model (in place) instead of building one.
-        method: pick the head trained with this stage-1 method (``"lora"``, ``"bitfit"``...).
-        revision: Hub revision of the head repo.
-        allow_backbone_mismatch: apply even if the backbone weights differ from the head's.
-        **from_pretrained_kwargs: passed to ``AutoModelForSequenceClassification.from_pretrained``
-            (``torch_dtype``, ``attn_implementation``...).
-
-    Returns:
-        The model with the head in place (``model`` itself when given).
-
-    Raises:
-        HeadNotFoundError: no head for (task, backbone); the message says how to get one.
-        HeadMismatchError: the head does not fit the model (labels, shapes, backbone).
+        HeadExistsError: the zoo holds a different head at that place and ``overwrite`` is False.
 
     Example:
-        >>> import headzoo
-        >>> model = headzoo.load_head("rte", "FacebookAI/roberta-base")  # doctest: +SKIP
-        >>> headzoo.load_head("rte", "FacebookAI/roberta-base", model=my_model)  # doctest: +SKIP
+        >>> add_to_zoo(pull_head("headzoo/headzoo-rte-all-MiniLM-L6-v2-lora"))  # doctest: +SKIP
+        PosixPath('/home/me/.cache/headzoo/heads/sentence-transformers--all-MiniLM-L6-v2/rte/lora')
     """
-    head = resolve_head(task_or_path, backbone, method=method, revision=revision)
-    if model is None:
-        ref = resolve_backbone(backbone or head.config.backbone)
-        cfg = head.config
-        kwargs: dict[str, Any] = {
-            "num_labels": cfg.num_labels,
-            "id2label": dict(cfg.id2label),
-            "label2id": cfg.label2id,
-        }
-        if cfg.problem_type:
-            kwargs["problem_type"] = cfg.problem_type
-        kwargs.update(from_pretrained_kwargs)
-        model = load_classifier(ref, **kwargs)
-    return head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch)
+    path = Path(source)
+    config = read_config(path)
+    target = zoo_path(config.task, config.backbone, config.method)
+    with entry_lock(target):
+        if (target / HEAD_FILE).is_file() or (target / CONFIG_FILE).is_file():
+            if _same_files(path, target, HEAD_FILES):
+                return target
+            if not overwrite and not _same_files(path, target, (HEAD_FILE, CONFIG_FILE)):
+                raise HeadExistsError(
+                    f"the zoo already holds a different {config.task!r}/{config.method!r} head for "
+                    f"{config.backbone!r} at {str(target)!r}; pass overwrite=True (CLI: --overwrite) to replace it"
+                )
+        copy_head_files(path, target, overwrite=True)
+    return target
+
+
+def _same_files(a: Path, b: Path, names: tuple[str, ...]) -> bool:
+    """Whether each of ``names`` is in both folders (or in neither) with the same bytes."""
+    for name in names:
+        fa, fb = a / name, b / name
+        if fa.is_file() != fb.is_file() or (fa.is_file() and fa.read_bytes() != fb.read_bytes()):
+            return False
+    return True
 
 
 __all__ = [
-    "METHOD_PREFERENCE",
     "ZooEntry",
+    "add_to_zoo",
     "find_in_zoo",
     "list_heads",
-    "load_head",
-    "resolve_head",
     "save_to_zoo",
-    "validate_name",
     "zoo_home",
     "zoo_path",
 ]

@@ -7,6 +7,7 @@ here, before anything imports it.
 from __future__ import annotations
 
 import os
+import string
 import tempfile
 from pathlib import Path
 
@@ -116,3 +117,23 @@ def tiny_input(seed: int = 0) -> dict[str, torch.Tensor]:
 def logits(model, inputs=None) -> torch.Tensor:
     with torch.no_grad():
         return model.eval()(**(inputs or tiny_input())).logits
+
+
+@pytest.fixture(scope="session")
+def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BERT with a character-level tokenizer, saved like a pretrained checkpoint."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    chars = list(string.ascii_lowercase + string.digits + ".,'!?-\"();:")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *("##" + c for c in chars)]
+    vocab += ["the", "a", "is", "it", "not", "that", "he", "she", "was", "i", "you", "and", "of", "to"]
+    tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)})
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=37, max_position_embeddings=128,
+    )
+    torch.manual_seed(1234)
+    path = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

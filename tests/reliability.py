@@ -1,13 +1,15 @@
-"""What the reliability tests try, in one registry; the README's "Reliability" table is rendered from it.
+"""What the reliability tests try, in one registry; the table of docs/reliability.md is rendered from it.
 
 The tests import their sizes (hypothesis ``max_examples``, fault lists) from
 here or from the test modules that the registry reads, so the table cannot
-drift from what runs. ``tests/test_reliability.py`` checks that the README
-section equals :func:`render` and that every listed test exists.
+drift from what runs. ``tests/test_reliability.py`` checks that the section of
+docs/reliability.md between the markers equals :func:`render` and that every
+listed test exists.
 
-Regenerate the README section with::
+Regenerate the table with either of::
 
     python -m tests.reliability --write
+    python docs/generate.py reliability.md
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ FUZZ_SAFETENSORS_BYTES_EXAMPLES = 100  # random bytes, truncations, bit flips of
 FUZZ_SAFETENSORS_HEADER_EXAMPLES = 100  # well-formed files with random headers (dtypes, shapes, offsets)
 FUZZ_NAME_EXAMPLES = 200  # task / method / backbone / repo id / revision strings
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+#: The page that holds the table, between START and END.
+TARGET = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
 START = "<!-- reliability:start -->"
 END = "<!-- reliability:end -->"
 
@@ -165,7 +168,7 @@ ENTRIES: list[Entry] = [
 
 
 def render() -> str:
-    """The Markdown table (with the markers) for README.md."""
+    """The Markdown table (with the markers) for docs/reliability.md."""
     lines = [
         START,
         "| area | what was tried | how much | what must happen | test |",
@@ -177,17 +180,17 @@ def render() -> str:
     return "\n".join(lines)
 
 
-def readme_section(text: str) -> str | None:
+def table_section(text: str) -> str | None:
     """The part of ``text`` between the markers (markers included), or None."""
     if START not in text or END not in text:
         return None
     return text[text.index(START): text.index(END) + len(END)]
 
 
-def write(path: Path = README) -> bool:
-    """Replace the README section with :func:`render`; return whether the file changed."""
+def write(path: Path = TARGET) -> bool:
+    """Replace the table section of ``path`` with :func:`render`; return whether the file changed."""
     text = path.read_text(encoding="utf-8")
-    section = readme_section(text)
+    section = table_section(text)
     if section is None:
         raise SystemExit(f"{path} has no {START} ... {END} markers: add them where the table goes")
     new = text.replace(section, render())
@@ -198,10 +201,11 @@ def write(path: Path = README) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="update README.md in place")
+    parser.add_argument("--write", action="store_true", help="update docs/reliability.md in place")
     args = parser.parse_args(argv)
     if args.write:
-        print("README.md updated" if write() else "README.md already up to date")
+        name = TARGET.relative_to(TARGET.parents[1])
+        print(f"{name} updated" if write() else f"{name} already up to date")
     else:
         print(render())
     return 0

@@ -19,7 +19,8 @@ from headzoo import (
     load_head,
     read_head,
 )
-from headzoo.head import CONFIG_FILE, HEAD_FILE
+from headzoo.files import HEAD_FILE
+from headzoo.head_config import CONFIG_FILE
 
 from .conftest import tiny_bert
 

@@ -18,7 +18,8 @@ import torch
 
 import headzoo
 from headzoo import Head, push_head
-from headzoo.head import CARD_FILE, CONFIG_FILE, HEAD_FILE
+from headzoo.files import CARD_FILE, HEAD_FILE
+from headzoo.head_config import CONFIG_FILE
 
 from .conftest import tiny_bert
 

@@ -37,8 +37,9 @@ from headzoo import (
     read_head,
 )
 from headzoo.cards import render_card
-from headzoo.head import CONFIG_FILE, HEAD_FILE, parse_config_json, read_config
-from headzoo.hub import validate_repo_id, validate_revision
+from headzoo.files import HEAD_FILE
+from headzoo.head_config import CONFIG_FILE, parse_config_json, read_config
+from headzoo.naming import validate_repo_id, validate_revision
 
 from . import reliability as R
 from .conftest import logits, tiny_bert
@@ -438,7 +439,7 @@ def test_names_never_escape_the_zoo(zoo_dir: Path, tmp_path: Path, task: str, me
     except InvalidNameError:
         pass
     with pytest.raises(HeadzooError):  # the zoo is empty: never found, and never another exception
-        headzoo.zoo.resolve_head(task)
+        headzoo.loading.resolve_head(task)
     cache = tmp_path / "hub-cache"
     try:
         repo_id = validate_repo_id(repo)

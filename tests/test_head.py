@@ -17,7 +17,9 @@ from headzoo import (
     LabelMismatchError,
     read_head,
 )
-from headzoo.head import CONFIG_FILE, HEAD_FILE, head_state_names
+from headzoo.files import HEAD_FILE
+from headzoo.head import head_state_names
+from headzoo.head_config import CONFIG_FILE
 
 from .conftest import logits, tiny_bert
 

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 import headzoo
-from headzoo import Head, HubError, InvalidNameError, UnsafeFileError
-from headzoo.hub import pull_head, push_head, repo_name, search_heads
+from headzoo import Head, HubError, HubUnreachableError, InvalidNameError, UnsafeFileError
+from headzoo.hub import pull_head, push_head, search_heads
+from headzoo.naming import repo_name
 
 from .conftest import HUB_TOKENS, logits, tiny_bert
 
@@ -162,7 +163,7 @@ def test_unreachable_hub_falls_back_to_the_cache(hub, tmp_path: Path, monkeypatc
     assert again == first
     hub.clear_faults()
     hub.fail_next("/api/models/alice/never", disconnect=True, count=50)
-    with pytest.raises(HubError, match="no copy is in the local cache"):
+    with pytest.raises(HubUnreachableError, match="no copy is in the local cache"):
         pull_head("alice/never")
 
 
@@ -181,8 +182,8 @@ def test_load_head_resolves_local_zoo_then_hub(hub, tmp_path: Path, monkeypatch:
 def test_pull_to_zoo_makes_the_head_listable_and_offline(hub, tmp_path: Path) -> None:
     backbone, trained, head = _backbone_and_head(tmp_path)
     push_head(head, "alice/zooed")
-    pull_head("alice/zooed", to_zoo=True)
-    assert [(e.task, e.method) for e in headzoo.list_heads()] == [("toy", "lora")]
+    path = pull_head("alice/zooed", to_zoo=True)
+    assert [(e.task, e.method, e.path) for e in headzoo.list_heads()] == [("toy", "lora", path)]
     hub.reset()  # the Hub forgets it; the zoo still has it
     assert torch.equal(logits(headzoo.load_head("toy", str(backbone))), logits(trained))
 

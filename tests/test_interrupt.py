@@ -21,7 +21,8 @@ import torch
 import headzoo
 from headzoo import Head
 from headzoo.cli import main
-from headzoo.head import CARD_FILE, CONFIG_FILE, HEAD_FILE
+from headzoo.files import CARD_FILE, HEAD_FILE
+from headzoo.head_config import CONFIG_FILE
 
 from .conftest import tiny_bert
 from .tiny_task import one_thread, tiny_backbone_fixture, toy_csv_fixture  # noqa: F401 (fixtures)
@@ -249,7 +250,7 @@ def _fault_in_save_file(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _fault_in_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    from headzoo.head import HeadConfig
+    from headzoo.head_config import HeadConfig
 
     def interrupted(self: Any) -> str:
         raise KeyboardInterrupt

@@ -1,4 +1,4 @@
-"""The README's Reliability table is rendered from tests/reliability.py and names tests that exist and run."""
+"""docs/reliability.md's table is rendered from tests/reliability.py and names tests that exist and run."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import pytest
 from . import reliability as R
 
 
-def test_readme_table_is_up_to_date() -> None:
-    section = R.readme_section(R.README.read_text(encoding="utf-8"))
-    assert section is not None, f"README.md lacks the {R.START} ... {R.END} markers"
-    assert section == R.render(), "README.md's Reliability table is stale: run `python -m tests.reliability --write`"
+def test_reliability_table_is_up_to_date() -> None:
+    section = R.table_section(R.TARGET.read_text(encoding="utf-8"))
+    assert section is not None, f"{R.TARGET} lacks the {R.START} ... {R.END} markers"
+    assert section == R.render(), (
+        "docs/reliability.md's table is stale: run `python -m tests.reliability --write`"
+    )
 
 
 @pytest.mark.parametrize("entry", R.ENTRIES, ids=[e.test.split("::")[-1] for e in R.ENTRIES])

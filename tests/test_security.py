@@ -16,7 +16,8 @@ import headzoo
 from headzoo import BackboneError, Head, HubError, InvalidNameError, pull_head, push_head
 from headzoo.backbone import load_classifier, load_config, resolve_backbone
 from headzoo.cli import main
-from headzoo.head import CARD_FILE, CONFIG_FILE, HEAD_FILE
+from headzoo.files import CARD_FILE, HEAD_FILE
+from headzoo.head_config import CONFIG_FILE
 
 from .conftest import HUB_TOKENS
 from .tiny_task import one_thread, tiny_backbone_fixture, toy_csv_fixture  # noqa: F401 (fixtures)

@@ -1,46 +1,37 @@
 """benchmarks/suite.py (plan, dry run, a tiny real run) and benchmarks/report.py (the generated results page).
 
-The report tests write fake run records (``FinetuneResult(...).to_dict()``, as compare
-stores them) into a temporary results root and check the numbers on the page.
+The benchmarks are imported by name, as they import each other (``import suite``), with benchmarks/ on
+``sys.path`` as for a script there; ``tiny_backbone`` and ``data_dir`` come from conftest.py. The report
+tests write fake run records (``FinetuneResult(...).to_dict()``, as compare stores them) into a temporary
+results root and check the numbers on the page.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import math
 import statistics
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from headzoo.train import FinetuneResult
-
-from .test_train import tiny_backbone  # noqa: F401  (a fixture: a tiny random BERT saved to disk)
+from headzoo.train import RECORD_VERSION, FinetuneResult, run_key
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
+    sys.path.insert(0, str(BENCH))
 
-
-def _load(name: str, file: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCH / file)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-suite = _load("headzoo_bench_suite", "suite.py")
-report = _load("headzoo_bench_report", "report.py")
-bench_speed = _load("headzoo_bench_speed", "bench_speed.py")
+suite = importlib.import_module("suite")
+report = importlib.import_module("report")
+bench_speed = importlib.import_module("bench_speed")
+lr_search = importlib.import_module("lr_search")
+bench_order = importlib.import_module("bench_order")
 
 
 def _record(task: str, strategy: str, method: str | None, seed: int, protocol: str, final: float,
@@ -71,9 +62,9 @@ def _record(task: str, strategy: str, method: str | None, seed: int, protocol: s
         stage1_seconds=12.0 if stage1 and protocol == "matched" else 0.0, stage2_seconds=wall,
         examples_per_second=20.0, settings=settings, settings_hash=f"h{seed}{strategy}{method}{protocol}{epochs}",
     )
-    key = f"{strategy}|{method or '-'}|{seed}|{result.settings_hash}"
+    key = run_key(strategy, method, seed, result.settings_hash)
     return {"key": key, "strategy": strategy, "method": method, "seed": seed, "settings_hash": result.settings_hash,
-            "result": result.to_dict()}
+            "record_version": RECORD_VERSION, "result": result.to_dict()}
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> None:
@@ -238,14 +229,15 @@ def test_dry_run_prints_the_plan_without_training(tmp_path: Path, capsys: pytest
     def no_training(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("--dry-run must not train")
 
-    monkeypatch.setattr(headzoo.train, "compare", no_training)
-    monkeypatch.setattr(headzoo.train, "pretrain_head", no_training)
+    # the suite looks compare up on headzoo.train when it runs; nothing else it could call may train either
+    for name in ("compare", "finetune", "pretrain_head"):
+        monkeypatch.setattr(headzoo.train, name, no_training)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     root = tmp_path / "results"
     here, gpu = _record("cb", "ft", None, 0, "matched", 0.7, wall=600.0), _record("cb", "ft", None, 2, "matched", 0.7,
                                                                                wall=6.0)
-    here["result"]["machine"] = headzoo.train._machine()
-    gpu["result"]["machine"] = {**headzoo.train._machine(), "accelerator": "NVIDIA H200"}
+    here["result"]["machine"] = headzoo.train.machine_info()
+    gpu["result"]["machine"] = {**headzoo.train.machine_info(), "accelerator": "NVIDIA H200"}
     _write(root / "cb" / "runs.jsonl", [here, _record("cb", "ft", None, 1, "matched", 0.7, epochs=3.0), gpu])
     assert suite.main(["--dry-run", "--results", str(root), "--tasks", "cb,rte"]) == 0
     out = capsys.readouterr().out
@@ -282,7 +274,7 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 
 
 @pytest.mark.usefixtures("one_thread")
-def test_suite_runs_stops_and_resumes_matched(tiny_backbone: Path, data_dir: Path,  # noqa: F811
+def test_suite_runs_stops_and_resumes_matched(tiny_backbone: Path, data_dir: Path,
                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     root = tmp_path / "results"
@@ -303,7 +295,7 @@ def test_suite_runs_stops_and_resumes_matched(tiny_backbone: Path, data_dir: Pat
 
 
 @pytest.mark.usefixtures("one_thread")
-def test_suite_zoo_shares_one_head_per_method(tiny_backbone: Path, data_dir: Path,  # noqa: F811
+def test_suite_zoo_shares_one_head_per_method(tiny_backbone: Path, data_dir: Path,
                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     root = tmp_path / "results"
@@ -441,9 +433,6 @@ def test_speed_report_takes_medians_over_rounds_and_ratios_within_them() -> None
     assert "per round" not in one_round and "| lora | 26.00 | - | 1.30x | 10 | 1000 | 24.6 |" in one_round
 
 
-lr_search = _load("headzoo_bench_lr_search", "lr_search.py")
-
-
 def _search_json(task: str, scores: dict[tuple[float, float], float | None], method: str = "lora") -> dict[str, Any]:
     trials = [{"learning_rate": lr, "epochs": ep, "steps": 10, "score": s, "metrics": {}, "wall_seconds": 1.0}
               for (lr, ep), s in scores.items()]
@@ -474,9 +463,6 @@ def test_lr_search_summary_without_results_says_what_to_run(tmp_path: Path) -> N
 
     with pytest.raises(HeadzooError, match="run the search with --out"):
         lr_search._summary(tmp_path)
-
-
-bench_order = _load("headzoo_bench_order", "bench_order.py")
 
 
 def test_length_grouped_order_puts_long_batches_first_and_short_ones_last() -> None:
@@ -554,33 +540,44 @@ def test_changed_settings_are_compared_seed_for_seed_with_the_current_runs(tmp_p
     assert "## What the changed settings did" not in report.write_report(plain).read_text(encoding="utf-8")
 
 
-def test_data_order_migration_rekeys_only_intact_matched_records(tmp_path: Path) -> None:
-    from headzoo.train import _hash, _run_key
+def test_records_of_another_version_are_superseded_and_records_without_one_are_version_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite and the page count a run as done as compare does: by the line's record_version (absent = 1)."""
+    from headzoo.train import read_runs
+    from headzoo.train.grid import current_keys
 
-    migration = _load("headzoo_migration_data_order", "migrations/data_order_2026_11_26.py")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    root = tmp_path / "results"
+    current = _record("cb", "ft", None, 0, "matched", 0.70)
+    old = _record("cb", "ft", None, 1, "matched", 0.72)  # written before the field existed, like the committed runs
+    del old["record_version"], old["result"]["record_version"]
+    newer = _record("cb", "ft", None, 2, "matched", 0.68)
+    newer["record_version"] = newer["result"]["record_version"] = RECORD_VERSION + 1
+    line_only = _record("cb", "ft", None, 3, "matched", 0.71)  # compare decides by the line's version
+    line_only["record_version"] = RECORD_VERSION + 1
+    _write(root / "cb" / "runs.jsonl", [current, old, newer, line_only])
 
-    def entry(strategy: str, method: str | None, protocol: str, **extra: Any) -> dict[str, Any]:
-        settings = {"task": "cb", "strategy": strategy, "method": method, "seed": 0, "protocol": protocol, **extra}
-        h = _hash(settings)
-        return {"key": _run_key(strategy, method, 0, h), "strategy": strategy, "method": method, "seed": 0,
-                "settings_hash": h, "result": {"strategy": strategy, "protocol": protocol, "settings": settings,
-                                               "settings_hash": h}}
+    grid = suite.build_plan(["cb"], ["matched"], results=root)[0]
+    assert sorted(suite.finished_runs(grid, suite.BACKBONE_ID)) == [("ft", None, 0), ("ft", None, 1)]
+    kept = set(current_keys(read_runs(root / "cb" / "runs.jsonl")).values())
+    assert kept == {current["key"], old["key"]}  # compare reuses the same two and runs the others again
+    later = f"record_version {RECORD_VERSION + 1}"
+    assert suite.settings_differences(grid, newer["result"], suite.BACKBONE_ID) == [later]
+    assert suite.settings_differences(grid, line_only["result"], suite.BACKBONE_ID,
+                                      version=RECORD_VERSION + 1) == [later]
+    assert suite.settings_differences(grid, old["result"], suite.BACKBONE_ID, version=1) == []
+    assert suite.version_differences({"record_version": "2"}) == ["record_version -1"]  # not an int: not current
 
-    ft, eh, zoo = entry("ft", None, "matched"), entry("eh-ft", "lora", "matched"), entry("eh-ft", "lora", "zoo")
-    tampered = entry("lp-ft", "probe", "matched")
-    tampered["result"]["settings"]["epochs"] = 99.0  # its settings no longer hash to its stored hash
-    path = tmp_path / "runs.jsonl"
-    lines = [json.dumps(e) for e in (ft, eh, zoo, tampered)]
-    path.write_text("".join(line + "\n" for line in lines))
-    assert migration.migrate(path) == (1, 1)
-    after = path.read_text().splitlines()
-    assert [after[0], after[2], after[3]] == [lines[0], lines[2], lines[3]]  # byte for byte
-    moved = json.loads(after[1])
-    settings = moved["result"]["settings"]
-    assert settings["data_order"] == "restart"
-    assert moved["settings_hash"] == moved["result"]["settings_hash"] == _hash(settings) != eh["settings_hash"]
-    assert moved["key"] == _run_key("eh-ft", "lora", 0, _hash(settings))
-    assert migration.migrate(path) == (0, 1)  # a second pass changes nothing
+    assert suite.main(["--dry-run", "--results", str(root), "--tasks", "cb", "--protocols", "matched"]) == 0
+    row = next(ln.split() for ln in capsys.readouterr().out.splitlines() if ln.startswith("cb "))
+    assert row[7:10] == ["30", "2", "28"]  # runs, done, todo
+
+    page = report.write_report(root).read_text(encoding="utf-8")
+    assert "| 2/5 (0, 1) | 71.00 ± 1.41 |" in _row(page, "FT", "both")
+    other = page.split("## Other records")[1]
+    assert f"| cb | ft | matched | 2 | 10.0 | 250 | 68.00 | {later} |" in other
+    assert f"| cb | ft | matched | 3 | 10.0 | 250 | 71.00 | {later} |" in other
+    assert "## What the changed settings did" not in page  # a superseded version is not a changed setting
 
 
 def test_e2e_components_split_the_difference_into_saving_and_set_up() -> None:

@@ -1,4 +1,4 @@
-"""Tests of headzoo.tasks: registry, offline GLUE/SuperGLUE loading, custom tasks, metrics."""
+"""Tests of headzoo.tasks: registry, offline GLUE/SuperGLUE loading, custom tasks, metrics, sampling."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ from headzoo.tasks import (
     compute_metrics,
     custom_task,
     get_task,
+    limit_dataset,
     list_tasks,
     load_task,
     metric_fn_for_trainer,
+    sample_indices,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -705,3 +707,89 @@ def test_custom_csv_with_bom_and_crlf(tmp_path: Path) -> None:
     assert spec.labels == ("no", "yes")
     texts = data["train"]["text_a"][:] + data["validation"]["text_a"][:]
     assert sorted(texts) == ["b", "c", "café", "d"]
+
+
+# ---------------------------------------------------------------------------
+# Sampling: the one stratified, seeded sampler
+# ---------------------------------------------------------------------------
+
+# 57 / 30 / 13 of 100, shuffled so classes are interleaved
+_LABELS = [int(x) for x in np.random.default_rng(7).permutation([0] * 57 + [1] * 30 + [2] * 13)]
+
+
+def _assert_stratified(picked: list[int], labels: list[int], k: int) -> None:
+    counts = Counter(labels)
+    got = Counter(labels[i] for i in picked)
+    for y, c in counts.items():
+        assert abs(got[y] - k * c / len(labels)) < 1, (y, got[y], k * c / len(labels))
+
+
+@pytest.mark.parametrize("k", [1, 7, 10, 33, 50, 99, 100])
+def test_sample_indices_is_stratified(k: int) -> None:
+    picked = sample_indices(_LABELS, len(_LABELS), k, seed=0)
+    assert len(picked) == k and picked == sorted(set(picked)) and all(0 <= i < len(_LABELS) for i in picked)
+    _assert_stratified(picked, _LABELS, k)
+
+
+def test_sample_indices_follows_the_seed() -> None:
+    n = len(_LABELS)
+    first = sample_indices(_LABELS, n, 20, seed=0)
+    assert sample_indices(_LABELS, n, 20, seed=0) == first  # deterministic across calls
+    assert sample_indices(list(_LABELS), n, 20, seed=0) == first  # depends on values, not the list object
+    subsets = {tuple(sample_indices(_LABELS, n, 20, seed=s)) for s in range(6)}
+    assert len(subsets) == 6  # different seeds -> different subsets
+    # pinned: built-in task subsets and committed benchmark records depend on these exact indices
+    assert sample_indices([0, 0, 0, 0, 1, 1], 6, 3, seed=0) == [0, 2, 5]
+    assert sample_indices(None, 10, 4, seed=1) == sample_indices(None, 10, 4, seed=1)
+    assert len(set(sample_indices(None, 10, 4, seed=1))) == 4
+
+
+def test_sample_indices_leave_per_class_and_errors() -> None:
+    labels = [0] * 5 + [1] * 3 + [2]
+    picked = sample_indices(labels, 9, 8, seed=0, leave_per_class=1)
+    assert Counter(labels[i] for i in picked) == {0: 4, 1: 2}  # one of each class left, so 6 of the 8 asked
+    with pytest.raises(ConfigError, match="between 0 and 9"):
+        sample_indices(labels, 9, 10, seed=0)
+    with pytest.raises(ConfigError, match="8 labels for 9"):
+        sample_indices(labels[:-1], 9, 3, seed=0)
+
+
+def test_limit_dataset_is_stratified_and_seeded() -> None:
+    ds = datasets.Dataset.from_dict({"text_a": [f"t{i}" for i in range(len(_LABELS))], "label": _LABELS})
+    small = limit_dataset(ds, 25, seed=0)
+    picked = [int(t[1:]) for t in small["text_a"][:]]
+    assert small.num_rows == 25 and picked == sorted(picked)  # file order
+    _assert_stratified(picked, _LABELS, 25)
+    assert limit_dataset(ds, 25, seed=0)["text_a"][:] == small["text_a"][:]
+    assert limit_dataset(ds, 25, seed=1)["text_a"][:] != small["text_a"][:]
+    assert limit_dataset(ds, None, seed=0) is ds and limit_dataset(ds, 1000, seed=0) is ds
+    scores = datasets.Dataset.from_dict({"text_a": list("abcdefgh"), "label": [0.5 * i for i in range(8)]})
+    assert limit_dataset(scores, 3, seed=2, stratify=False)["text_a"][:] == [
+        scores["text_a"][i] for i in sample_indices(None, 8, 3, seed=2)
+    ]
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ConfigError, match="limit"):
+            limit_dataset(ds, bad, seed=0)  # type: ignore[arg-type]
+
+
+def test_limit_dataset_on_custom_task_data(tmp_path: Path) -> None:
+    rows = ["text,label", *(f"review {i},{('bad', 'good', 'meh')[y]}" for i, y in enumerate(_LABELS))]
+    spec, data = custom_task(_write(tmp_path / "r.csv", "\n".join(rows) + "\n"), "text", "label", seed=0)
+    train = data["train"]
+    labels = train["label"][:]
+    small = limit_dataset(train, 30, seed=5, stratify=not spec.is_regression)
+    assert small.num_rows == 30 and small.features == train.features
+    assert small["text_a"][:] == [train["text_a"][i] for i in sample_indices(labels, len(labels), 30, seed=5)]
+    _assert_stratified(sample_indices(labels, len(labels), 30, seed=5), labels, 30)
+    assert limit_dataset(train, 30, seed=5)["text_a"][:] == small["text_a"][:]
+    assert limit_dataset(train, 30, seed=6)["text_a"][:] != small["text_a"][:]
+    # the validation split custom_task cuts off is stratified by the same sampler
+    assert _names(data["validation"]) == {"bad": 6, "good": 3, "meh": 1}  # 10 * (57, 30, 13) / 100
+
+
+@needs_data
+def test_load_task_limit_is_limit_dataset() -> None:
+    full = _load("rte", "train")["train"]
+    assert load_task("rte", DATA, split="train", limit=40, seed=3)["train"]["text_a"][:] == (
+        limit_dataset(full, 40, seed=3)["text_a"][:]
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import string
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,18 +34,18 @@ from headzoo.pet import (
 from headzoo.train import (
     METHOD_SETTINGS,
     PRESETS,
+    BatchPlan,
     FinetuneResult,
     Stage1Settings,
-    _BatchPlan,
-    _current_keys,
-    _hash,
-    _head_id,
-    _run_key,
     compare,
     finetune,
     pretrain_head,
+    run_key,
+    settings_hash,
     stage1_record,
 )
+from headzoo.train.grid import current_keys
+from headzoo.train.stage2 import head_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
 
@@ -65,26 +64,6 @@ def _one_thread() -> Any:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random BERT with a character-level tokenizer, saved like a pretrained checkpoint."""
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    chars = list(string.ascii_lowercase + string.digits + ".,'!?-\"();:")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *("##" + c for c in chars)]
-    vocab += ["the", "a", "is", "it", "not", "that", "he", "she", "was", "i", "you", "and", "of", "to"]
-    tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)})
-    config = BertConfig(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=37, max_position_embeddings=128,
-    )
-    torch.manual_seed(1234)
-    path = tmp_path_factory.mktemp("tiny-bert")
-    BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
 
 
 def _fresh(backbone: Path, seed: int = 0) -> Any:
@@ -273,20 +252,20 @@ def test_compare_finds_runs_recorded_with_fields_their_method_does_not_read() ->
     """runs.jsonl lines written when every stage-1 field was hashed are keyed again from their settings."""
     def entry(stage1: dict[str, Any]) -> dict[str, Any]:
         settings = {"task": "cb", "strategy": "eh-ft", "method": stage1["method"], "seed": 0, "stage1": stage1}
-        key = _run_key("eh-ft", stage1["method"], 0, _hash(settings))
+        key = run_key("eh-ft", stage1["method"], 0, settings_hash(settings))
         return {"key": key, "strategy": "eh-ft", "method": stage1["method"], "seed": 0,
-                "settings_hash": _hash(settings), "result": {"settings": settings}}
+                "settings_hash": settings_hash(settings), "result": {"settings": settings}}
 
     def planned(stage1: Stage1Settings) -> str:
         settings = {"task": "cb", "strategy": "eh-ft", "method": stage1.method, "seed": 0, "stage1": stage1.to_dict()}
-        return _run_key("eh-ft", stage1.method, 0, _hash(settings))
+        return run_key("eh-ft", stage1.method, 0, settings_hash(settings))
 
     legacy = {**asdict(Stage1Settings(method="bitfit")), "lora_dropout": 0.1}
     del legacy["backbone_dropout"]
     old_lora = {**asdict(Stage1Settings(method="lora")), "lora_dropout": 0.1}
     del old_lora["backbone_dropout"]
     runs = {e["key"]: e for e in (entry(legacy), entry(old_lora), {"key": "broken", "result": None})}
-    index = _current_keys(runs)
+    index = current_keys(runs)
     assert planned(Stage1Settings(method="bitfit")) != entry(legacy)["key"]  # the hash did change...
     assert index[planned(Stage1Settings(method="bitfit"))] == entry(legacy)["key"]  # ...and the run is found
     assert planned(Stage1Settings(method="lora")) not in index  # its lora_dropout differs: train it again
@@ -551,11 +530,11 @@ def test_zoo_protocol_gives_stage2_the_full_budget(tiny_backbone: Path, data_dir
 def test_batch_plan_slices_make_one_pass_per_epoch(grouped: bool, world_size: int) -> None:
     lengths = [(i * 37) % 50 + 3 for i in range(100)]
     plan = {"lengths": lengths if grouped else None, "world_size": world_size}
-    whole = list(_BatchPlan(100, 8, 5, start=0, stop=30, **plan))
-    stage1 = list(_BatchPlan(100, 8, 5, start=0, stop=3, **plan))
-    stage2 = list(_BatchPlan(100, 8, 5, start=3, stop=30, **plan))
+    whole = list(BatchPlan(100, 8, 5, start=0, stop=30, **plan))
+    stage1 = list(BatchPlan(100, 8, 5, start=0, stop=3, **plan))
+    stage2 = list(BatchPlan(100, 8, 5, start=3, stop=30, **plan))
     assert stage1 + stage2 == whole and len(whole) == 30 * world_size
-    assert len(_BatchPlan(100, 8, 5, start=3, stop=30, **plan)) == len(stage2)
+    assert len(BatchPlan(100, 8, 5, start=3, stop=30, **plan)) == len(stage2)
     per_epoch = math.ceil(13 / world_size) * world_size  # 13 batches of 8, padded to a multiple of world_size
     for e in range(2):
         epoch = whole[e * per_epoch:(e + 1) * per_epoch]
@@ -569,17 +548,17 @@ def test_batch_plan_slices_make_one_pass_per_epoch(grouped: bool, world_size: in
 @pytest.mark.parametrize("order", ["continue", "restart"])
 def test_matched_stage2_continues_the_data_order_of_stage1(tiny_backbone: Path, data_dir: Path,
                                                            monkeypatch: pytest.MonkeyPatch, order: str) -> None:
-    import headzoo.train as train_module
+    from headzoo.train import BatchPlan
 
     iterated: dict[tuple[int, int], list[list[int]]] = {}
-    plain_iter = train_module._BatchPlan.__iter__
+    plain_iter = BatchPlan.__iter__
 
     def spy(self: Any) -> Any:
         for batch in plain_iter(self):
             iterated.setdefault((self.start, self.stop), []).append(batch)
             yield batch
 
-    monkeypatch.setattr(train_module._BatchPlan, "__iter__", spy)
+    monkeypatch.setattr(BatchPlan, "__iter__", spy)
     result = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=2, data_dir=data_dir,
                       seed=1, data_order=order, **FAST)
     assert (result.stage1_steps, result.stage2_steps) == (1, 7)
@@ -724,7 +703,7 @@ def test_compare_zoo_protocol_shares_one_head_per_method(tiny_backbone: Path, da
     # one head, trained once, before the seeds: both runs start from the same tensors
     assert len({r.settings["head"] for r in eh}) == 1
     shared = Head.load(out / "heads" / "lora" / "head")
-    assert eh[0].settings["head"] == _head_id(shared)
+    assert eh[0].settings["head"] == head_id(shared)
     assert all((r.stage1_steps, r.stage2_steps, r.budget_steps) == (2, 8, 8) for r in eh)  # stage 2: full budget
     assert all(r.stage1["wall_seconds"] is not None for r in eh)  # the publisher's cost, reported apart
     again = compare("cb", str(tiny_backbone), **kwargs)
@@ -746,15 +725,15 @@ class _Untouchable:
 
 def test_search_scores_on_held_out_train_and_never_reads_dev(tiny_backbone: Path, data_dir: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import headzoo.search as search_mod
-    from headzoo.train import _prepare_data
+    import headzoo.train.lr_search as search_mod
+    from headzoo.train import prepare_data
 
     def no_dev(*args: Any, **kwargs: Any) -> Any:
-        data = _prepare_data(*args, **kwargs)
+        data = prepare_data(*args, **kwargs)
         data.validation = _Untouchable()
         return data
 
-    monkeypatch.setattr(search_mod, "_prepare_data", no_dev)
+    monkeypatch.setattr(search_mod, "prepare_data", no_dev)
     res = search_mod.search_stage1("cb", str(tiny_backbone), "bitfit", learning_rates=(1e-3, 3e-2),
                                    lengths=(0.5, 1.0), holdout=0.25, data_dir=data_dir, limit=LIMIT,
                                    settings={"batch_size": BATCH, "max_length": 48})

@@ -85,6 +85,21 @@ def test_save_to_zoo_refuses_to_overwrite(tmp_path: Path) -> None:
     headzoo.save_to_zoo(head, overwrite=True)
 
 
+def test_add_to_zoo_returns_the_place_and_refuses_a_different_head(tmp_path: Path) -> None:
+    backbone, trained = _save_tiny(tmp_path)
+    first = Head.from_model(trained, task="toy", backbone=str(backbone), method="lora").save(tmp_path / "first")
+    _, other = _save_tiny(tmp_path / "other", seed=2)
+    second = Head.from_model(other, task="toy", backbone=str(backbone), method="lora").save(tmp_path / "second")
+    place = headzoo.add_to_zoo(first)
+    assert place == headzoo.zoo_path("toy", str(backbone), "lora")
+    assert headzoo.add_to_zoo(first) == place  # the same files again: nothing to do
+    with pytest.raises(HeadExistsError, match=r"already holds a different 'toy'/'lora' head.*overwrite=True"):
+        headzoo.add_to_zoo(second)
+    assert (place / "head.safetensors").read_bytes() == (first / "head.safetensors").read_bytes()
+    assert headzoo.add_to_zoo(second, overwrite=True) == place
+    assert (place / "head.safetensors").read_bytes() == (second / "head.safetensors").read_bytes()
+
+
 @pytest.mark.parametrize("task", ["../escape", "a/b", "", "x" * 200, "..", "bad name"])
 def test_names_that_would_escape_the_zoo_are_refused(tmp_path: Path, task: str) -> None:
     backbone, _ = _save_tiny(tmp_path)

@@ -19,23 +19,16 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .backbone import BackboneRef
-from .errors import ConfigError, DataError
-from .pet import METHODS
-from .train import (
-    PRESETS,
-    Stage1Settings,
-    _check_choice,
-    _check_float,
-    _clean,
-    _Data,
-    _prepare_data,
-    _quiet,
-    _steps_per_epoch,
-    _train_stage1,
-)
+from ..backbone import BackboneRef
+from ..errors import ConfigError, DataError
+from ..pet import METHODS
+from .args import PRESETS, Stage1Settings, check_choice, check_float
+from .data import TaskData, prepare_data, steps_per_epoch
+from .records import clean_json
+from .runtime import quiet_progress
+from .stage1_run import train_stage1
 
-logger = logging.getLogger("headzoo.search")
+logger = logging.getLogger("headzoo.train")
 
 #: Default learning-rate grid: the paper's rate for the method times these factors.
 LR_FACTORS: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
@@ -66,6 +59,7 @@ class SearchResult:
 
     @property
     def best(self) -> dict[str, Any]:
+        """The trial with the highest held-out score (ties as the class docstring says)."""
         scored = [t for t in self.trials if t["score"] is not None]
         if not scored:
             raise DataError(f"no {self.method} trial produced a {self.main_metric} score on the held-out split")
@@ -91,11 +85,12 @@ class SearchResult:
                 f"({self.holdout_size} examples, seed {self.seed}); dev not used")
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean({**asdict(self), "best": self.best if self.trials else None})
+        """A JSON-ready dict of the search, with its best trial."""
+        return clean_json({**asdict(self), "best": self.best if self.trials else None})
 
 
-def _split(data: _Data, holdout: float, seed: int) -> _Data:
-    from .tasks import _sample_indices
+def _split(data: TaskData, holdout: float, seed: int) -> TaskData:
+    from ..tasks import sample_indices
 
     n = len(data.train)
     k = max(1, round(holdout * n))
@@ -103,7 +98,7 @@ def _split(data: _Data, holdout: float, seed: int) -> _Data:
         raise DataError(f"task {data.spec.name!r} has {n} training example(s): too few to hold {holdout:.0%} out; "
                         "lower holdout or use more data")
     labels = None if data.spec.problem_type == "regression" else list(data.train["label"])
-    held = set(_sample_indices(labels, n, k, seed))
+    held = set(sample_indices(labels, n, k, seed))
     rest = [i for i in range(n) if i not in held]
     info = {**data.info, "eval_split": f"held-out {holdout:.0%} of train (seed {seed})", "train_size": len(rest),
             "eval_size": len(held)}
@@ -148,15 +143,15 @@ def search_stage1(
         A :class:`SearchResult`; ``result.chosen()`` gives the settings to train with.
 
     Example:
-        >>> from headzoo.search import search_stage1
+        >>> from headzoo.train import search_stage1
         >>> res = search_stage1("sst2", "minilm", "lora", limit=1000, data_dir="data")  # doctest: +SKIP
         >>> res.chosen()  # doctest: +SKIP
         {'learning_rate': 0.005, 'epochs': 1.0}
     """
     import tempfile
 
-    _check_choice("method", method, METHODS)
-    _check_float("holdout", holdout, low=0, high=0.9, low_open=True)
+    check_choice("method", method, METHODS)
+    check_float("holdout", holdout, low=0, high=0.9, low_open=True)
     rates = list(learning_rates) if learning_rates is not None else [
         PRESETS["paper"][method] * f for f in LR_FACTORS
     ]
@@ -164,14 +159,15 @@ def search_stage1(
         raise ConfigError(f"the search needs at least one learning rate and one length, got {rates!r} and "
                           f"{list(lengths)!r}")
     for lr in rates:
-        _check_float("learning_rate", lr, low=0, low_open=True)
+        check_float("learning_rate", lr, low=0, low_open=True)
     for length in lengths:
-        _check_float("epochs", length, low=0, low_open=True)
+        check_float("epochs", length, low=0, low_open=True)
     base = Stage1Settings.from_any(settings, method=method, seed=seed)
-    with _quiet(progress):
-        data = _split(_prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=base.max_length),
+    with quiet_progress(progress):
+        data = _split(prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=base.max_length,
+                                   seed=seed),
                       holdout, seed)
-        spe = _steps_per_epoch(len(data.train), base.batch_size)
+        spe = steps_per_epoch(len(data.train), base.batch_size)
         result = SearchResult(task=data.spec.name, backbone=data.backbone.id, method=method,
                               main_metric=data.spec.main_metric, holdout=holdout, seed=seed,
                               search_train_size=len(data.train), holdout_size=len(data.validation))
@@ -181,11 +177,11 @@ def search_stage1(
             for lr in rates:
                 cfg = replace(base, learning_rate=float(lr), epochs=float(length), max_steps=steps)
                 start = time.perf_counter()
-                trial = _train_stage1(data, cfg, preset="headzoo", steps=steps,
+                trial = train_stage1(data, cfg, preset="headzoo", steps=steps,
                                       output_dir=scratch / f"{method}-lr{lr:g}-ep{length:g}", callbacks=callbacks,
                                       resume=False, progress=progress)
                 metrics = trial.info["metrics"]
-                result.trials.append(_clean({
+                result.trials.append(clean_json({
                     "learning_rate": float(lr), "epochs": float(length), "steps": steps,
                     "score": metrics.get(data.spec.main_metric), "metrics": metrics,
                     "wall_seconds": round(time.perf_counter() - start, 3),

@@ -1,0 +1,51 @@
+"""Task registry, data loading and metrics for GLUE, SuperGLUE and custom tasks.
+
+Every task is a :class:`TaskSpec`. Loading any task gives a
+:class:`datasets.DatasetDict` with the splits ``"train"`` and ``"validation"``
+(the official dev set) and the same canonical columns:
+
+* ``text_a`` -- the first text segment (always present),
+* ``text_b`` -- the second segment (only for sentence-pair tasks),
+* ``label`` -- an int class id (``ClassLabel`` feature whose names are
+  ``TaskSpec.labels``) or a ``float32`` score for regression.
+
+So one tokenisation call fits every task::
+
+    tokenizer(batch["text_a"], batch.get("text_b"), truncation=True)
+
+Built-in tasks load from the ``datasets`` Hub when online, or from an offline
+copy of the official files (``data_dir`` or the ``HEADZOO_DATA_DIR``
+environment variable) laid out as ``glue/RTE/train.tsv``,
+``superglue/CB/train.jsonl`` and so on. See :func:`load_task` for the layout
+and for how each task is cast into (``text_a``, ``text_b``, ``label``).
+
+Modules: ``spec`` (TaskSpec, the built-in table, row encoders), ``glue``
+(offline readers, Hub loading, ``load_task``), ``custom`` (``custom_task``),
+``metrics``, ``sampling`` (the one stratified, seeded sampler) and
+``textfiles`` (UTF-8/CSV/JSONL reading). The package never prints; it logs
+to loggers under ``headzoo.tasks``.
+"""
+
+from __future__ import annotations
+
+from .custom import custom_task
+from .glue import DATA_DIR_ENV, load_task
+from .metrics import compute_metrics, metric_fn_for_trainer
+from .sampling import limit_dataset, sample_indices
+from .spec import CLASSIFICATION, REGRESSION, TASKS, TaskSpec, get_task, list_tasks
+
+__all__ = [
+    "CLASSIFICATION",
+    "DATA_DIR_ENV",
+    "REGRESSION",
+    "TASKS",
+    "TaskSpec",
+    "compute_metrics",
+    "custom_task",
+    "get_task",
+    "limit_dataset",
+    "list_tasks",
+    "load_task",
+    "metric_fn_for_trainer",
+    "sample_indices",
+]

@@ -1,0 +1,145 @@
+"""Task metrics: compute_metrics and the compute_metrics function for transformers.Trainer."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from .spec import TaskSpec, get_task
+
+__all__ = ["compute_metrics", "metric_fn_for_trainer"]
+
+
+def _accuracy(p: np.ndarray, r: np.ndarray) -> float:
+    from sklearn.metrics import accuracy_score
+
+    return float(accuracy_score(r, p))
+
+
+def _f1(p: np.ndarray, r: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(r, p, average="binary", pos_label=1, zero_division=0))
+
+
+def _macro_f1(p: np.ndarray, r: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(r, p, average="macro", zero_division=0))
+
+
+def _mcc(p: np.ndarray, r: np.ndarray) -> float:
+    from sklearn.metrics import matthews_corrcoef
+
+    return float(matthews_corrcoef(r, p))
+
+
+def _correlation(kind: str) -> Callable[[np.ndarray, np.ndarray], float]:
+    def corr(p: np.ndarray, r: np.ndarray) -> float:
+        from scipy import stats
+
+        if len(p) < 2 or np.all(p == p[0]) or np.all(r == r[0]):
+            return float("nan")  # undefined for constant input
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = stats.pearsonr(p, r)[0] if kind == "pearson" else stats.spearmanr(p, r)[0]
+        return float(value)
+
+    return corr
+
+
+def _combined(p: np.ndarray, r: np.ndarray) -> float:
+    return (_correlation("pearson")(p, r) + _correlation("spearmanr")(p, r)) / 2
+
+
+_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {  # keys == spec.METRIC_NAMES
+    "accuracy": _accuracy,
+    "f1": _f1,
+    "macro_f1": _macro_f1,
+    "matthews_correlation": _mcc,
+    "pearson": _correlation("pearson"),
+    "spearmanr": _correlation("spearmanr"),
+    "combined_score": _combined,
+}
+
+
+def compute_metrics(task: TaskSpec | str, predictions: Any, references: Any) -> dict[str, float]:
+    """Compute the task's metrics (``task.metrics``) as plain floats.
+
+    Metric names: ``accuracy``; ``f1`` (binary F1 of class 1, MRPC);
+    ``macro_f1`` (unweighted mean of per-class F1, CB and custom tasks);
+    ``matthews_correlation`` (CoLA); ``pearson``, ``spearmanr`` and
+    ``combined_score`` (their mean) for regression. Correlations of a constant
+    input are ``nan``.
+
+    Args:
+        task: A ``TaskSpec`` or built-in task name.
+        predictions: Class ids (or 2-D logits, reduced by argmax) for
+            classification; scores for regression.
+        references: Gold class ids or scores.
+
+    Example:
+        >>> compute_metrics(get_task("mrpc"), [1, 0, 1, 1], [1, 0, 0, 1])
+        {'accuracy': 0.75, 'f1': 0.8}
+    """
+    spec = get_task(task) if isinstance(task, str) else task
+    preds = np.asarray(predictions)
+    refs = np.asarray(references)
+    if spec.is_regression:
+        preds = preds.astype(np.float64).reshape(-1) if preds.ndim <= 1 or preds.shape[-1] == 1 else preds
+        refs = refs.astype(np.float64).reshape(-1)
+    else:
+        if preds.ndim == 2:
+            preds = preds.argmax(axis=-1)
+        refs = refs.reshape(-1)
+    if preds.ndim != 1:
+        raise DataError(f"predictions must be 1-D (or 2-D logits), got shape {preds.shape}")
+    if len(preds) != len(refs):
+        raise DataError(f"got {len(preds)} predictions but {len(refs)} references; they must match")
+    if len(preds) == 0:
+        raise DataError("no predictions to score: predictions and references are empty")
+    return {name: _METRICS[name](preds, refs) for name in spec.metrics}
+
+
+def metric_fn_for_trainer(task: TaskSpec | str) -> Callable[[Any], dict[str, float]]:
+    """Return a ``compute_metrics`` function for ``transformers.Trainer``.
+
+    The function takes an ``EvalPrediction`` (or a ``(predictions,
+    label_ids)`` tuple). For classification, logits of shape ``(n, k)`` are
+    reduced by argmax; a single logit per example (shape ``(n,)`` or
+    ``(n, 1)``, a binary BCE head) is thresholded at 0. For regression the
+    ``(n, 1)`` output is squeezed. If the model returns a tuple, its first
+    element is taken as the logits (lists are read as arrays).
+
+    Example:
+        >>> fn = metric_fn_for_trainer("rte")
+        >>> fn(([[0.2, 0.9], [3.0, -1.0]], [1, 0]))
+        {'accuracy': 1.0}
+    """
+    spec = get_task(task) if isinstance(task, str) else task
+
+    def trainer_metrics(eval_pred: Any) -> dict[str, float]:
+        if hasattr(eval_pred, "predictions"):
+            preds, labels = eval_pred.predictions, eval_pred.label_ids
+        else:
+            preds, labels = eval_pred[0], eval_pred[1]
+        if isinstance(preds, tuple):  # the model returned (logits, hidden_states, ...)
+            preds = preds[0]
+        if isinstance(labels, tuple):
+            labels = labels[0]
+        p = np.asarray(preds, dtype=np.float64)
+        y = np.asarray(labels).reshape(-1)
+        if spec.is_regression:
+            p = p.reshape(-1) if p.ndim == 2 and p.shape[1] == 1 else p  # (n, 1) -> (n,)
+            return compute_metrics(spec, p, y.astype(np.float64))
+        if p.ndim == 2 and p.shape[1] > 1:
+            ids = p.argmax(axis=-1)
+        else:
+            ids = (p.reshape(-1) > 0).astype(np.int64)  # one logit per example (BCE head)
+        return compute_metrics(spec, ids, y.astype(np.int64))
+
+    return trainer_metrics

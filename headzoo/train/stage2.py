@@ -1,0 +1,429 @@
+"""Stage 2 as a library call: :func:`finetune` (FT, LP-FT or EH-FT), in three steps.
+
+1. :func:`resolve_start`: the head stage 2 starts from (none, given, the zoo's, or trained here).
+2. The stage-2 Trainer run from a fresh backbone plus that head.
+3. :func:`build_result`: the :class:`FinetuneResult` from the evaluations.
+
+:func:`run_finetune` runs all three on prepared data; :func:`~headzoo.train.compare` calls it per grid cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..backbone import BackboneRef, backbone_fingerprint, resolve_backbone
+from ..errors import ConfigError, HeadzooError
+from ..head import Head
+from ..loading import resolve_head
+from ..pet import METHODS
+from ..zoo import find_in_zoo, zoo_home
+from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check_choice, hashed_training_args
+from .data import TaskData, build_model, examples_seen, prepare_data, steps_per_epoch
+from .records import RECORD_VERSION, atomic_write, clean_json, dumps_json, settings_hash
+from .results import FinetuneResult
+from .runtime import is_main_process, machine_info, quiet_progress, world_size
+from .stage1_run import read_stage1, train_stage1, write_stage1
+from .trainer import clear_checkpoints, epoch_points, evaluations, make_trainer, metric_dict, run_trainer
+
+logger = logging.getLogger("headzoo.train")
+
+RESULT_FILE = "result.json"
+
+
+def resolve_strategy(strategy: Any, method: Any, head: Any) -> tuple[str, str | None]:
+    """The checked ``(strategy, stage-1 method)`` of a run: FT takes none, LP-FT ``probe``, EH-FT a PET method.
+
+    Example:
+        >>> resolve_strategy("lp-ft", None, None)
+        ('lp-ft', 'probe')
+    """
+    strategy = check_choice("strategy", strategy, STRATEGIES)
+    if strategy == "ft":
+        if method is not None:
+            raise ConfigError(f"strategy 'ft' starts from a random head and takes no method, got method={method!r}")
+        if head is not None:
+            raise ConfigError("strategy 'ft' starts from a random head; use strategy='eh-ft' to start from a head")
+        return strategy, None
+    if strategy == "lp-ft":
+        if method not in (None, "probe"):
+            raise ConfigError(f"strategy 'lp-ft' trains the head alone (method 'probe'), got method={method!r}")
+        return strategy, "probe"
+    return strategy, check_choice("method", method or "lora", METHODS)
+
+
+def load_given_head(head: Any, backbone: BackboneRef) -> Head:
+    """``head`` as a :class:`Head`: itself, or resolved from a folder or Hub repo id for ``backbone``.
+
+    Example:
+        >>> load_given_head("heads/cb-lora", resolve_backbone("minilm"))  # doctest: +SKIP
+    """
+    if isinstance(head, Head):
+        return head
+    if isinstance(head, (str, os.PathLike)):
+        return resolve_head(head, backbone.id)
+    raise bad_value("head", head, "a Head, a head folder, a Hub repo id or None")
+
+
+def head_id(head: Any) -> str | None:
+    """What identifies a given head in the settings hash: its tensors' digest, or its path / repo id.
+
+    Example:
+        >>> head_id("heads/cb-lora")
+        'heads/cb-lora'
+    """
+    if head is None:
+        return None
+    if isinstance(head, Head):
+        digest = hashlib.sha256()
+        for name in sorted(head.tensors):
+            digest.update(name.encode())
+            digest.update(head.tensors[name].detach().cpu().contiguous().float().numpy().tobytes())
+        return "sha256:" + digest.hexdigest()[:16]
+    return os.fspath(head)
+
+
+def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, stage1: Stage1Settings,
+                 head: Any = None) -> dict[str, Any]:
+    """Every setting of one run (JSON-ready), built from ``asdict(cfg)``; its hash keys checkpoints and grid runs.
+
+    ``data_order`` is recorded only where it acts (``matched``, a strategy with a stage 1), and
+    ``training_args`` only when it holds a field that changes what the run computes
+    (:func:`~headzoo.train.args.hashed_training_args`), so runs keep the hashes they had before these existed.
+
+    Example:
+        >>> run_settings(data, FinetuneSettings(), strategy="ft", method=None,  # doctest: +SKIP
+        ...              stage1=Stage1Settings())
+    """
+    stage1_cfg = replace(stage1, method=method or stage1.method, seed=cfg.seed, batch_size=cfg.batch_size,
+                         max_length=data.max_length).resolved(cfg.preset) if method else None
+    own = asdict(cfg)
+    data_order = own.pop("data_order")
+    hashed = hashed_training_args(own.pop("training_args"))
+    own.update(epochs=float(cfg.epochs), max_length=data.max_length)
+    return clean_json({
+        "task": data.spec.name, "backbone": data.backbone.id, "strategy": strategy, "method": method, **own,
+        "stage1": stage1_cfg.to_dict() if stage1_cfg else None, "data": data.info, "world_size": world_size(),
+        "head": head_id(head),
+        **({"data_order": data_order} if cfg.protocol == "matched" and strategy != "ft" else {}),
+        **({"training_args": hashed} if hashed else {}),
+    })
+
+
+@dataclass
+class Start:
+    """The head stage 2 starts from (None for FT) and what stage 1 cost.
+
+    ``steps`` is charged to stage 1; ``seconds`` is its wall time, ``examples`` and ``train_seconds``
+    its training examples and training time (for the run's throughput).
+    """
+
+    head: Head | None = None
+    info: dict[str, Any] | None = None
+    steps: int = 0
+    seconds: float = 0.0
+    examples: int = 0
+    train_seconds: float = 0.0
+
+
+def resolve_start(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, head: Any,
+                  stage1: Stage1Settings | None, settings_hash_: str, out: Path, resume: bool,
+                  callbacks: Sequence[Any] | None, progress: bool) -> Start:
+    """Step 1 of a run: the starting head, given, taken from the zoo (``zoo`` protocol) or trained here.
+
+    A head trained here is cached in ``out/stage1`` under the run's settings hash, so ``resume`` reuses it.
+
+    Example:
+        >>> start = resolve_start(data, cfg, strategy="eh-ft", method="lora", head=None,  # doctest: +SKIP
+        ...                       stage1=Stage1Settings(), settings_hash_="abc", out=Path("run"),
+        ...                       resume=False, callbacks=None, progress=False)
+    """
+    if strategy == "ft":
+        return Start()
+    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
+    budget = max(1, round(cfg.epochs * spe))
+    s1_matched = max(1, round(cfg.stage1_fraction * budget))
+    if head is not None:
+        found: Head | None = load_given_head(head, data.backbone)
+        source = "given"
+    elif cfg.protocol == "zoo":
+        path = find_in_zoo(data.spec.name, data.backbone, method)
+        found = Head.load(path) if path is not None else None
+        source = "zoo"
+    else:
+        found = None
+    if found is not None:
+        recorded = found.config.training.get("steps")
+        steps = s1_matched if cfg.protocol == "matched" else int(recorded or 0)
+        info = {
+            "source": source, "method": found.config.method, "steps": steps,
+            "head_steps": recorded, "learning_rate": found.config.training.get("learning_rate"),
+            "metrics": dict(found.config.metrics), "wall_seconds": found.config.training.get("wall_seconds"),
+        }
+        return Start(head=found, info=info, steps=steps)
+
+    if stage1 is None:
+        raise ConfigError(f"strategy {strategy!r} needs stage-1 settings to train its head")
+    steps1 = s1_matched if cfg.protocol == "matched" else (stage1.max_steps or max(1, round(stage1.epochs * spe)))
+    planned = cfg.protocol == "matched" and cfg.data_order == "continue"
+    stage1_dir = out / "stage1"
+    stored = read_stage1(stage1_dir, settings_hash_) if resume else None
+    if stored is not None and stored[0].config.backbone_fingerprint != backbone_fingerprint(
+        build_model(data, cfg.seed)
+    ):
+        logger.warning("the stored stage-1 head in %s was made for other backbone weights; training it again",
+                       stage1_dir)
+        stored = None
+    if stored is not None:
+        trained_head, info = stored
+    else:
+        # planned: one batch plan for both stages, grouped as the run says
+        grouping = {"group_by_length": cfg.group_by_length} if planned else {}
+        trained = train_stage1(
+            data, replace(stage1, max_steps=steps1, **grouping), preset=cfg.preset, steps=steps1,
+            output_dir=stage1_dir, callbacks=callbacks, resume=resume, progress=progress,
+            # matched: stage 2 evaluates every epoch; a separate dev pass for stage 1 would only cost time
+            evaluate=cfg.protocol != "matched", planned=planned, training_args=cfg.training_args,
+        )
+        trained_head, info = trained.head, trained.info
+        if is_main_process():
+            write_stage1(stage1_dir, settings_hash_, trained)
+            clear_checkpoints(out / "stage2")  # they started from an older head
+    examples = int(info.get("train_examples") or 0)
+    eps = info.get("examples_per_second") or 0
+    return Start(head=trained_head, info=info, steps=steps1, seconds=float(info.get("wall_seconds") or 0.0),
+                 examples=examples, train_seconds=examples / eps if eps else 0.0)
+
+
+def build_result(data: TaskData, cfg: FinetuneSettings, trainer: Any, *, strategy: str, method: str | None,
+                 start: Start, offset: int, steps2: int, wall2: float, eval2: float, settings: dict[str, Any],
+                 settings_hash_: str, out: Path) -> FinetuneResult:
+    """Step 3 of a run: final and best evaluation, steps, seconds and throughput as a :class:`FinetuneResult`.
+
+    Example:
+        >>> result = build_result(data, cfg, trainer, strategy="ft", method=None, start=Start(),  # doctest: +SKIP
+        ...                       offset=0, steps2=24, wall2=30.0, eval2=3.0, settings=s, settings_hash_=h,
+        ...                       out=Path("run"))
+    """
+    spec = data.spec
+    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
+    found = evaluations(trainer, spec.metrics)
+    if not found or found[-1][0] != steps2:
+        found.append((steps2, metric_dict(trainer.evaluate(), spec.metrics)))
+    history = [
+        {"epoch": round((offset + step) / spe, 4), "step": offset + step, "stage": 2, **metrics}
+        for step, metrics in found
+    ]
+    main = spec.main_metric
+
+    def score(entry: Mapping[str, Any]) -> float:
+        value = entry.get(main)
+        return value if isinstance(value, (int, float)) else -math.inf
+
+    best_entry = max(history, key=score)  # max() keeps the earliest of equal scores
+    final_entry = history[-1]
+    examples2 = examples_seen(steps2, spe, len(data.train), cfg.effective_batch_size)
+    train_seconds = (wall2 - eval2) + start.train_seconds
+    return FinetuneResult(
+        task=spec.name,
+        backbone=data.backbone.id,
+        strategy=strategy,
+        method=method,
+        seed=cfg.seed,
+        protocol=cfg.protocol,
+        main_metric=main,
+        final={k: v for k, v in final_entry.items() if k not in ("epoch", "step", "stage")},
+        best={k: v for k, v in best_entry.items() if k not in ("epoch", "step", "stage")},
+        best_epoch=best_entry["epoch"],
+        best_step=best_entry["step"],
+        history=history,
+        stage1=start.info,
+        steps_per_epoch=spe,
+        budget_steps=max(1, round(cfg.epochs * spe)),
+        stage1_steps=start.steps,
+        stage2_steps=steps2,
+        stage1_seconds=round(start.seconds, 3),
+        stage2_seconds=round(wall2, 3),
+        examples_per_second=round((examples2 + start.examples) / train_seconds, 3) if train_seconds > 0 else None,
+        settings=settings,
+        settings_hash=settings_hash_,
+        output_dir=str(out),
+        machine=machine_info(),
+        record_version=RECORD_VERSION,
+        model=trainer.model,
+    )
+
+
+def _no_stage2_left(cfg: FinetuneSettings, budget: int, spe: int, stage1_steps: int) -> ConfigError:
+    return ConfigError(
+        f"the budget of {budget} step(s) ({cfg.epochs} epoch(s) of {spe}) leaves nothing for stage 2 after "
+        f"{stage1_steps} stage-1 step(s); raise epochs or lower stage1_fraction (got {cfg.stage1_fraction})"
+    )
+
+
+def _stored_result(out: Path, settings_hash_: str) -> FinetuneResult | None:
+    path = out / RESULT_FILE
+    if not path.is_file():
+        return None
+    try:
+        stored = FinetuneResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, HeadzooError) as exc:
+        logger.warning("ignoring unreadable %s: %s", path, exc)
+        return None
+    if stored.settings_hash == settings_hash_ and stored.record_version == RECORD_VERSION:
+        logger.info("run in %s already finished; returning its stored result", out)
+        return stored
+    return None
+
+
+def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, head: Any,
+                 stage1: Stage1Settings, output_dir: Path | None, resume: bool, callbacks: Sequence[Any] | None,
+                 progress: bool, save_checkpoints: bool, keep_checkpoints: bool) -> FinetuneResult:
+    """One stage-2 run on prepared data (what :func:`finetune` and each grid cell of ``compare`` run).
+
+    Example:
+        >>> result = run_finetune(data, FinetuneSettings(epochs=2), strategy="ft", method=None,  # doctest: +SKIP
+        ...                       head=None, stage1=Stage1Settings(), output_dir=None, resume=False,
+        ...                       callbacks=None, progress=False, save_checkpoints=True, keep_checkpoints=False)
+    """
+    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
+    budget = max(1, round(cfg.epochs * spe))
+    s1_matched = max(1, round(cfg.stage1_fraction * budget))
+    settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head)
+    stage1_cfg = Stage1Settings.from_any(settings["stage1"]) if settings["stage1"] else None
+    hash_ = settings_hash(settings)
+    run_name = f"{strategy}-{method or 'none'}-seed{cfg.seed}-{hash_}"
+    runs_root = zoo_home() / "runs" / data.backbone.slug / data.spec.name
+    out = Path(output_dir) if output_dir is not None else runs_root / run_name
+    if resume and (stored := _stored_result(out, hash_)) is not None:
+        return stored
+    if strategy != "ft" and cfg.protocol == "matched" and budget - s1_matched < 1:
+        raise _no_stage2_left(cfg, budget, spe, s1_matched)
+
+    start = resolve_start(data, cfg, strategy=strategy, method=method, head=head, stage1=stage1_cfg,
+                          settings_hash_=hash_, out=out, resume=resume, callbacks=callbacks, progress=progress)
+    offset = start.steps if cfg.protocol == "matched" else 0
+    steps2 = budget - offset
+    if steps2 < 1:
+        raise _no_stage2_left(cfg, budget, spe, start.steps)
+
+    # step 2: a fresh backbone + the head, full fine-tuning
+    model = build_model(data, cfg.seed)
+    if start.head is not None:
+        start.head.apply(model)
+    stage2_dir = out / "stage2"
+    if not resume:
+        clear_checkpoints(stage2_dir)
+    points = epoch_points(steps2, spe, offset)
+    planned = settings.get("data_order") == "continue"
+    trainer = make_trainer(
+        model, data, stage2_dir, cfg, learning_rate=cfg.learning_rate, max_steps=steps2,
+        run_name=f"headzoo-stage2-{strategy}", progress=progress, evaluate_at=points,
+        save_at=[p for p in points if p < steps2] if save_checkpoints else (), callbacks=callbacks,
+        plan=(offset, budget) if planned else None, training_args=cfg.training_args,
+    )
+    wall2, eval2 = run_trainer(trainer, stage2_dir, resume)
+    result = build_result(data, cfg, trainer, strategy=strategy, method=method, start=start, offset=offset,
+                          steps2=steps2, wall2=wall2, eval2=eval2, settings=settings, settings_hash_=hash_, out=out)
+    if is_main_process():
+        atomic_write(out / RESULT_FILE, dumps_json(result.to_dict(), indent=2) + "\n")
+        if not keep_checkpoints:
+            clear_checkpoints(stage2_dir)
+            clear_checkpoints(out / "stage1")
+    logger.info("%s%s seed %d: final %s %s", strategy, f" ({method})" if method else "", cfg.seed,
+                result.main_metric, result.final_main)
+    return result
+
+
+def finetune(
+    task: Any,
+    backbone: str | BackboneRef = "minilm",
+    *,
+    strategy: str = "ft",
+    method: str | None = None,
+    head: Head | str | os.PathLike[str] | None = None,
+    settings: FinetuneSettings | Mapping[str, Any] | None = None,
+    stage1_settings: Stage1Settings | Mapping[str, Any] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    limit: int | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Any] | None = None,
+    progress: bool = False,
+    save_checkpoints: bool = True,
+    keep_checkpoints: bool = False,
+    **overrides: Any,
+) -> FinetuneResult:
+    """Stage 2: fully fine-tune from a random head (FT), a probed head (LP-FT) or a PET-trained head (EH-FT).
+
+    Budget (see :mod:`headzoo.train`): ``T = round(epochs * steps_per_epoch)`` steps.
+    ``protocol="matched"``: stage 1 takes ``max(1, round(stage1_fraction * T))``
+    steps and stage 2 the rest, so FT, LP-FT and EH-FT make the same number of
+    steps (a given ``head`` is charged the same stage-1 steps). ``protocol="zoo"``:
+    stage 2 makes all ``T`` steps from a given head, the zoo's head for
+    ``(task, backbone, method)``, or, when the zoo has none, a head trained here
+    with ``stage1_settings`` (default one epoch); stage-1 cost is reported apart.
+
+    Stage 2 starts from a freshly loaded backbone with the head applied, is
+    evaluated on the validation split at every epoch boundary (counted over the
+    whole budget) and at its end, and keeps the final and the best evaluation.
+    Stage 1 uses this call's ``seed``, ``batch_size``, ``max_length`` and training arguments.
+
+    Args:
+        task: a task name, a ``TaskSpec`` or a ``(TaskSpec, DatasetDict)`` pair.
+        backbone: Hub id, alias or local folder.
+        strategy: ``"ft"``, ``"lp-ft"`` or ``"eh-ft"``.
+        method: the stage-1 PET method for ``eh-ft`` (default ``"lora"``); ``lp-ft`` implies ``"probe"``.
+        head: start from this head (a :class:`Head`, folder or Hub id) instead of training one.
+        settings: a :class:`FinetuneSettings` (or dict of its fields): epochs, learning_rate,
+            batch_size, max_length, seed, protocol, stage1_fraction, preset, warmup_ratio,
+            weight_decay, max_grad_norm, group_by_length, data_order, training_args.
+        stage1_settings: :class:`Stage1Settings` (or dict) for stage 1; its method, seed,
+            batch size and max length are replaced by this call's.
+        data_dir, limit: data source and subset size (a stratified subset drawn with the seed).
+        output_dir: checkpoints and ``result.json``; default under ``<zoo home>/runs/``.
+        resume: continue from the last checkpoints in ``output_dir``; a finished run
+            returns its stored result (without ``model``).
+        callbacks: ``transformers.TrainerCallback`` objects, used by both stages.
+        progress: show the Trainer's tqdm bar.
+        save_checkpoints: checkpoint at epoch boundaries (for ``resume``).
+        keep_checkpoints: keep the checkpoints after a successful run.
+        **overrides: fields of :class:`FinetuneSettings` (``epochs=10``...) or of
+            ``transformers.TrainingArguments`` (``bf16=True``, ``gradient_accumulation_steps=2``,
+            ``report_to="tensorboard"``...), on top of ``settings``.
+
+    Returns:
+        A :class:`FinetuneResult` (``result.model`` is the fine-tuned model).
+
+    Raises:
+        ConfigError: invalid arguments, a training argument headzoo sets itself, or a budget
+            that leaves no stage-2 step.
+
+    Example:
+        >>> from headzoo.train import finetune
+        >>> ft = finetune("cb", "minilm", strategy="ft", epochs=10, data_dir="data")  # doctest: +SKIP
+        >>> eh = finetune("cb", "minilm", strategy="eh-ft", method="lora", epochs=10,  # doctest: +SKIP
+        ...               data_dir="data", bf16=True)
+        >>> ft.total_steps == eh.total_steps  # doctest: +SKIP
+        True
+    """
+    cfg = FinetuneSettings.from_any(settings, **overrides)
+    if head is not None and method is None and strategy == "eh-ft":
+        head = load_given_head(head, backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone))
+        method = head.config.method if head.config.method in METHODS else None  # report the head's own method
+    strategy, method = resolve_strategy(strategy, method, head)
+    stage1 = Stage1Settings.from_any(stage1_settings, method=method)
+    with quiet_progress(progress):
+        data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed)
+        return run_finetune(
+            data, cfg, strategy=strategy, method=method, head=head, stage1=stage1,
+            output_dir=Path(output_dir) if output_dir is not None else None, resume=resume, callbacks=callbacks,
+            progress=progress, save_checkpoints=save_checkpoints, keep_checkpoints=keep_checkpoints,
+        )
