@@ -111,15 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=DATA)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    import inspect
     import warnings
 
     warnings.filterwarnings("ignore")
     import bench_speed  # benchmarks/ is on sys.path when this file runs as a script
 
-    from headzoo.train import finetune, steps_per_epoch
+    from headzoo.train import FinetuneSettings, steps_per_epoch
 
-    fraction = inspect.signature(finetune).parameters["stage1_fraction"].default
+    fraction = FinetuneSettings().stage1_fraction  # finetune's default
     rows, traces = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for task in [t for t in args.tasks.split(",") if t]:

@@ -153,16 +153,23 @@ def _reference_dataset(task: str, data_dir: str, tokenizer: Any, max_length: int
 
 def _end_to_end(strategy: str, task: str, data_dir: str, n_train: int, epochs: float,
                 data_order: str | None = None, seed: int = 0) -> dict[str, Any]:
-    """``finetune`` under ``matched`` on the subset (``limit``), everything included."""
+    """``finetune`` under ``matched`` on the subset, everything included.
+
+    The subset (``n_train`` examples of every split) is drawn with seed 0 whatever ``seed`` is, so every pair
+    trains on the same examples and ``--e2e-vary-seed`` moves the data order and the init only
+    (``finetune(limit=n, seed=s)`` would draw subset ``s``).
+    """
     from transformers.utils import logging as hf_logging
 
+    from headzoo.tasks import get_task, load_task
     from headzoo.train import finetune
 
     hf_logging.set_verbosity_error()
     start = time.perf_counter()
-    result = finetune(task, "minilm", strategy=strategy, method="lora" if strategy == "eh-ft" else None,
-                      epochs=epochs, data_dir=data_dir, limit=n_train, seed=seed,
-                      output_dir=os.environ["BENCH_TMP"], save_checkpoints=False,
+    spec = get_task(task)
+    subset = (spec, load_task(spec, data_dir, limit=n_train, seed=0))
+    result = finetune(subset, "minilm", strategy=strategy, method="lora" if strategy == "eh-ft" else None,
+                      epochs=epochs, seed=seed, output_dir=os.environ["BENCH_TMP"], save_checkpoints=False,
                       **({"data_order": data_order} if data_order else {}))
     wall = time.perf_counter() - start
     return {"stage": f"e2e-{strategy}", "task": task, "seconds": round(wall, 3),

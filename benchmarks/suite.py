@@ -273,6 +273,15 @@ def expected_settings(grid: Grid, strategy: str, method: str | None, seed: int, 
     }
 
 
+def stage2_settings(grid: Grid) -> Any:
+    """compare's ``settings`` for ``grid``: the plan's ``headzoo.train.FinetuneSettings`` (compare sets each seed)."""
+    from headzoo.train import FinetuneSettings
+
+    return FinetuneSettings(epochs=grid.epochs, learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE,
+                            max_length=MAX_LENGTH, protocol=grid.protocol, stage1_fraction=STAGE1_FRACTION,
+                            preset=PRESET, data_order=DATA_ORDER)
+
+
 def stage1_overrides(grid: Grid) -> dict[str, Any]:
     """compare's ``stage1_settings`` for ``grid``: the zoo heads' length; nothing for matched (10% of T)."""
     return {"max_steps": grid.stage1_steps} if grid.protocol == "zoo" else {}
@@ -543,10 +552,8 @@ def run_suite(grids: Sequence[Grid], *, data_dir: Path, backbone: str, budget: B
                 log(f"[suite] {grid.task}/{grid.protocol}: seeds {', '.join(map(str, seeds))} "
                     f"({len(grid.runs(seeds)) - sum(r in done for r in grid.runs(seeds))} run(s) to train)")
                 compare(tasks[key], backbone, strategies=list(grid.strategies), methods=list(grid.methods),
-                        seeds=list(seeds), epochs=grid.epochs, learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE,
-                        max_length=MAX_LENGTH, out_dir=grid.out_dir, protocol=grid.protocol,
-                        stage1_fraction=STAGE1_FRACTION, stage1_settings=stage1_overrides(grid) or None,
-                        preset=PRESET, stage1_learning_rates=STAGE1_LEARNING_RATES, data_order=DATA_ORDER,
+                        seeds=list(seeds), settings=stage2_settings(grid), out_dir=grid.out_dir,
+                        stage1_settings=stage1_overrides(grid) or None, stage1_learning_rates=STAGE1_LEARNING_RATES,
                         data_dir=data_dir, on_run_end=budget.on_run_end)
     except StopSuite as stop:
         return str(stop)

@@ -5,7 +5,8 @@ EMNLP 2022), share it as a few-kilobyte ``head.safetensors``, and start full
 fine-tuning from it in one line::
 
     import headzoo
-    model = headzoo.load_head("rte", "FacebookAI/roberta-base")
+    headzoo.pretrain_head("rte", "minilm", "lora")   # stage 1, saved to the local zoo
+    model = headzoo.load_head("rte", "minilm")        # a classifier with that head in place
 """
 
 from __future__ import annotations
@@ -31,7 +32,17 @@ from .errors import (
 from .head import FORMAT_VERSION, Head, HeadConfig, head_state_names, read_config, read_head
 from .hub import HubHead, default_repo_id, pull_head, push_head, search_heads
 from .loading import load_head, resolve_head
-from .train import CompareResult, FinetuneResult, Stage1Settings, compare, finetune, pretrain_head
+from .train import (
+    CompareResult,
+    FinetuneResult,
+    FinetuneSettings,
+    SearchResult,
+    Stage1Settings,
+    compare,
+    finetune,
+    pretrain_head,
+    search_stage1,
+)
 from .zoo import ZooEntry, add_to_zoo, find_in_zoo, list_heads, save_to_zoo, zoo_home, zoo_path
 
 __version__ = "0.1.0"
@@ -46,6 +57,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "FinetuneResult",
+    "FinetuneSettings",
     "Head",
     "HeadConfig",
     "HeadExistsError",
@@ -58,6 +70,7 @@ __all__ = [
     "HubUnreachableError",
     "InvalidNameError",
     "LabelMismatchError",
+    "SearchResult",
     "Stage1Settings",
     "TaskNotFoundError",
     "UnsafeFileError",
@@ -81,6 +94,7 @@ __all__ = [
     "resolve_head",
     "save_to_zoo",
     "search_heads",
+    "search_stage1",
     "weight_fingerprint",
     "zoo_home",
     "zoo_path",

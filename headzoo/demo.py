@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, DataError
+from .errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -199,9 +199,7 @@ def run_demo(
     from .tasks import get_task, limit_dataset, load_task
 
     # Stage 2's arguments are checked before stage 1 spends minutes training.
-    for name, value in (("epochs", epochs), ("learning_rate", learning_rate)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-            raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
+    stage2 = train.FinetuneSettings(epochs=epochs, learning_rate=learning_rate, seed=seed, protocol="zoo")
     if task:
         spec = get_task(task)
         data = load_task(spec, data_dir, limit=n_train if n_train else None, seed=seed)
@@ -214,20 +212,17 @@ def run_demo(
     majority = max(labels.count(v) for v in set(labels)) / len(labels) if not spec.is_regression else float("nan")
 
     start = time.perf_counter()
-    train.pretrain_head((spec, data), ref, method, settings={"epochs": 1}, seed=seed, overwrite=True,
+    head = train.pretrain_head((spec, data), ref, method, settings={"epochs": 1}, seed=seed, overwrite=True,
                                callbacks=callbacks)
     stage1_seconds = time.perf_counter() - start
-    from .zoo import zoo_path
-
-    head_path = zoo_path(spec.name, ref, method)
+    head_path = head.path
 
     model = load_head(spec.name, backbone, method=method).eval()
     start_accuracy = _accuracy(model, data["validation"], ref)
     del model
     torch.manual_seed(seed)
 
-    common = dict(epochs=epochs, learning_rate=learning_rate, seed=seed, protocol="zoo", callbacks=callbacks,
-                  save_checkpoints=False)
+    common = dict(settings=stage2, callbacks=callbacks, save_checkpoints=False)
     ft = train.finetune((spec, data), ref, strategy="ft", **common)
     eh = train.finetune((spec, data), ref, strategy="eh-ft", method=method, head=head_path, **common)
     return DemoResult(

@@ -120,8 +120,8 @@ def load_head(
 
     Example:
         >>> import headzoo
-        >>> model = headzoo.load_head("rte", "FacebookAI/roberta-base")  # doctest: +SKIP
-        >>> headzoo.load_head("rte", "FacebookAI/roberta-base", model=my_model)  # doctest: +SKIP
+        >>> model = headzoo.load_head("rte", "minilm")  # doctest: +SKIP
+        >>> headzoo.load_head("rte", "minilm", model=my_model)  # doctest: +SKIP
     """
     head = resolve_head(task_or_path, backbone, method=method, revision=revision)
     if model is None:

@@ -172,8 +172,7 @@ def prepare(model: Any, method: str, settings: Any = None) -> Any:
     changes the model in place, so load a fresh backbone for anything after stage 1.
     For ``probe`` the frozen backbone runs in eval mode (no dropout) during training
     unless ``backbone_dropout`` is set: the head learns from the features the
-    backbone really gives, and the stage is faster (on this project's 2-core CPU the
-    probe went from 2.1-2.2x to 3.7x FT's examples/s, ``results/bench_speed.md``).
+    backbone really gives, and the stage is faster.
 
     Args:
         model: a transformers ``*ForSequenceClassification`` model.

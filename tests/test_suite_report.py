@@ -480,12 +480,14 @@ def test_length_grouped_order_puts_long_batches_first_and_short_ones_last() -> N
 def test_suite_runs_at_compares_defaults_and_a_pin_moves_only_its_method(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """No pins: the suite's runs are compare's defaults; a pinned rate or order changes only what it names."""
-    import inspect
-
-    from headzoo.train import PRESETS, compare
+    from headzoo.train import PRESETS, FinetuneSettings
 
     assert suite.STAGE1_LEARNING_RATES == {}
-    assert suite.DATA_ORDER == inspect.signature(compare).parameters["data_order"].default == "continue"
+    defaults = FinetuneSettings()  # compare's stage-2 defaults (compare(settings=...) or its keyword arguments)
+    assert suite.DATA_ORDER == defaults.data_order == "continue"
+    plan = suite.stage2_settings(suite.build_plan(["cb"], ["matched"], results=tmp_path)[0])
+    assert {f: getattr(plan, f) for f in ("learning_rate", "batch_size", "max_length", "stage1_fraction", "preset")} \
+        == {f: getattr(defaults, f) for f in ("learning_rate", "batch_size", "max_length", "stage1_fraction", "preset")}
     matched, zoo = suite.build_plan(["cb"], ["matched", "zoo"], results=tmp_path)
     ia3 = suite.expected_settings(matched, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
     assert ia3["data_order"] == "continue"
