@@ -10,6 +10,7 @@ import os
 import string
 import tempfile
 from pathlib import Path
+from typing import Any
 
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="headzoo-tests-"))
 os.environ["HF_HOME"] = str(_SESSION_TMP / "hf_home")
@@ -137,3 +138,12 @@ def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BertModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture
+def one_thread() -> Any:
+    """Tiny models gain nothing from threads; one thread avoids oversubscription on busy machines."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

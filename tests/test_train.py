@@ -47,7 +47,8 @@ from headzoo.train import (
 from headzoo.train.grid import current_keys
 from headzoo.train.stage2 import head_id
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning"),
+              pytest.mark.usefixtures("one_thread")]
 
 LIMIT = 32  # examples per split
 BATCH = 8  # -> 4 steps per epoch
@@ -55,15 +56,6 @@ FAST = {"limit": LIMIT, "batch_size": BATCH, "max_length": 48}
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    """Tiny models gain nothing from threads; one thread avoids oversubscription on busy machines."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _fresh(backbone: Path, seed: int = 0) -> Any:

@@ -14,17 +14,10 @@ from headzoo.errors import ConfigError
 from headzoo.train import FinetuneSettings, finetune, prepare_data, run_settings, settings_hash
 from headzoo.train.args import RESERVED_TRAINING_ARGS, check_training_args, hashed_training_args
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning"),
+              pytest.mark.usefixtures("one_thread")]
 
 FAST = {"limit": 32, "batch_size": 8, "max_length": 48}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("name", sorted(RESERVED_TRAINING_ARGS))
