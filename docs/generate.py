@@ -12,6 +12,8 @@
   ``headzoo.tasks.__all__`` (public names when a module has no ``__all__``).
 - ``docs/reliability.md``: the table between the reliability markers, from
   ``tests/reliability.py`` (``python -m tests.reliability --write`` does the same).
+- ``docs/zoo.md``: the shipped zoo's heads and their two checks, from the build
+  record ``results/zoo/zoo.json`` (``headzoo zoo build --record ...`` writes it).
 
 Names are imported when a page is rendered, not when this file is imported. A
 name that cannot be imported or documented is an error, never skipped.
@@ -470,12 +472,32 @@ def _reliability_module() -> Any:
     return importlib.import_module("tests.reliability")
 
 
+# --------------------------------------------------------------------------- zoo.md
+
+#: The committed build record of the shipped zoo, and the command that wrote it.
+ZOO_RECORD = ROOT / "results" / "zoo" / "zoo.json"
+ZOO_COMMAND = ("HF_HUB_OFFLINE=1 headzoo zoo build --backbone minilm --tasks all --methods lora,bitfit "
+               "--out headzoo/zoo_data --record results/zoo/zoo.json --data-dir ../shared/data")
+
+
+def render_zoo() -> str:
+    """docs/zoo.md: the shipped heads with both checks, from ``results/zoo/zoo.json``."""
+    import json
+
+    from headzoo.zoo_build import render_zoo_markdown
+
+    if not ZOO_RECORD.is_file():
+        raise DocsError(f"{ZOO_RECORD} is missing; build the zoo with `{ZOO_COMMAND}`")
+    return render_zoo_markdown(json.loads(ZOO_RECORD.read_text(encoding="utf-8")), ZOO_COMMAND)
+
+
 # --------------------------------------------------------------------------- main
 
 PAGES: dict[str, Callable[[], str]] = {
     "cli.md": render_cli,
     "api.md": render_api,
     "reliability.md": render_reliability,
+    "zoo.md": render_zoo,
 }
 
 

@@ -11,6 +11,8 @@ fine-tuning from it in one line::
 
 from __future__ import annotations
 
+from typing import Any
+
 from .backbone import DEFAULT_BACKBONE, BackboneRef, backbone_fingerprint, resolve_backbone, weight_fingerprint
 from .errors import (
     BackboneError,
@@ -31,7 +33,10 @@ from .errors import (
 )
 from .head import FORMAT_VERSION, Head, HeadConfig, head_state_names, read_config, read_head
 from .hub import HubHead, default_repo_id, pull_head, push_head, search_heads
+from .labels import LabelMatch, match_labels
 from .loading import load_head, resolve_head
+from .pet import prepare as prepare_pet
+from .suggest import Suggestion, format_suggestions, suggest_heads
 from .train import (
     CompareResult,
     FinetuneResult,
@@ -43,9 +48,22 @@ from .train import (
     pretrain_head,
     search_stage1,
 )
-from .zoo import ZooEntry, add_to_zoo, find_in_zoo, list_heads, save_to_zoo, zoo_home, zoo_path
+from .zoo import ZooEntry, add_to_zoo, find_in_zoo, list_heads, save_to_zoo, shipped_zoo_root, zoo_home, zoo_path
+from .zoo_build import ZooBudget, build_zoo, publish_zoo
 
 __version__ = "0.1.0"
+
+#: Names of :mod:`headzoo.integrations`, imported on first use (they need transformers; ``import headzoo`` does not).
+_LAZY = {"SaveHeadCallback", "load_pipeline"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import integrations
+
+        return getattr(integrations, name)
+    raise AttributeError(f"module 'headzoo' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BACKBONE",
@@ -69,23 +87,33 @@ __all__ = [
     "HubHead",
     "HubUnreachableError",
     "InvalidNameError",
+    "LabelMatch",
     "LabelMismatchError",
+    "SaveHeadCallback",
     "SearchResult",
     "Stage1Settings",
+    "Suggestion",
     "TaskNotFoundError",
     "UnsafeFileError",
+    "ZooBudget",
     "ZooEntry",
     "__version__",
     "add_to_zoo",
     "backbone_fingerprint",
+    "build_zoo",
     "compare",
     "default_repo_id",
     "find_in_zoo",
     "finetune",
+    "format_suggestions",
     "head_state_names",
     "list_heads",
     "load_head",
+    "load_pipeline",
+    "match_labels",
+    "prepare_pet",
     "pretrain_head",
+    "publish_zoo",
     "pull_head",
     "push_head",
     "read_config",
@@ -95,6 +123,8 @@ __all__ = [
     "save_to_zoo",
     "search_heads",
     "search_stage1",
+    "shipped_zoo_root",
+    "suggest_heads",
     "weight_fingerprint",
     "zoo_home",
     "zoo_path",

@@ -102,17 +102,33 @@ def show(
     backbone: Annotated[str | None, typer.Option("--backbone", "-b", help="Backbone id, for a task name.")] = None,
     method: Annotated[str | None, typer.Option(help="Stage-1 method, for a task name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole head_config.json.")] = False,
+    labels: Annotated[str | None, typer.Option(
+        "--labels", help="Your labels, comma-separated: also show which of the head's rows they would take, "
+        "e.g. --labels negative,neutral,positive.")] = None,
+    label_map: Annotated[str | None, typer.Option(
+        "--label-map", help="With --labels: your label = the head's label, e.g. neg=negative,pos=positive.")] = None,
 ) -> None:
     """Print a head's config: task, backbone, labels, tensors and how it was trained.
 
     Example: headzoo show rte --backbone minilm
+
+    Example: headzoo show sst2 --backbone minilm --labels neg,neutral,pos --label-map neg=negative,pos=positive
     """
+    from .labels import match_labels, parse_label_map
     from .loading import resolve_head
 
+    if label_map is not None and labels is None:
+        raise ConfigError("--label-map needs --labels: give your labels, e.g. --labels neg,pos "
+                          "--label-map neg=negative,pos=positive")
     h = resolve_head(head, backbone, method=method)
     c = h.config
+    rows = None
+    if labels is not None:
+        rows = match_labels(_split(labels), c.labels, parse_label_map(label_map) if label_map else None,
+                            source=h.source, head_regression=c.problem_type == "regression" or c.num_labels == 1
+                            ).report
     if as_json:
-        _echo_json(c.to_dict())
+        _echo_json({**c.to_dict(), **({"label_match": rows} if rows else {})})
         return
     typer.echo(f"task:        {c.task}")
     typer.echo(f"backbone:    {c.backbone}" + (f" @ {c.backbone_revision}" if c.backbone_revision else ""))
@@ -125,6 +141,8 @@ def show(
         typer.echo("metrics:     " + ", ".join(_fmt_metric(k, v) for k, v in sorted(c.metrics.items())))
     if c.training:
         typer.echo("training:    " + ", ".join(f"{k}={v}" for k, v in c.training.items()))
+    if rows:
+        typer.echo(f"your labels: {rows}")
 
 
 @app.command("list")
@@ -132,25 +150,32 @@ def list_cmd(
     task: Annotated[str | None, typer.Option(help="Only heads of this task.")] = None,
     backbone: Annotated[str | None, typer.Option("--backbone", "-b", help="Only heads for this backbone.")] = None,
     method: Annotated[str | None, typer.Option(help="Only heads of this stage-1 method.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (each head with its \"source\").")] = False,
+    source: Annotated[str, typer.Option(help="Which zoo: user ($HEADZOO_HOME), shipped (inside headzoo) or all.")]
+    = "all",
 ) -> None:
-    """List the heads in the local zoo ($HEADZOO_HOME, default ~/.cache/headzoo)."""
+    """List the heads of your zoo ($HEADZOO_HOME, default ~/.cache/headzoo) and of the zoo shipped with headzoo.
+
+    The second column says where each head comes from: user or shipped. A head in your zoo
+    wins over a shipped head of the same task, backbone and method.
+
+    Example: headzoo list --backbone minilm
+    """
     from .zoo import list_heads, zoo_home
 
-    entries = list_heads(task=task, backbone=backbone, method=method)
+    entries = list_heads(task=task, backbone=backbone, method=method, source=source)
     if as_json:
         _echo_json([
-            {"task": e.task, "backbone": e.backbone, "method": e.method, "path": str(e.path),
+            {"task": e.task, "backbone": e.backbone, "method": e.method, "source": e.source, "path": str(e.path),
              "metrics": e.config.metrics}
             for e in entries
         ])
         return
-    if not entries:
-        typer.echo(f"no heads in the zoo at {zoo_home()} (train one with `headzoo train TASK`)")
-        return
+    if source != "shipped" and not any(e.source == "user" for e in entries):
+        typer.echo(f"no heads in your zoo at {zoo_home()} (train one with `headzoo train TASK`)")
     for e in entries:
         metrics = ", ".join(_fmt_metric(k, v) for k, v in sorted(e.config.metrics.items())[:2])
-        typer.echo(f"{e.task:12} {e.method:8} {e.backbone}  {metrics}  {e.path}")
+        typer.echo(f"{e.task:12} {e.source:8} {e.method:8} {e.backbone}  {metrics}  {e.path}")
 
 
 @app.command()
@@ -267,18 +292,25 @@ def _progress_callbacks(quiet: bool) -> list[object]:
 
 
 def _task_arg(task: str, data_file: Path | None, text_columns: list[str] | None, label_column: str | None,
-              validation_file: Path | None) -> object:
+              validation_file: Path | None, *, label_columns: str | None = None, multi_label: bool = False,
+              label_separator: str = "|") -> object:
     """A built-in task name, or ``(TaskSpec, DatasetDict)`` of a custom data file."""
     if data_file is None:
-        if text_columns or label_column or validation_file:
-            raise ConfigError("--text-column, --label-column and --validation-file need --data-file PATH")
+        if text_columns or label_column or validation_file or label_columns or multi_label:
+            raise ConfigError("--text-column, --label-column, --label-columns, --multi-label and --validation-file "
+                              "need --data-file PATH")
         return task
-    from .tasks import custom_task
+    from .tasks import MULTI_LABEL, custom_task
 
-    if not text_columns or not label_column:
-        raise ConfigError("a custom task needs --text-column (once or twice) and --label-column")
-    return custom_task(str(data_file), text_columns, label_column, name=task,
-                       validation=str(validation_file) if validation_file else None)
+    columns = None if label_columns is None else [c.strip() for c in label_columns.split(",") if c.strip()]
+    if not text_columns or (not label_column and not columns):
+        raise ConfigError("a custom task needs --text-column (once or twice) and --label-column "
+                          "(or --label-columns a,b,c: one 0/1 column per label)")
+    if label_column and columns is not None:
+        raise ConfigError(f"pass --label-column ({label_column!r}) or --label-columns ({label_columns!r}), not both")
+    return custom_task(str(data_file), text_columns, label_column, label_columns=columns, name=task,
+                       validation=str(validation_file) if validation_file else None,
+                       problem_type=MULTI_LABEL if multi_label else None, label_separator=label_separator)
 
 
 TaskArg = Annotated[str, typer.Argument(help="A built-in task (see `headzoo tasks`), or a name for --data-file.")]
@@ -292,6 +324,15 @@ DataFileOpt = Annotated[Path | None, typer.Option("--data-file", help="A custom 
 TextColOpt = Annotated[list[str] | None, typer.Option("--text-column", help="Text column of --data-file "
                                                       "(give it twice for sentence pairs).")]
 LabelColOpt = Annotated[str | None, typer.Option("--label-column", help="Label column of --data-file.")]
+LabelColsOpt = Annotated[str | None, typer.Option(
+    "--label-columns", help="Several labels per example: comma-separated 0/1 columns of --data-file, one per "
+    "label, e.g. toxic,obscene,insult (instead of --label-column).")]
+MultiLabelOpt = Annotated[bool, typer.Option(
+    "--multi-label", help="Several labels per example: each --label-column cell lists them, as a JSON list or, "
+    "in CSV/TSV, separated by --label-separator ('sports|politics'; empty: none). JSON lists are found "
+    "without this flag.")]
+LabelSepOpt = Annotated[str, typer.Option("--label-separator", help="What separates the labels of one CSV/TSV "
+                                          "cell with --multi-label.")]
 ValFileOpt = Annotated[Path | None, typer.Option("--validation-file", help="Held-out file for --data-file "
                                                  "(default: a stratified 10% split of it).")]
 LimitOpt = Annotated[int | None, typer.Option(min=1, help="Use at most this many examples per split.")]
@@ -315,8 +356,9 @@ def tasks() -> None:
 def train(
     task: TaskArg,
     backbone: BackboneOpt = "minilm",
-    method: Annotated[str, typer.Option("--method", "-m", help="Stage-1 method: lora, ia3, prefix, bitfit or probe "
-                                        "(head only).")] = "lora",
+    method: Annotated[str, typer.Option("--method", "-m", help="Stage-1 method: lora, ia3, prefix, bitfit, probe "
+                                        "(head only) or imprint (no training: each label's row from the class "
+                                        "mean of its examples, one forward pass).")] = "lora",
     learning_rate: Annotated[float | None, typer.Option("--lr", help="Stage-1 learning rate "
                                                         "(default: the preset's for the method).")] = None,
     epochs: Annotated[float, typer.Option(help="Length of stage 1 in epochs.")] = 1.0,
@@ -332,6 +374,9 @@ def train(
     text_column: TextColOpt = None,
     label_column: LabelColOpt = None,
     validation_file: ValFileOpt = None,
+    label_columns: LabelColsOpt = None,
+    multi_label: MultiLabelOpt = False,
+    label_separator: LabelSepOpt = "|",
     limit: LimitOpt = None,
     output_dir: Annotated[Path | None, typer.Option(help="Trainer checkpoints (default: under the zoo).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")] = False,
@@ -365,7 +410,8 @@ def train(
     settings = {"epochs": epochs, "max_steps": max_steps, "batch_size": batch_size, "max_length": max_length,
                 "learning_rate": learning_rate, "target_modules": modules}
     head = pretrain_head(
-        _task_arg(task, data_file, text_column, label_column, validation_file), backbone, method,
+        _task_arg(task, data_file, text_column, label_column, validation_file, label_columns=label_columns,
+                  multi_label=multi_label, label_separator=label_separator), backbone, method,
         data_dir=data_dir, limit=limit, settings={k: v for k, v in settings.items() if v is not None},
         preset=preset, output_dir=output_dir, overwrite=overwrite, seed=seed, resume=resume,
         callbacks=_progress_callbacks(no_progress), search=search,
@@ -389,8 +435,14 @@ def finetune(
                                           "eh-ft (PET-pretrained head).")] = "eh-ft",
     method: Annotated[str | None, typer.Option("--method", "-m", help="Stage-1 method for eh-ft (default lora).")]
     = None,
-    head: Annotated[str | None, typer.Option(help="Start from this head (folder or Hub repo id) instead of "
-                                             "training one.")] = None,
+    head: Annotated[str | None, typer.Option(
+        "--from", "--head", help="Start from this head instead of training one: a task name (its head for this "
+        "backbone in the zoo, e.g. --from sst2 for your own sentiment labels), a head folder or a Hub repo id; "
+        "auto: the top of `headzoo suggest` on the training data (an imprint when that is on top). "
+        "Labels match by name ignoring case; labels the head lacks are imprinted from the training data.")] = None,
+    label_map: Annotated[str | None, typer.Option(
+        "--label-map", help="Your label = the head's label, for labels named differently, comma-separated: "
+        "neg=negative,pos=positive (with --from).")] = None,
     epochs: Annotated[float, typer.Option(help="Total budget in epochs (FT's).")] = 3.0,
     learning_rate: Annotated[float, typer.Option("--lr", help="Stage-2 learning rate.")] = 5e-5,
     protocol: Annotated[str, typer.Option(help="matched: stage 1 takes its share of the budget (the paper); "
@@ -404,6 +456,9 @@ def finetune(
     text_column: TextColOpt = None,
     label_column: LabelColOpt = None,
     validation_file: ValFileOpt = None,
+    label_columns: LabelColsOpt = None,
+    multi_label: MultiLabelOpt = False,
+    label_separator: LabelSepOpt = "|",
     limit: LimitOpt = None,
     output_dir: Annotated[Path | None, typer.Option(help="Checkpoints and result.json.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")] = False,
@@ -420,17 +475,26 @@ def finetune(
     """Stage 2: fully fine-tune from a random head (FT), a probed head (LP-FT) or a PET-pretrained head (EH-FT).
 
     Example: headzoo finetune cb --strategy eh-ft --method lora --epochs 10 --data-dir path/to/data
+
+    Example: headzoo finetune mytask --data-file f.csv --text-column text --label-column label --from sst2
     """
+    from .labels import parse_label_map
     from .train import finetune as run_finetune
 
     result = run_finetune(
-        _task_arg(task, data_file, text_column, label_column, validation_file), backbone, strategy=strategy,
+        _task_arg(task, data_file, text_column, label_column, validation_file, label_columns=label_columns,
+                  multi_label=multi_label, label_separator=label_separator), backbone, strategy=strategy,
         method=method, head=head, epochs=epochs, learning_rate=learning_rate, protocol=protocol,
         data_order=data_order, batch_size=batch_size, max_length=max_length, seed=seed, data_dir=data_dir, limit=limit,
         output_dir=output_dir, resume=resume, callbacks=_progress_callbacks(no_progress),
         training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
                                      training_arg),
+        label_map=parse_label_map(label_map) if label_map is not None else None,
     )
+    if result.stage1 and result.stage1.get("suggested"):
+        typer.echo(result.stage1["suggested"])
+    if result.stage1 and result.stage1.get("labels"):
+        typer.echo(result.stage1["labels"])
     final = ", ".join(_fmt_metric(k, v) for k, v in sorted(result.final.items()) if v is not None)
     best = ", ".join(_fmt_metric(k, v) for k, v in sorted(result.best.items()) if v is not None)
     typer.echo(f"{result.strategy}{f'({result.method})' if result.method else ''} on {result.task}: final {final}")
@@ -440,6 +504,45 @@ def finetune(
     if save_model is not None and getattr(result, "model", None) is not None:
         result.model.save_pretrained(save_model)
         typer.echo(f"model saved to {save_model}")
+
+
+@app.command()
+def suggest(
+    task: Annotated[str | None, typer.Argument(help="A built-in task, or a name for --data-file "
+                                               "(default: the file's name).")] = None,
+    backbone: BackboneOpt = "minilm",
+    label_map: Annotated[str | None, typer.Option(
+        "--label-map", help="Your label = a head's label, for labels named differently, comma-separated: "
+        "neg=negative,pos=positive.")] = None,
+    sample: Annotated[int, typer.Option(min=4, help="Training examples to score the heads on (stratified; half "
+                                        "imprints the rows a head lacks, half scores).")] = 256,
+    hub: Annotated[bool, typer.Option("--hub", help="Also rank the heads a Hub search finds for the backbone "
+                                      "(pulled into the Hugging Face cache).")] = False,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    max_length: Annotated[int, typer.Option(min=2)] = 128,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    data_dir: DataDirOpt = None,
+    data_file: DataFileOpt = None,
+    text_column: TextColOpt = None,
+    label_column: LabelColOpt = None,
+) -> None:
+    """Rank every head of the backbone (user zoo, shipped zoo, --hub) and an imprint on a sample of your data.
+
+    Example: headzoo suggest --data-file f.csv --text-column text --label-column label
+    """
+    from .labels import parse_label_map
+    from .suggest import format_suggestions, suggest_heads
+
+    if task is None and data_file is None:
+        raise ConfigError("headzoo suggest needs your data: --data-file PATH --text-column TEXT --label-column "
+                          "LABEL (or a built-in task name)")
+    ranked = suggest_heads(
+        _task_arg(task, data_file, text_column, label_column, None),  # type: ignore[arg-type]
+        backbone, label_map=parse_label_map(label_map) if label_map is not None else None, sample=sample,
+        seed=seed, hub=hub, data_dir=data_dir, max_length=max_length, batch_size=batch_size,
+    )
+    typer.echo(format_suggestions(ranked))
+    typer.echo(f"`headzoo finetune ... --from auto` starts from {ranked[0].name}")
 
 
 @app.command()
@@ -463,6 +566,9 @@ def compare(
     text_column: TextColOpt = None,
     label_column: LabelColOpt = None,
     validation_file: ValFileOpt = None,
+    label_columns: LabelColsOpt = None,
+    multi_label: MultiLabelOpt = False,
+    label_separator: LabelSepOpt = "|",
     limit: LimitOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: runs.jsonl, results.json/.md/.png. "
                                       "Re-running resumes an interrupted grid.")] = Path("headzoo-compare"),
@@ -484,7 +590,8 @@ def compare(
     seed_list = _parse_seeds(seeds)
     main_process = is_main_process()  # under torchrun / accelerate launch only rank 0 writes and reports
     result = run_compare(
-        _task_arg(task, data_file, text_column, label_column, validation_file), backbone,
+        _task_arg(task, data_file, text_column, label_column, validation_file, label_columns=label_columns,
+                  multi_label=multi_label, label_separator=label_separator), backbone,
         strategies=_split(strategies), methods=_split(methods), seeds=seed_list, epochs=epochs,
         learning_rate=learning_rate, protocol=protocol, data_order=data_order,
         stage1_learning_rates=_parse_rates(stage1_lr), batch_size=batch_size, max_length=max_length,
@@ -527,6 +634,81 @@ def demo(
                       learning_rate=learning_rate, seed=seed, data_dir=str(data_dir) if data_dir else None,
                       callbacks=_progress_callbacks(no_progress))
     typer.echo(result.table())
+
+
+zoo_app = typer.Typer(help="Build a whole zoo of heads, or publish one to the Hub.", no_args_is_help=True)
+app.add_typer(zoo_app, name="zoo")
+
+
+@zoo_app.command("build")
+def zoo_build(
+    backbone: BackboneOpt = "minilm",
+    tasks: Annotated[str, typer.Option(help="'all' (the built-in tasks with training data and the labelled sets "
+                                       "PyPI packages ship), or names like rte,cb,sms_spam.")] = "all",
+    methods: Annotated[str, typer.Option(help="Comma-separated stage-1 methods.")] = "lora,bitfit",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The zoo folder (heads go to OUT/heads/...); "
+                                             "default: your zoo ($HEADZOO_HOME).")] = None,
+    record: Annotated[Path | None, typer.Option(help="The build record (JSON) with every head's checks; "
+                                                "default OUT/zoo_build.json.")] = None,
+    data_dir: DataDirOpt = None,
+    no_checks: Annotated[bool, typer.Option("--no-checks", help="Write every head without checks (a) and (b) on "
+                                            "the validation split.")] = False,
+    stage1_steps: Annotated[int | None, typer.Option(min=1, help="Stage-1 steps of every head (default 40).")]
+    = None,
+    train_examples: Annotated[int | None, typer.Option(min=1, help="At most this many training examples for "
+                                                       "stage 1 (default 2000).")] = None,
+    check_examples: Annotated[int | None, typer.Option(min=1, help="Training examples of check (b)'s stage 2 "
+                                                       "(default 320).")] = None,
+    check_min_steps: Annotated[int | None, typer.Option(min=1, help="Check (b)'s stage 2 makes at least this many "
+                                                        "steps (default 10).")] = None,
+    no_progress: QuietOpt = False,
+) -> None:
+    """Train, check and write one head per task and method under one fixed budget; resumable.
+
+    Heads already built with the same settings are skipped. Under torchrun / accelerate launch
+    every process trains and only rank 0 writes. See docs/zoo.md for the budget and the checks.
+
+    Example: headzoo zoo build --backbone minilm --tasks all --methods lora,bitfit --out my-zoo
+    """
+    from .train import is_main_process
+    from .zoo_build import build_zoo
+
+    main_process = is_main_process()
+    budget = {"stage1_steps": stage1_steps, "train_examples": train_examples, "check_examples": check_examples,
+              "check_min_steps": check_min_steps}
+    paths = build_zoo(
+        backbone, tasks, methods, out, data_dir=data_dir, record=record, checks=not no_checks,
+        budget={k: v for k, v in budget.items() if v is not None},
+        callbacks=_progress_callbacks(no_progress),
+        on_head=lambda h: main_process and typer.echo(f"{h.task}/{h.method}: {h.status}", err=True),
+    )
+    if main_process:
+        for path in paths:
+            typer.echo(str(path))
+
+
+@zoo_app.command("publish")
+def zoo_publish(
+    namespace: Annotated[str, typer.Option(help="The Hub user or organisation to push to.")],
+    zoo: Annotated[Path | None, typer.Option(help="The zoo folder (holding heads/); default: your zoo. "
+                                             "--shipped publishes the zoo shipped with headzoo.")] = None,
+    shipped: Annotated[bool, typer.Option("--shipped", help="Publish the zoo shipped with headzoo.")] = False,
+    private: Annotated[bool, typer.Option("--private", help="Create the repos private.")] = False,
+) -> None:
+    """Push every head of a zoo to NAMESPACE on the Hub (one repo per head, named by the naming rule).
+
+    Re-running it makes no new commits for heads already there.
+
+    Example: headzoo zoo publish --namespace my-org --zoo my-zoo
+    """
+    from .zoo import shipped_zoo_root
+    from .zoo_build import publish_zoo
+
+    if shipped and zoo is not None:
+        raise ConfigError("give --zoo DIR or --shipped, not both")
+    root = shipped_zoo_root() if shipped else zoo
+    for url in publish_zoo(namespace, root, private=private):
+        typer.echo(url)
 
 
 def _split(value: str) -> list[str]:

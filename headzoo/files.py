@@ -12,6 +12,7 @@ Nothing here reads or writes pickle.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -133,11 +134,42 @@ def copy_head_files(source: str | os.PathLike[str], directory: str | os.PathLike
     return target
 
 
+def umask_modes(directory: str | os.PathLike[str]) -> tuple[int, int]:
+    """The ``(file, folder)`` permission bits that the process umask gives new files here (0644/0755 under 022).
+
+    Read from a probe file created in ``directory`` (as the Hugging Face cache does), so the umask
+    is never changed, not even for a moment, and other threads are not affected.
+
+    Example:
+        >>> oct(umask_modes(".")[0])  # doctest: +SKIP
+        '0o644'
+    """
+    fd, probe = tempfile.mkstemp(prefix=".umask-", dir=directory)
+    try:
+        os.close(fd)
+        os.chmod(probe, 0o666)  # mkstemp makes 0600; re-create it the ordinary way to see the umask
+        os.unlink(probe)
+        with open(probe, "x", encoding="utf-8"):
+            pass
+        file_mode = os.stat(probe).st_mode & 0o777
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+    return file_mode, file_mode | ((file_mode & 0o444) >> 2)
+
+
 def _install(tmp: Path, target: Path, *, overwrite: bool) -> None:
-    """Flush a finished head directory and swap it into place under the lock."""
+    """Flush a finished head directory, give it the umask's permissions, and swap it into place under the lock.
+
+    ``mkdtemp`` makes the folder 0700 and safetensors may write 0600; a zoo shared by a team
+    (one ``HEADZOO_HOME``) needs the modes any other new file gets, like the Hugging Face cache.
+    """
+    file_mode, dir_mode = umask_modes(tmp)
     for path in tmp.iterdir():
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(path, file_mode)
+    os.chmod(tmp, dir_mode)
     with entry_lock(target):
         _check_target(target, overwrite)  # another process may have saved here meanwhile
         _replace_dir(tmp, target, overwrite=overwrite)
@@ -427,5 +459,6 @@ __all__ = [
     "read_head",
     "staged_head_dir",
     "tensor_names_diff",
+    "umask_modes",
     "write_tensors",
 ]

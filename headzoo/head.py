@@ -27,16 +27,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import cards
-from .errors import BackboneMismatchError, HeadFormatError, HeadMismatchError, LabelMismatchError
+from . import cards, hub
+from .errors import BackboneMismatchError, ConfigError, HeadFormatError, HeadMismatchError, LabelMismatchError
 from .files import CARD_FILE, HEAD_FILE, find_head_files, read_head, staged_head_dir, tensor_names_diff, write_tensors
 from .head_config import CONFIG_FILE, FORMAT_VERSION, HeadConfig, finite, parse_config_json, read_config
+from .labels import LabelMatch, match_labels
+from .naming import looks_like_repo_id
 
 logger = logging.getLogger(__name__)
-
-
-def _is_generic_labels(id2label: Mapping[int, str]) -> bool:
-    return all(str(label) == f"LABEL_{int(idx)}" for idx, label in id2label.items())
 
 
 def _versions() -> dict[str, str]:
@@ -78,27 +76,120 @@ def head_state_names(model: Any, state: Mapping[str, Any] | None = None) -> list
     return names
 
 
-def _find_output_layer(model: Any, names: list[str], num_labels: int) -> str | None:
-    """The last head module (in registration order) whose weight has ``num_labels`` rows."""
+def _find_output_layer(model: Any, names: list[str], num_labels: int, rename: Any = None) -> str | None:
+    """The last head module (in registration order) whose weight has ``num_labels`` rows.
+
+    ``rename`` maps a state-dict name of ``model`` to its unwrapped name (or None), for peft-wrapped models.
+    """
     import torch
 
     found = None
     for module_name, module in model.named_modules():
         weight = getattr(module, "weight", None)
-        if f"{module_name}.weight" not in names or not isinstance(weight, torch.Tensor):
+        key: str | None = f"{module_name}.weight"
+        if rename is not None:
+            key = rename(key)
+        if key not in names or not isinstance(weight, torch.Tensor):
             continue
         if weight.dim() == 2 and weight.shape[0] == num_labels:
-            found = module_name
+            found = key[: -len(".weight")]
     return found
+
+
+def _peft_renamer(model: Any, adapter: str | None) -> Any:
+    """A function from a state-dict name of a peft-wrapped model to its name once unwrapped (None: dropped).
+
+    ``ModulesToSaveWrapper`` ``W``: ``W.modules_to_save.<adapter>.x`` -> ``W.x`` (the TRAINED copy);
+    ``W.original_module.*`` (peft's untrained original) and other adapters' copies are dropped.
+    A tuner layer ``L`` (LoRA, IA3...): ``L.base_layer.x`` -> ``L.x``; its adapter tensors are dropped.
+    Returns None when ``model`` holds no peft wrappers. Nothing in the model is changed.
+    """
+    import torch
+
+    rules: dict[str, str | None] = {}
+    for name, module in model.named_modules():
+        dot = f"{name}." if name else ""
+        copies = getattr(module, "modules_to_save", None)
+        if isinstance(copies, torch.nn.ModuleDict) and "original_module" in dir(module):
+            active = [a for a in (adapter, *list(getattr(module, "active_adapters", None) or [])) if a in copies]
+            if not active:
+                active = list(copies) if len(copies) == 1 else []
+            if not active:
+                raise HeadMismatchError(
+                    f"the peft wrapper of {name!r} has copies {sorted(copies)} and none is active: "
+                    "activate the trained adapter (model.set_adapter(name)) before taking the head"
+                )
+            rules[f"{dot}modules_to_save.{active[0]}."] = dot
+            rules[f"{dot}modules_to_save."] = None
+            rules[f"{dot}original_module."] = None
+        elif isinstance(getattr(module, "adapter_layer_names", None), tuple) and hasattr(module, "base_layer"):
+            rules[f"{dot}base_layer."] = dot
+            for part in (*module.adapter_layer_names, *getattr(module, "other_param_names", ())):
+                rules[f"{dot}{part}."] = None
+    if not rules:
+        return None
+    ordered = sorted(rules, key=len, reverse=True)  # the deepest module first
+
+    def rename(key: str) -> str | None:
+        changed = True
+        while changed:
+            changed = False
+            for prefix in ordered:
+                if key.startswith(prefix):
+                    target = rules[prefix]
+                    if target is None:
+                        return None
+                    key, changed = target + key[len(prefix):], True
+                    break
+        return key
+
+    return rename
+
+
+def unwrapped_state(model: Any) -> tuple[Any, dict[str, Any]]:
+    """The transformers model inside a peft wrapper, and its state dict as if unwrapped; the model is not changed.
+
+    For a ``peft.PeftModel`` (or a transformers model with peft layers injected) the
+    head tensors are peft's TRAINED copies (``modules_to_save``), never its
+    ``original_module``; LoRA / IA3 tensors are left out and the backbone's
+    ``base_layer`` weights take their plain names. A plain model comes back with
+    its own state dict. The tensors are the model's own (no copy).
+
+    Example:
+        >>> base, state = unwrapped_state(headzoo.prepare_pet(model, "lora"))  # doctest: +SKIP
+        >>> sorted(k for k in state if not k.startswith("bert."))  # doctest: +SKIP
+        ['classifier.bias', 'classifier.weight']
+    """
+    adapter = None
+    base = model
+    get_base = getattr(model, "get_base_model", None)
+    if callable(get_base) and hasattr(model, "peft_config"):  # peft.PeftModel (duck-typed: peft stays optional here)
+        adapter = getattr(model, "active_adapter", None)
+        base = get_base()
+    state = base.state_dict()
+    rename = _peft_renamer(base, adapter if isinstance(adapter, str) else None)
+    if rename is None:
+        return base, state
+    plain: dict[str, Any] = {}
+    for key, value in state.items():
+        new = rename(key)
+        if new is not None:
+            plain[new] = value
+    return base, plain
 
 
 class Head:
     """A classification head: tensors plus a :class:`HeadConfig`.
 
+    The Hub names of ``huggingface_hub``, peft and timm: :meth:`from_pretrained`
+    (a folder or a Hub repo id), :meth:`save_pretrained` and :meth:`push_to_hub`.
+    :meth:`load` and :meth:`save` are their older aliases.
+
     Example:
         >>> head = Head.from_model(model, task="rte", backbone="FacebookAI/roberta-base")  # doctest: +SKIP
-        >>> head.save("heads/rte")  # doctest: +SKIP
-        >>> Head.load("heads/rte").apply(fresh_model)  # doctest: +SKIP
+        >>> head.save_pretrained("heads/rte")  # doctest: +SKIP
+        >>> head.push_to_hub("me/rte-head")  # doctest: +SKIP
+        >>> Head.from_pretrained("me/rte-head").apply(fresh_model)  # doctest: +SKIP
     """
 
     def __init__(self, tensors: Mapping[str, Any], config: HeadConfig) -> None:
@@ -144,8 +235,13 @@ class Head:
     ) -> Head:
         """Take the head out of a sequence-classification model (copies, float32, CPU).
 
+        A peft model (``headzoo.prepare_pet(model, "lora")``, peft's ``get_peft_model``)
+        is unwrapped on the fly (:func:`unwrapped_state`): the head is peft's trained
+        copy (``modules_to_save``), never its ``original_module``, and the backbone
+        fingerprint is that of the unadapted weights. The model itself is not changed.
+
         Args:
-            model: a transformers ``*ForSequenceClassification`` model (unwrapped from peft).
+            model: a transformers ``*ForSequenceClassification`` model, or a peft model wrapping one.
             task: the task name to record.
             backbone: the backbone id; defaults to ``model.config.name_or_path``.
             backbone_revision: the Hub commit sha of the backbone, if known.
@@ -162,7 +258,7 @@ class Head:
 
         from .backbone import backbone_fingerprint as fingerprint_of
 
-        state = model.state_dict()
+        model, state = unwrapped_state(model)
         names = head_state_names(model, state)
         tensors = {}
         for name in names:
@@ -192,7 +288,7 @@ class Head:
             problem_type=problem_type,
             base_model_prefix=model.base_model_prefix,
             tensors={k: list(v.shape) for k, v in tensors.items()},
-            output_layer=_find_output_layer(model, names, num_labels),
+            output_layer=_find_output_layer(model, names, num_labels, _peft_renamer(model, None)),
             method=method,
             training=dict(training or {}),
             metrics={k: v for k, v in (metrics or {}).items()
@@ -204,8 +300,10 @@ class Head:
 
     # ------------------------------------------------------------------ files
 
-    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False, card: bool | str = True) -> Path:
-        """Write ``head.safetensors``, ``head_config.json`` and a model card into ``directory``.
+    def save_pretrained(
+        self, save_directory: str | os.PathLike[str], *, overwrite: bool = False, card: bool | str = True
+    ) -> Path:
+        """Write ``head.safetensors``, ``head_config.json`` and a model card into ``save_directory``.
 
         The files are written into a temporary sibling directory that is then
         renamed into place, so an interrupted save never leaves a half-written head,
@@ -216,7 +314,7 @@ class Head:
         the new head is in place.
 
         Args:
-            directory: where the head goes (created; its parent too).
+            save_directory: where the head goes (created; its parent too).
             overwrite: replace an existing head; without it an existing head is an error.
             card: write ``README.md``: True renders it from the config, a string is written as is,
                 False writes none.
@@ -225,12 +323,12 @@ class Head:
             The directory.
 
         Raises:
-            HeadExistsError: ``directory`` already holds files and ``overwrite`` is False.
+            HeadExistsError: ``save_directory`` already holds files and ``overwrite`` is False.
 
         Example:
-            >>> head.save("heads/rte-lora")  # doctest: +SKIP
+            >>> head.save_pretrained("heads/rte-lora")  # doctest: +SKIP
         """
-        target = Path(directory).expanduser()
+        target = Path(save_directory).expanduser()
         with staged_head_dir(target, overwrite=overwrite) as tmp:
             arrays = {k: v.detach().cpu().contiguous().numpy() for k, v in self.tensors.items()}
             write_tensors(tmp / HEAD_FILE, arrays, self.config)
@@ -243,9 +341,94 @@ class Head:
         self.path = Path(target)
         return target
 
+    def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False, card: bool | str = True) -> Path:
+        """Alias of :meth:`save_pretrained` (the older name): write the head's files into ``directory``.
+
+        Example:
+            >>> head.save("heads/rte-lora")  # doctest: +SKIP
+        """
+        return self.save_pretrained(directory, overwrite=overwrite, card=card)
+
+    def push_to_hub(
+        self,
+        repo_id: str | None = None,
+        *,
+        private: bool = False,
+        revision: str | None = None,
+        commit_message: str | None = None,
+        namespace: str | None = None,
+        token: str | None = None,
+    ) -> str:
+        """Upload this head (its three files, nothing else) to the Hub in one commit; return the commit URL.
+
+        The same as :func:`headzoo.push_head` with this head: the repo (and branch
+        ``revision``) is created when missing, the head is checked before anything is
+        sent, and pushing the same head again makes no new commit.
+
+        Args:
+            repo_id: target repo, ``namespace/name``; defaults to the naming rule
+                (``{namespace}/headzoo-{task}-{backbone name}-{method}``).
+            private: create the repo private.
+            revision: a branch to push to (created from ``main`` when missing).
+            commit_message: defaults to ``"Upload headzoo head (<task>, <method>)"``.
+            namespace: user or organisation for the default repo id.
+            token: a Hub token; defaults to the standard login / ``HF_TOKEN``.
+
+        Raises:
+            HubError: no or wrong token, no write access, network failures.
+
+        Example:
+            >>> head.push_to_hub("me/rte-head")  # doctest: +SKIP
+            'https://huggingface.co/me/rte-head/commit/...'
+        """
+        return hub.push_head(self, repo_id, private=private, revision=revision, commit_message=commit_message,
+                             namespace=namespace, token=token)
+
+    @classmethod
+    def from_pretrained(
+        cls, repo_id_or_path: str | os.PathLike[str], revision: str | None = None, *, token: str | None = None
+    ) -> Head:
+        """Read a head from a local folder or a Hub repo id, validating everything.
+
+        An existing local path (or one starting with ``.``, ``/`` or ``~``) is read as
+        :meth:`load` reads it; anything else that is a repo id (``namespace/name``) is
+        downloaded by :func:`headzoo.pull_head` (head files only, into the Hugging Face
+        cache; offline from that cache) and then read.
+
+        Args:
+            repo_id_or_path: a head folder (or its ``head.safetensors``), or a Hub repo id.
+            revision: branch, tag or commit of a Hub repo.
+            token: a Hub token for private repos.
+
+        Raises:
+            HeadFormatError: missing, corrupt or inconsistent files.
+            HubError: repo or revision not found, auth, network (``HubUnreachableError``).
+            UnsafeFileError: the place holds pickle files.
+            ConfigError: ``revision`` given for a local folder.
+
+        Example:
+            >>> head = Head.from_pretrained("me/headzoo-rte-all-MiniLM-L6-v2-lora")  # doctest: +SKIP
+            >>> head = Head.from_pretrained("heads/rte-lora")  # doctest: +SKIP
+        """
+        raw = os.fspath(repo_id_or_path)
+        try:
+            local = Path(raw).expanduser().exists()
+        except (OSError, RuntimeError, ValueError):  # "~nobody/x", a NUL byte, a name too long
+            local = False
+        if local or raw.startswith((".", "/", "~")) or not looks_like_repo_id(raw):
+            if revision is not None:
+                raise ConfigError(
+                    f"revision={revision!r} only applies to a Hub repo, but {raw!r} is read as a local folder: "
+                    "drop revision, or give a repo id (namespace/name) that is not a local path"
+                )
+            return cls.load(repo_id_or_path)
+        return cls.load(hub.pull_head(raw, revision=revision, token=token))
+
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Head:
-        """Read a head from a directory (or its ``head.safetensors``), validating everything.
+        """Read a head from a local directory (or its ``head.safetensors``), validating everything.
+
+        :meth:`from_pretrained` does the same for a local path and also takes Hub repo ids.
 
         Raises:
             HeadFormatError: missing, corrupt or inconsistent files; an unknown format version.
@@ -253,6 +436,7 @@ class Head:
 
         Example:
             >>> head = Head.load("heads/rte-lora")  # doctest: +SKIP
+            >>> head = Head.from_pretrained("heads/rte-lora")  # doctest: +SKIP
         """
         import torch
 
@@ -264,16 +448,26 @@ class Head:
 
     # ------------------------------------------------------------------ models
 
-    def check(self, model: Any, *, allow_backbone_mismatch: bool = False) -> dict[str, Any]:
+    def check(self, model: Any, *, allow_backbone_mismatch: bool = False,
+              label_map: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Check that this head fits ``model`` and plan how it goes in; changes nothing.
 
+        The output layer (``config.output_layer``) may have another number of rows than the
+        model's when the labels only overlap (see :meth:`match_labels`); every other tensor
+        must have the model's shape.
+
         Returns:
-            ``{"permutation": list[int] | None, "set_labels": bool, "state": the model's state dict}``.
+            ``{"labels": LabelMatch, "permutation": list[int] | None, "set_labels": bool,
+            "state": the model's state dict}``.
 
         Raises:
             HeadMismatchError: names or shapes differ.
             BackboneMismatchError: different model type, hidden size or backbone weights.
-            LabelMismatchError: the model's labels are a different set.
+            LabelMismatchError: the labels cannot be matched (see :func:`headzoo.labels.match_labels`).
+
+        Example:
+            >>> Head.load("heads/sst2").check(model)["labels"].report  # doctest: +SKIP
+            '2 of 2 rows from sst2/lora (negative, positive)'
         """
         from .backbone import backbone_fingerprint, is_fingerprint_reliable
 
@@ -292,11 +486,13 @@ class Head:
         names = head_state_names(model, state)
         if names != sorted(self.tensors):
             raise HeadMismatchError(tensor_names_diff(type(model).__name__, names, sorted(self.tensors)))
-        bad = [
-            f"{n}: head {list(self.tensors[n].shape)} vs model {list(state[n].shape)}"
-            for n in names
-            if tuple(state[n].shape) != tuple(self.tensors[n].shape)
-        ]
+        output = {f"{c.output_layer}.weight", f"{c.output_layer}.bias"} if c.output_layer else set()
+        rows_differ, bad = [], []
+        for n in names:
+            head_shape, model_shape = list(self.tensors[n].shape), list(state[n].shape)
+            if head_shape != model_shape:
+                fits = n in output and head_shape[1:] == model_shape[1:] and head_shape[0] == c.num_labels
+                (rows_differ if fits else bad).append(f"{n}: head {head_shape} vs model {model_shape}")
         if bad:
             raise HeadMismatchError(
                 "head tensor shapes do not match the model: " + "; ".join(bad)
@@ -311,52 +507,83 @@ class Head:
                     "backbone, or pass allow_backbone_mismatch=True (CLI: --allow-backbone-mismatch) "
                     "to apply it anyway"
                 )
+        try:
+            match = self.match_labels(model, label_map)
+        except LabelMismatchError as exc:
+            if rows_differ:
+                raise LabelMismatchError(f"head tensor shapes do not match the model: {'; '.join(rows_differ)}, "
+                                         f"and {exc}") from None
+            raise
+        own_rows = state.get(f"{c.output_layer}.weight") if c.output_layer else None
+        if own_rows is not None and own_rows.shape[0] != len(match.rows):
+            raise LabelMismatchError(
+                f"{type(model).__name__}.config names {len(match.rows)} label(s) {list(match.model_labels)} but its "
+                f"output layer {c.output_layer!r} has {own_rows.shape[0]} rows: build the model with num_labels "
+                "and id2label that agree (headzoo.load_head does this)"
+            )
+        if not match.is_identity and not c.output_layer:
+            raise LabelMismatchError(
+                f"the model's labels {list(match.model_labels)} need other rows than the head's {c.labels}, "
+                "but the head records no output layer to take them from; build the model with the head's id2label"
+            )
         return {
-            "permutation": self._label_permutation(model),
-            "set_labels": self._model_labels_generic(model),
+            "labels": match,
+            "permutation": match.permutation,
+            "set_labels": match.take_head_names,
             "state": state,
         }
 
-    def _model_labels_generic(self, model: Any) -> bool:
-        id2label = _model_id2label(model, self.config.num_labels)
-        return _is_generic_labels(id2label) and not _is_generic_labels(self.config.id2label)
-
-    def _label_permutation(self, model: Any) -> list[int] | None:
+    @property
+    def source(self) -> str:
+        """How reports name this head: ``task/method`` (``"sst2/lora"``), or the task alone."""
         c = self.config
-        model_labels = _model_id2label(model, c.num_labels)
-        if c.num_labels == 1 or self._model_labels_generic(model) or _is_generic_labels(c.id2label):
-            return None
-        if set(model_labels.values()) != set(c.id2label.values()):
-            raise LabelMismatchError(
-                f"the head's labels {sorted(c.id2label.values())} and the model's labels "
-                f"{sorted(model_labels.values())} are different sets: build the model with the head's labels "
-                "(headzoo.load_head does this) or train a head for these labels"
-            )
-        head_index = c.label2id
-        perm = [head_index[model_labels[i]] for i in range(c.num_labels)]
-        if perm == list(range(c.num_labels)):
-            return None
-        if not c.output_layer:
-            raise LabelMismatchError(
-                f"the model orders the labels {[model_labels[i] for i in range(c.num_labels)]} and the head "
-                f"{c.labels}, but the head records no output layer to reorder; "
-                "build the model with the head's id2label"
-            )
-        return perm
+        return f"{c.task}/{c.method}" if c.method else c.task
 
-    def apply(self, model: Any, *, allow_backbone_mismatch: bool = False) -> Any:
+    def match_labels(self, model: Any, label_map: Mapping[str, str] | None = None) -> LabelMatch:
+        """Which of this head's rows each of ``model``'s outputs takes; changes nothing.
+
+        Labels match by name ignoring case and surrounding space; ``label_map`` renames
+        (model label -> head label); a partial overlap leaves the other outputs new.
+        See :mod:`headzoo.labels` for the rules.
+
+        Raises:
+            LabelMismatchError: the labels cannot be matched; the message names both sides.
+
+        Example:
+            >>> head.match_labels(model, {"neg": "negative"}).report  # doctest: +SKIP
+            '2 of 3 rows from sst2/lora (neg=negative, positive); new: neutral'
+        """
+        c = self.config
+        cfg = model.config
+        n = int(cfg.num_labels)
+        model_labels = _model_id2label(model, n)
+        return match_labels(
+            [model_labels[i] for i in range(n)], c.labels, label_map, source=self.source,
+            model_regression=cfg.problem_type == "regression" or n == 1,
+            head_regression=c.problem_type == "regression" or c.num_labels == 1,
+        )
+
+    def apply(self, model: Any, *, allow_backbone_mismatch: bool = False,
+              label_map: Mapping[str, str] | None = None) -> Any:
         """Put this head into ``model`` in place, strictly, and return the model.
 
         Every head tensor must land on a tensor of the same name and shape; the
-        values are cast to the model's dtype and device. If the model orders the
-        same labels differently, the output rows are permuted to its order; a
-        model with default ``LABEL_i`` names takes the head's label names.
-        Regression heads set ``problem_type="regression"``. If anything does not
-        fit, nothing in the model is changed.
+        values are cast to the model's dtype and device. Labels match by name,
+        ignoring case and surrounding space, and ``label_map`` renames (model
+        label -> head label): the output layer's rows go to the model's outputs
+        of the same labels, in the model's order. Where the labels only overlap,
+        the matched rows are copied, the model's other outputs keep their own
+        initialisation, and one line (:meth:`match_labels` ``.report``, logged at
+        INFO) says so; the layers before the output layer (RoBERTa's
+        ``classifier.dense``) are copied whole. A model with default ``LABEL_i``
+        names and as many outputs takes the head's label names. Regression heads
+        go to regression models only and set ``problem_type="regression"``. If
+        anything does not fit, nothing in the model is changed.
 
         Args:
             model: a transformers sequence-classification model of the head's backbone.
             allow_backbone_mismatch: apply even if the backbone weights differ from the head's.
+            label_map: model label -> head label, for labels named differently (``{"pos": "positive"}``).
 
         Raises:
             HeadMismatchError: and its subclasses, see :meth:`check`.
@@ -365,20 +592,25 @@ class Head:
             >>> model = AutoModelForSequenceClassification.from_pretrained(  # doctest: +SKIP
             ...     "FacebookAI/roberta-base", num_labels=2)
             >>> Head.load("heads/rte").apply(model)  # doctest: +SKIP
+            >>> head.apply(my_model, label_map={"neg": "negative", "pos": "positive"})  # doctest: +SKIP
         """
         import torch
 
-        plan = self.check(model, allow_backbone_mismatch=allow_backbone_mismatch)
+        plan = self.check(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
+        match = plan["labels"]
+        state = plan["state"]
         tensors = dict(self.tensors)
-        perm = plan["permutation"]
-        if perm is not None:
-            index = torch.tensor(perm)
+        if not match.is_identity:
             layer = self.config.output_layer
             for suffix in ("weight", "bias"):
                 name = f"{layer}.{suffix}"
                 if name in tensors and tensors[name].shape[0] == self.config.num_labels:
-                    tensors[name] = tensors[name].index_select(0, index)
-        state = plan["state"]
+                    rows = state[name].detach().to(device="cpu", dtype=torch.float32).clone()  # new rows: own init
+                    for i, j in enumerate(match.rows):
+                        if j is not None:
+                            rows[i] = tensors[name][j]
+                    tensors[name] = rows
+        logger.log(logging.DEBUG if match.exact else logging.INFO, "%s", match.report)
         # Cast everything first: once the first tensor is copied, nothing may fail any more.
         ready = {name: value.to(dtype=state[name].dtype, device=state[name].device) for name, value in tensors.items()}
         with torch.no_grad():
@@ -394,6 +626,19 @@ class Head:
             cfg.problem_type = self.config.problem_type
         return model
 
+
+
+def output_layer_name(model: Any) -> str | None:
+    """The head module whose rows are the label outputs (``classifier``, ``classifier.out_proj``, ``score``).
+
+    The last head module (in registration order) with a 2-D weight of ``num_labels`` rows,
+    as :meth:`Head.from_model` records it in ``output_layer``; None when there is none.
+
+    Example:
+        >>> output_layer_name(roberta_model)  # doctest: +SKIP
+        'classifier.out_proj'
+    """
+    return _find_output_layer(model, head_state_names(model), int(model.config.num_labels))
 
 
 def _model_id2label(model: Any, num_labels: int) -> dict[int, str]:
@@ -446,7 +691,7 @@ def _hidden_size(cfg: Any) -> int | None:
 
 
 
-#: Besides Head and head_state_names, the names of files.py and head_config.py that callers used to import from here.
+#: Besides Head, head_state_names and unwrapped_state: names of files.py and head_config.py once imported from here.
 __all__ = [
     "CARD_FILE",
     "CONFIG_FILE",
@@ -457,7 +702,9 @@ __all__ = [
     "find_head_files",
     "finite",
     "head_state_names",
+    "output_layer_name",
     "parse_config_json",
     "read_config",
     "read_head",
+    "unwrapped_state",
 ]

@@ -10,6 +10,10 @@ Tokens come from the standard Hugging Face login (``hf auth login``) or
 ``HF_TOKEN``; the endpoint from ``HF_ENDPOINT``. Only the head files
 (``head.safetensors``, ``head_config.json``, ``README.md``) are ever uploaded or
 downloaded, and a repo holding pickle files is refused.
+
+This module sits below :mod:`headzoo.head` (``Head.from_pretrained`` and
+``Head.push_to_hub`` call it), so it never imports it: a head object is
+anything with ``save(directory, card=...)``, as :class:`headzoo.Head` has.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from .backbone import BackboneRef, resolve_backbone
 from .cards import render_card
 from .errors import HeadNotFoundError, HeadzooError, HubError, HubUnreachableError, InvalidNameError, UnsafeFileError
 from .files import CARD_FILE, HEAD_FILE, HEAD_FILES, PICKLE_SUFFIXES, read_head
-from .head import Head
 from .head_config import CONFIG_FILE
 from .naming import METHOD_PREFERENCE, repo_name, validate_name, validate_repo_id, validate_revision
 from .zoo import add_to_zoo
@@ -147,7 +150,7 @@ def _has_token() -> bool:
 
 
 def push_head(
-    dir_or_head: str | os.PathLike[str] | Head,
+    dir_or_head: str | os.PathLike[str] | Any,
     repo_id: str | None = None,
     *,
     private: bool = False,
@@ -163,7 +166,7 @@ def push_head(
     completed by running it again.
 
     Args:
-        dir_or_head: a head directory or a :class:`Head`.
+        dir_or_head: a head directory or a :class:`headzoo.Head` (``Head.push_to_hub`` passes itself).
         repo_id: target repo; defaults to the naming rule under ``namespace``.
         private: create the repo private.
         revision: a branch to push to (created from ``main`` when missing).
@@ -185,7 +188,7 @@ def push_head(
     from huggingface_hub import CommitOperationAdd, HfApi
 
     with tempfile.TemporaryDirectory(prefix="headzoo-push-") as tmp:
-        if isinstance(dir_or_head, Head):
+        if hasattr(dir_or_head, "save") and hasattr(dir_or_head, "config"):  # a Head (head.py is not imported here)
             directory = dir_or_head.save(Path(tmp) / "head", card=False)
         else:
             directory = Path(dir_or_head).expanduser()

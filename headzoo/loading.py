@@ -1,25 +1,33 @@
 """Finding a head and putting it into a model: ``load_head``, one line from (task, backbone) to a model.
 
 A head is looked up in this order: a local head folder, a Hub repo id, or a
-task name, which is found in the local zoo (:mod:`headzoo.zoo`) and else on the
-Hub under the naming rule (:mod:`headzoo.hub`). This module sits above both;
-neither imports it.
+task name, which is found in the user's zoo (:mod:`headzoo.zoo`), else in the
+zoo shipped inside the package, else on the Hub under the naming rule
+(:mod:`headzoo.hub`). This module sits above both; neither imports it.
+
+A damaged shipped head (a corrupt or missing file) is skipped with a warning
+when another head can still serve (another shipped method, or the Hub); when
+none can, the lookup ends in one :class:`~headzoo.errors.HeadFormatError` line
+that names the file and says to reinstall headzoo. A missing shipped zoo is
+named in the not-found message the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .backbone import load_classifier, resolve_backbone
-from .errors import HeadNotFoundError
+from .backbone import DEFAULT_BACKBONE, embedded_backbone_path, load_classifier, resolve_backbone
+from .errors import HeadFormatError, HeadNotFoundError, HeadzooError, LabelMismatchError
 from .head import Head
 from .head_config import CONFIG_FILE
 from .hub import find_on_hub, pull_head
+from .labels import check_label_map, normalize_label
 from .naming import looks_like_repo_id, validate_name
-from .zoo import find_in_zoo, zoo_home
+from .zoo import SHIPPED_FIX, find_all_in_zoo, shipped_zoo_root, zoo_home
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +41,10 @@ def resolve_head(
 ) -> Head:
     """Find a head: a local head directory, a Hub repo id, or a task name looked up in the zoo.
 
-    Order for a task name: the local zoo (``HEADZOO_HOME``), then the Hub under
-    the naming rule of :func:`headzoo.hub.default_repo_id`.
+    Order for a task name: the user's zoo (``HEADZOO_HOME``), then the zoo shipped with
+    headzoo (:func:`headzoo.zoo.shipped_zoo_root`), then the Hub under the naming rule of
+    :func:`headzoo.hub.default_repo_id`. A damaged shipped head is skipped with a warning
+    when a later candidate serves, else it is the error.
 
     Args:
         task_or_path: a local head folder (or its ``head.safetensors``), a Hub repo id, or a task name.
@@ -47,6 +57,8 @@ def resolve_head(
 
     Raises:
         HeadNotFoundError: nothing found; the message says how to train or pull one.
+        HeadFormatError: the only head found is a damaged shipped one (the message names the file
+            and says to reinstall headzoo), or a damaged head in the user's zoo.
 
     Example:
         >>> resolve_head("rte", "minilm", method="lora").config.labels  # doctest: +SKIP
@@ -74,18 +86,35 @@ def resolve_head(
             f"e.g. load_head({raw!r}, 'sentence-transformers/all-MiniLM-L6-v2')"
         )
     ref = resolve_backbone(backbone)
-    found = find_in_zoo(task, ref, method)
-    if found is not None:
-        logger.info("using head %s from the local zoo", found)
-        return Head.load(found)
+    damaged: HeadzooError | None = None
+    for candidate in find_all_in_zoo(task, ref, method, source="all"):
+        if candidate.source == "user":
+            logger.info("using head %s from the user's zoo", candidate.path)
+            return Head.load(candidate.path)  # the user's own head: a damaged one is the user's error
+        try:
+            head = Head.load(candidate.path)
+        except HeadzooError as exc:
+            logger.warning("skipping the damaged shipped head at %s: %s; %s", candidate.path, exc, SHIPPED_FIX)
+            damaged = damaged or HeadFormatError(f"the shipped head at {str(candidate.path)!r} is damaged "
+                                                 f"({' '.join(str(exc).split())}); {SHIPPED_FIX}, or train your "
+                                                 f"own with `headzoo train {task} --backbone {backbone}`")
+            continue
+        logger.info("using head %s from the zoo shipped with headzoo", candidate.path)
+        return head
     pulled = find_on_hub(task, ref, method=method, revision=revision)
     if pulled is not None:
         return Head.load(pulled)
+    if damaged is not None:
+        raise damaged
     method_part = f" --method {method}" if method else ""
+    shipped = shipped_zoo_root()
+    missing = (f"; the shipped zoo is missing at {str(shipped)!r} ({SHIPPED_FIX})"
+               if shipped is not None and not (shipped / "heads").is_dir() else "")
     raise HeadNotFoundError(
         f"no head for task {task!r} on backbone {ref.id!r}{f' (method {method!r})' if method else ''} "
-        f"in the local zoo ({zoo_home()}) or on the Hub: train one with "
+        f"in the local zoo ({zoo_home()}), the shipped zoo or on the Hub: train one with "
         f"`headzoo train {task} --backbone {backbone}{method_part}`, or pull one with `headzoo pull REPO_ID`"
+        f"{missing}"
     )
 
 
@@ -97,46 +126,102 @@ def load_head(
     method: str | None = None,
     revision: str | None = None,
     allow_backbone_mismatch: bool = False,
+    label_map: Mapping[str, str] | None = None,
+    return_labels: bool = False,
     **from_pretrained_kwargs: Any,
 ) -> Any:
     """Build a sequence-classification model with a pretrained head in place, in one line.
 
+    Labels match by name, ignoring case and surrounding space; ``label_map`` renames
+    (model label -> head label), and a head of another task is used on purpose this way.
+    Where the labels only overlap, the matched rows are copied and the model's other
+    outputs keep their own initialisation; the one-line report (``"2 of 3 rows from
+    sst2/lora (negative, positive); new: neutral"``) is logged at INFO and returned
+    with ``return_labels=True``. See :mod:`headzoo.labels` for the rules.
+
     Args:
         task_or_path: a task name (``"rte"``), a local head directory, or a Hub repo id of a head.
-        backbone: the backbone id or folder; defaults to the backbone the head records.
+        backbone: the backbone id or folder; defaults to ``model``'s (``config.name_or_path``) when a
+            model is given, else to the backbone the head records.
         model: put the head into this existing model (in place) instead of building one.
         method: pick the head trained with this stage-1 method (``"lora"``, ``"bitfit"``...).
         revision: Hub revision of the head repo.
         allow_backbone_mismatch: apply even if the backbone weights differ from the head's.
+        label_map: model label -> head label (``{"neg": "negative", "pos": "positive"}``). Without
+            ``model``, the model is built with the head's labels renamed this way.
+        return_labels: return ``(model, LabelMatch)``; ``LabelMatch.report`` is the one-line report.
         **from_pretrained_kwargs: passed to ``AutoModelForSequenceClassification.from_pretrained``
-            (``torch_dtype``, ``attn_implementation``...).
+            (``torch_dtype``, ``attn_implementation``, or ``num_labels`` / ``id2label`` for your own labels...).
 
     Returns:
-        The model with the head in place (``model`` itself when given).
+        The model with the head in place (``model`` itself when given); ``(model, LabelMatch)``
+        with ``return_labels=True``.
 
     Raises:
         HeadNotFoundError: no head for (task, backbone); the message says how to get one.
         HeadMismatchError: the head does not fit the model (labels, shapes, backbone).
+        LabelMismatchError: the labels cannot be matched (no overlap, a map naming unknown labels,
+            two labels mapped to one); the model is not changed.
 
     Example:
         >>> import headzoo
         >>> model = headzoo.load_head("rte", "minilm")  # doctest: +SKIP
         >>> headzoo.load_head("rte", "minilm", model=my_model)  # doctest: +SKIP
+        >>> model, labels = headzoo.load_head("sst2", model=my_model,  # doctest: +SKIP
+        ...                                   label_map={"neg": "negative", "pos": "positive"}, return_labels=True)
+        >>> labels.report  # doctest: +SKIP
+        '2 of 3 rows from sst2/lora (neg=negative, pos=positive); new: neutral'
     """
+    if backbone is None and model is not None:
+        backbone = _model_backbone(model)
     head = resolve_head(task_or_path, backbone, method=method, revision=revision)
     if model is None:
         ref = resolve_backbone(backbone or head.config.backbone)
         cfg = head.config
+        id2label = _renamed_labels(head, label_map)
         kwargs: dict[str, Any] = {
             "num_labels": cfg.num_labels,
-            "id2label": dict(cfg.id2label),
-            "label2id": cfg.label2id,
+            "id2label": id2label,
+            "label2id": {label: i for i, label in id2label.items()},
         }
         if cfg.problem_type:
             kwargs["problem_type"] = cfg.problem_type
         kwargs.update(from_pretrained_kwargs)
         model = load_classifier(ref, **kwargs)
-    return head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch)
+    if not return_labels:
+        return head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
+    # the match before apply: a model with default names takes the head's
+    match = head.check(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)["labels"]
+    head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
+    return model, match
+
+
+def _model_backbone(model: Any) -> str | None:
+    """The backbone a model was loaded from (``config.name_or_path``); the embedded MiniLM folder by its id."""
+    name = getattr(getattr(model, "config", None), "name_or_path", None) or None
+    embedded = embedded_backbone_path()
+    if name and embedded is not None:
+        try:
+            if Path(name).expanduser().resolve() == embedded.resolve():
+                return DEFAULT_BACKBONE
+        except (OSError, RuntimeError, ValueError):
+            pass
+    return name
+
+
+def _renamed_labels(head: Head, label_map: Mapping[str, str] | None) -> dict[int, str]:
+    """The head's id2label with each label the map names renamed to the model label mapped to it."""
+    mapping = check_label_map(label_map)
+    back: dict[str, str] = {}
+    for mine, theirs in mapping.items():
+        key = normalize_label(theirs)
+        if key in back:
+            raise LabelMismatchError(
+                f"label_map maps {back[key]!r} and {mine!r} both to the head label {theirs!r} "
+                f"(head labels {sorted(head.config.labels)}): map at most one label to each head label"
+            )
+        back[key] = mine
+    return {i: back.get(normalize_label(label), label) for i, label in head.config.id2label.items()}
 
 
 

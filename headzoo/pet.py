@@ -15,6 +15,15 @@ Five methods (:data:`METHODS`):
   a documented simplification that needs no per-architecture name table.
 - ``"probe"``: only the head trains (linear probing; LP-FT's first stage).
 
+A sixth stage-1 method trains nothing: ``"imprint"`` sets each label's output
+row from the class mean of the features entering the output layer, in one
+forward pass (:mod:`headzoo.imprint`). It has no learning rate, no steps and
+nothing for :func:`prepare` to do, so it is not in :data:`METHODS` (the methods
+trained with a learning rate: the presets, the learning-rate search and
+:func:`prepare` cover exactly those) but in :data:`STAGE1_METHODS`, which every
+place that takes a stage-1 method accepts (``pretrain_head``, ``finetune``,
+``compare``, ``headzoo train --method``).
+
 The head is found by the one rule of :mod:`headzoo.head`: every parameter
 outside ``model.base_model_prefix``. The same rule gives peft its
 ``modules_to_save`` (the top-level modules that own head parameters), so no
@@ -39,8 +48,12 @@ from .head import head_state_names
 
 logger = logging.getLogger(__name__)
 
-#: The stage-1 methods.
+#: The stage-1 methods trained with a learning rate (what :func:`prepare` sets up).
 METHODS = ("lora", "ia3", "prefix", "bitfit", "probe")
+#: The stage-1 method that trains nothing: rows from class means (:mod:`headzoo.imprint`).
+IMPRINT = "imprint"
+#: Every stage-1 method: :data:`METHODS` and ``"imprint"``.
+STAGE1_METHODS = (*METHODS, IMPRINT)
 
 #: Default PET settings (used when ``settings`` leaves them out).
 DEFAULTS: dict[str, Any] = {
@@ -166,6 +179,11 @@ def _default_targets(model: Any, method: str) -> tuple[list[str], list[str] | No
 def prepare(model: Any, method: str, settings: Any = None) -> Any:
     """Make ``model`` ready for stage 1: wrap it with peft or freeze all but the method's parameters.
 
+    Public as ``headzoo.prepare_pet``, for training a head in your own ``Trainer``
+    or loop (docs/your_own_loop.md): train the returned model, then
+    ``headzoo.Head.from_model(pet_model, task=...)`` takes the trained head out of it
+    (peft's trained copy; no unwrapping needed).
+
     The head (every parameter outside ``base_model_prefix``) always trains. For
     ``lora`` / ``ia3`` / ``prefix`` the model is wrapped by peft with
     ``task_type="SEQ_CLS"`` and ``modules_to_save`` = :func:`head_modules`; peft
@@ -188,10 +206,15 @@ def prepare(model: Any, method: str, settings: Any = None) -> Any:
         ConfigError: unknown method, or no default target modules for this model type.
 
     Example:
-        >>> from headzoo.backbone import load_classifier, resolve_backbone
-        >>> model = load_classifier(resolve_backbone("minilm"), num_labels=2)  # doctest: +SKIP
-        >>> trainable = prepare(model, "lora", {"lora_r": 8})  # doctest: +SKIP
+        >>> import headzoo
+        >>> from transformers import AutoModelForSequenceClassification
+        >>> model = AutoModelForSequenceClassification.from_pretrained(  # doctest: +SKIP
+        ...     "sentence-transformers/all-MiniLM-L6-v2", num_labels=2)
+        >>> pet_model = headzoo.prepare_pet(model, "lora", {"lora_r": 8})  # doctest: +SKIP
     """
+    if method == IMPRINT:
+        raise ConfigError("method 'imprint' trains nothing, so there is nothing to prepare: imprint the head with "
+                          "headzoo.imprint.imprint(model, batches), or pretrain_head(task, backbone, 'imprint')")
     if method not in METHODS:
         raise ConfigError(f"unknown stage-1 method {method!r}; choose one of {', '.join(METHODS)}")
     heads = head_modules(model)
@@ -402,7 +425,9 @@ def unwrap(model: Any) -> Any:
 
 __all__ = [
     "DEFAULTS",
+    "IMPRINT",
     "METHODS",
+    "STAGE1_METHODS",
     "head_modules",
     "head_parameter_names",
     "parameter_count",

@@ -5,6 +5,12 @@ The local zoo is a directory tree, ``$HEADZOO_HOME/heads/<backbone>/<task>/<meth
 each leaf a head directory (``head.safetensors`` + ``head_config.json`` +
 ``README.md``). ``HEADZOO_HOME`` defaults to ``$XDG_CACHE_HOME/headzoo``
 (``~/.cache/headzoo``).
+
+The shipped zoo is the same tree inside the installed package
+(``headzoo/zoo_data/heads/...``, see :func:`shipped_zoo_root`): heads built by
+:func:`headzoo.zoo_build.build_zoo` that come with ``pip install headzoo``. It is
+read-only: saving and adding always go to the user's zoo. Finding a head looks
+in the user's zoo first, then in the shipped one (:mod:`headzoo.loading`).
 """
 
 from __future__ import annotations
@@ -13,15 +19,50 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .backbone import BackboneRef, resolve_backbone
 from .errors import HeadExistsError, HeadFormatError, InvalidNameError
 from .files import HEAD_FILE, HEAD_FILES, copy_head_files, entry_lock
-from .head import Head
 from .head_config import CONFIG_FILE, HeadConfig, read_config
 from .naming import METHOD_PREFERENCE, validate_name
 
 logger = logging.getLogger(__name__)
+
+#: Where a head comes from: the user's zoo (``HEADZOO_HOME``) or the zoo shipped inside the package.
+SOURCES = ("user", "shipped")
+#: Overrides the shipped zoo's folder (a zoo root holding ``heads/``); empty turns the shipped zoo off.
+SHIPPED_ZOO_ENV = "HEADZOO_SHIPPED_ZOO"
+
+
+def shipped_zoo_root() -> Path | None:
+    """The root of the zoo that ships inside the package (``headzoo/zoo_data``), or None when it is turned off.
+
+    ``$HEADZOO_SHIPPED_ZOO`` points it elsewhere (a folder holding ``heads/``); set to an empty
+    string it turns the shipped zoo off. The folder may be missing (a packaging that dropped the
+    package data): lookups then find no shipped head, and the messages say how to reinstall.
+
+    Example:
+        >>> shipped_zoo_root().name  # doctest: +SKIP
+        'zoo_data'
+    """
+    env = os.environ.get(SHIPPED_ZOO_ENV)
+    if env is not None:
+        return Path(env).expanduser() if env.strip() else None
+    return Path(__file__).resolve().parent / "zoo_data"
+
+
+def _source_roots(source: str) -> list[tuple[str, Path]]:
+    """``(source, zoo root)`` pairs to look in, in resolution order, for ``source`` ("user", "shipped", "all")."""
+    if source not in (*SOURCES, "all"):
+        raise InvalidNameError(f"zoo source {source!r} is not one of 'user', 'shipped', 'all'")
+    roots: list[tuple[str, Path]] = []
+    if source in ("user", "all"):
+        roots.append(("user", zoo_home()))
+    shipped = shipped_zoo_root()
+    if source in ("shipped", "all") and shipped is not None:
+        roots.append(("shipped", shipped))
+    return roots
 
 
 def zoo_home() -> Path:
@@ -56,28 +97,43 @@ def zoo_path(task: str, backbone: str | BackboneRef, method: str | None = None) 
 
 @dataclass(frozen=True)
 class ZooEntry:
-    """One head in the local zoo."""
+    """One head in a zoo; ``source`` is ``"user"`` (the user's zoo) or ``"shipped"`` (inside the package)."""
 
     task: str
     backbone: str
     method: str
     path: Path
     config: HeadConfig
+    source: str = "user"
 
 
-def list_heads(task: str | None = None, backbone: str | None = None, method: str | None = None) -> list[ZooEntry]:
-    """The heads in the local zoo, optionally filtered; unreadable entries are skipped with a warning.
+def list_heads(task: str | None = None, backbone: str | None = None, method: str | None = None, *,
+               source: str = "user") -> list[ZooEntry]:
+    """The heads in the user's zoo (or the shipped zoo, or both), optionally filtered.
+
+    Unreadable entries are skipped with a warning that names the file and the fix.
+
+    Args:
+        task, backbone, method: keep only these.
+        source: ``"user"`` (default: ``HEADZOO_HOME``), ``"shipped"`` (the zoo inside the package)
+            or ``"all"`` (user heads first, then shipped ones).
 
     Example:
-        >>> [e.task for e in list_heads(backbone="minilm")]  # doctest: +SKIP
-        ['rte', 'sst2']
+        >>> [(e.task, e.source) for e in list_heads(backbone="minilm", source="all")]  # doctest: +SKIP
+        [('rte', 'user'), ('cb', 'shipped'), ('rte', 'shipped')]
     """
     if task:
         validate_name(task, "task")
     if method:
         validate_name(method, "method")
     slug = resolve_backbone(backbone).slug if backbone else None
-    root = zoo_home() / "heads"
+    entries = []
+    for origin, home in _source_roots(source):
+        entries += _list_root(home / "heads", origin, slug, task, method)
+    return entries
+
+
+def _list_root(root: Path, origin: str, slug: str | None, task: str | None, method: str | None) -> list[ZooEntry]:
     if not root.is_dir():
         return []
     entries = []
@@ -92,36 +148,84 @@ def list_heads(task: str | None = None, backbone: str | None = None, method: str
         try:
             config = read_config(config_path)
         except HeadFormatError as exc:
-            logger.warning("skipping unreadable zoo entry %s: %s", leaf, exc)
+            fix = SHIPPED_FIX if origin == "shipped" else "delete that folder or save the head again"
+            logger.warning("skipping unreadable %s zoo entry %s: %s; %s", origin, leaf, exc, fix)
             continue
-        entries.append(ZooEntry(config.task, config.backbone, leaf.name, leaf, config))
+        entries.append(ZooEntry(config.task, config.backbone, leaf.name, leaf, config, origin))
     return entries
 
 
-def find_in_zoo(task: str, backbone: str | BackboneRef, method: str | None = None) -> Path | None:
+#: What to do about a damaged or missing shipped zoo.
+SHIPPED_FIX = "reinstall headzoo (pip install --force-reinstall --no-deps headzoo) to restore the shipped zoo"
+
+
+def find_in_zoo(task: str, backbone: str | BackboneRef, method: str | None = None, *,
+                source: str = "user") -> Path | None:
     """The zoo directory of the best head for (task, backbone[, method]), or None.
 
     Without ``method`` the first present in :data:`headzoo.naming.METHOD_PREFERENCE` wins,
-    then any other method in name order.
+    then any other method in name order. ``source`` as in :func:`find_all_in_zoo`; with
+    ``"all"`` a head in the user's zoo wins over a shipped one.
 
     Example:
         >>> find_in_zoo("rte", "minilm")  # doctest: +SKIP
         PosixPath('/home/me/.cache/headzoo/heads/sentence-transformers--all-MiniLM-L6-v2/rte/lora')
     """
+    found = find_all_in_zoo(task, backbone, method, source=source)
+    return found[0].path if found else None
+
+
+@dataclass(frozen=True)
+class ZooCandidate:
+    """A head folder that a lookup found: where it is and which zoo it is in (``"user"`` / ``"shipped"``)."""
+
+    path: Path
+    source: str
+
+
+def find_all_in_zoo(task: str, backbone: str | BackboneRef, method: str | None = None, *,
+                    source: str = "user") -> list[ZooCandidate]:
+    """Every head folder for (task, backbone[, method]), best first: the user's zoo, then the shipped one.
+
+    Within a zoo the methods come in :data:`headzoo.naming.METHOD_PREFERENCE` order, then any
+    other in name order. Folders are only listed here, not read: :mod:`headzoo.loading` reads
+    them and moves past a damaged one.
+
+    Args:
+        task, backbone, method: what to find.
+        source: ``"user"`` (default), ``"shipped"`` or ``"all"``.
+
+    Example:
+        >>> [c.source for c in find_all_in_zoo("rte", "minilm", source="all")]  # doctest: +SKIP
+        ['shipped', 'shipped']
+    """
     ref = backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone)
+    task = validate_name(task, "task")
     if method:
-        path = zoo_path(task, ref, method)
-        return path if (path / HEAD_FILE).is_file() else None
-    parent = zoo_path(task, ref, "none").parent
-    if not parent.is_dir():
-        return None
-    present = sorted(p.name for p in parent.iterdir() if not p.name.startswith(".") and (p / HEAD_FILE).is_file())
-    ordered = [m for m in METHOD_PREFERENCE if m in present] + [m for m in present if m not in METHOD_PREFERENCE]
-    return parent / ordered[0] if ordered else None
+        validate_name(method, "method")
+    found = []
+    for origin, home in _source_roots(source):
+        parent = (zoo_path(task, ref, "none") if origin == "user" else home / "heads" / ref.slug / task / "none").parent
+        if not parent.is_dir():
+            continue
+        # a shipped folder with either file counts, so that a damaged one is reported, not passed over
+        wanted = (HEAD_FILE,) if origin == "user" else (HEAD_FILE, CONFIG_FILE)
+        present = sorted(p.name for p in parent.iterdir()
+                         if not p.name.startswith(".") and any((p / name).is_file() for name in wanted))
+        if method:
+            ordered = [method] if method in present else []
+        else:
+            ordered = [m for m in METHOD_PREFERENCE if m in present] + [m for m in present
+                                                                        if m not in METHOD_PREFERENCE]
+        found += [ZooCandidate(parent / m, origin) for m in ordered]
+    return found
 
 
-def save_to_zoo(head: Head, *, overwrite: bool = False) -> Path:
-    """Save a head at its place in the local zoo and return that directory.
+def save_to_zoo(head: Any, *, overwrite: bool = False) -> Path:
+    """Save a head (a :class:`headzoo.Head`) at its place in the local zoo and return that directory.
+
+    This module does not import :mod:`headzoo.head` (which sits above it), so
+    any object with ``config`` and ``save(directory, overwrite=...)`` is taken.
 
     Example:
         >>> save_to_zoo(head)  # doctest: +SKIP
@@ -170,11 +274,17 @@ def _same_files(a: Path, b: Path, names: tuple[str, ...]) -> bool:
 
 
 __all__ = [
+    "SHIPPED_FIX",
+    "SHIPPED_ZOO_ENV",
+    "SOURCES",
+    "ZooCandidate",
     "ZooEntry",
     "add_to_zoo",
+    "find_all_in_zoo",
     "find_in_zoo",
     "list_heads",
     "save_to_zoo",
+    "shipped_zoo_root",
     "zoo_home",
     "zoo_path",
 ]

@@ -26,6 +26,7 @@ FUZZ_CONFIG_EXAMPLES = 150  # random JSON values as head_config.json
 FUZZ_CONFIG_MUTATION_EXAMPLES = 100  # a valid config with one field replaced, huge numbers, unknown keys
 FUZZ_LABEL_MAP_EXAMPLES = 200  # id2label / label2id in the config
 FUZZ_MODEL_LABEL_EXAMPLES = 40  # the model's id2label / label2id when a head is applied
+FUZZ_LABEL_MATCH_EXAMPLES = 150  # your label sets and label_map against a head's labels (issue 17)
 FUZZ_SAFETENSORS_BYTES_EXAMPLES = 100  # random bytes, truncations, bit flips of a real head file
 FUZZ_SAFETENSORS_HEADER_EXAMPLES = 100  # well-formed files with random headers (dtypes, shapes, offsets)
 FUZZ_NAME_EXAMPLES = 200  # task / method / backbone / repo id / revision strings
@@ -86,8 +87,34 @@ ENTRIES: list[Entry] = [
           "tests/test_fuzz.py::test_label_maps"),
     Entry("fuzzing", "the target model's id2label / label2id: permuted, renamed, duplicated, non-contiguous, "
           "disagreeing", _examples(FUZZ_MODEL_LABEL_EXAMPLES),
-          "`LabelMismatchError` and the model's parameters unchanged, or the rows permuted to the model's order",
+          "`LabelMismatchError` and the model's parameters unchanged, or the rows permuted to the model's order "
+          "(outputs of labels the head lacks keep the model's own rows)",
           "tests/test_fuzz.py::test_apply_to_models_with_random_label_maps"),
+    Entry("fuzzing", "your label sets (case and space variants, default `LABEL_i` names, labels the head lacks) "
+          "with random `label_map`s (names neither side has, two labels to one, blank names, the map reversed), "
+          "applied to a model", _examples(FUZZ_LABEL_MATCH_EXAMPLES),
+          "a one-line `LabelMismatchError` (`ConfigError` for a blank name) and the model unchanged, or each "
+          "matched output takes the head row of its (mapped) name, no row twice, the others keep the model's init",
+          "tests/test_labels.py::test_fuzzed_label_maps_and_sets"),
+    Entry("labels", "a `label_map` naming a label neither side has, two labels mapped to one, a map the wrong way "
+          "round, a map or label set leaving no overlap, labels differing only in case",
+          _cases("test_labels", "REFUSED"),
+          "one-line `LabelMismatchError` naming the labels; the model's parameters and labels unchanged",
+          "tests/test_labels.py::test_refusals_leave_the_model_unchanged"),
+    Entry("imprint", "`imprint` with a label that has no example in the data", _one,
+          "one-line `DataError` naming the label and the examples per label, the model unchanged; with "
+          "`keep_empty` (a partial start in `finetune --from`) that row keeps the model's init and is reported",
+          "tests/test_imprint.py::test_a_class_with_no_examples_is_refused_and_nothing_changes"),
+    Entry("imprint", "`pretrain_head(..., 'imprint')` on a task with a label that has no training example", _one,
+          "one-line `DataError` naming the label; nothing reaches the zoo",
+          "tests/test_imprint.py::test_pretrain_head_imprint_with_a_class_without_examples"),
+    Entry("suggest", "`suggest_heads` on training data with one class, an empty text, a `label_map` naming a label "
+          "you do not have or one no head has, a sample too small", _cases("test_suggest", "REFUSED"),
+          "one-line `DataError` / `LabelMismatchError` / `ConfigError` naming the value; the zoo unchanged",
+          "tests/test_suggest.py::test_bad_inputs_are_one_line_errors"),
+    Entry("suggest", "`headzoo suggest` on a file with one class, a file with an empty text, an unknown label in "
+          "`--label-map`, no data at all", lambda: "4 command lines",
+          "one `error:` line, exit status 1, no traceback", "tests/test_suggest.py::test_cli_refusals_are_one_line"),
     Entry("fuzzing", "head.safetensors replaced by random bytes, truncated at a random length, or with random "
           "bytes flipped", _examples(FUZZ_SAFETENSORS_BYTES_EXAMPLES),
           "`HeadFormatError` from `read_head` and `load_head(model=...)`; the model's parameters unchanged",
@@ -164,6 +191,21 @@ ENTRIES: list[Entry] = [
           "bad arguments", _cases("test_cli_errors", "BAD_COMMANDS", "command lines"),
           "one `error:` line saying what is wrong and how to fix it, non-zero exit, no traceback",
           "tests/test_cli_errors.py::test_bad_arguments_one_line"),
+    Entry("shipped zoo", "a damaged shipped head (truncated or missing head.safetensors, head_config.json not JSON "
+          "or missing, a NaN tensor) where another shipped method still serves",
+          _cases("test_shipped_zoo", "DAMAGES"),
+          "the other head loads; one warning names the damaged file and says to reinstall headzoo; nothing written",
+          "tests/test_shipped_zoo.py::test_a_damaged_shipped_head_is_skipped_when_another_serves"),
+    Entry("shipped zoo", "the same damages to the only head that can serve (method given, nothing on the Hub)",
+          _cases("test_shipped_zoo", "DAMAGES"),
+          "one `HeadFormatError` line naming the file, the reinstall and `headzoo train`; CLI: one `error:` line",
+          "tests/test_shipped_zoo.py::test_a_damaged_shipped_head_that_is_the_only_one_is_a_one_line_error"),
+    Entry("shipped zoo", "the shipped zoo's folder missing (package data dropped)", _one,
+          "`HeadNotFoundError` naming the missing folder and the reinstall; CLI: one `error:` line",
+          "tests/test_shipped_zoo.py::test_a_missing_shipped_zoo_is_named_with_the_fix"),
+    Entry("shipped zoo", "zoo files saved under different umasks", _cases("test_shipped_zoo", "UMASKS", "umasks"),
+          "files and folder get the umask's modes (0644 / 0755 under 022), as in the Hugging Face cache",
+          "tests/test_shipped_zoo.py::test_zoo_files_and_folders_follow_the_umask"),
 ]
 
 

@@ -125,12 +125,14 @@ def test_roberta_label_permutation_touches_only_the_output_layer() -> None:
 
 
 def test_different_label_sets_are_refused_and_model_unchanged() -> None:
+    # Label sets with no label in common are refused; {a, b, c} -> {a, b, z} (a partial overlap, refused before
+    # issue 17) is now supported: tests/test_labels.py::test_partial_overlap_copies_matched_rows_keeps_the_rest.
     head = Head.from_model(_trained_like(tiny_bert(**LABELS)), task="toy")
-    target = tiny_bert(id2label={0: "a", 1: "b", 2: "z"}, label2id={"a": 0, "b": 1, "z": 2})
+    target = tiny_bert(id2label={0: "x", 1: "y", 2: "z"}, label2id={"x": 0, "y": 1, "z": 2})
     before = {k: v.clone() for k, v in target.state_dict().items()}
     with pytest.raises(LabelMismatchError) as err:
         head.apply(target)
-    assert "['a', 'b', 'c']" in str(err.value) and "['a', 'b', 'z']" in str(err.value)
+    assert "['a', 'b', 'c']" in str(err.value) and "['x', 'y', 'z']" in str(err.value)
     assert all(torch.equal(before[k], v) for k, v in target.state_dict().items())
 
 
@@ -216,13 +218,24 @@ def test_interrupted_save_keeps_the_old_head(tmp_path, monkeypatch: pytest.Monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h"], "temporary directories were left behind"
 
 
-def test_peft_wrapped_model_is_refused_not_copied() -> None:
+def test_peft_wrapped_model_gives_the_trained_copy_not_the_original() -> None:
+    """Superseded the refusal: from_model now unwraps peft itself, and must take the TRAINED copy."""
     from peft import LoraConfig, TaskType, get_peft_model
 
     model = tiny_bert()
     wrapped = get_peft_model(model, LoraConfig(task_type=TaskType.SEQ_CLS, target_modules=["query", "value"]))
-    with pytest.raises(HeadMismatchError, match="peft"):
-        Head.from_model(wrapped.base_model.model, task="toy")
+    inner = wrapped.base_model.model
+    trained = inner.classifier.modules_to_save["default"]
+    with torch.no_grad():
+        trained.weight.add_(1.0)
+    original = inner.classifier.original_module
+    for source in (wrapped, inner):  # the PeftModel, and the transformers model with peft layers inside it
+        head = Head.from_model(source, task="toy")
+        assert sorted(head.tensors) == ["classifier.bias", "classifier.weight"]
+        assert torch.equal(head.tensors["classifier.weight"], trained.weight)
+        assert not torch.equal(head.tensors["classifier.weight"], original.weight)
+    with pytest.raises(HeadMismatchError, match="peft"):  # the raw rule still refuses to guess
+        head_state_names(inner)
 
 
 def test_card_is_rendered_from_the_config(tmp_path) -> None:

@@ -7,7 +7,8 @@ Every task is a :class:`TaskSpec`. Loading any task gives a
 * ``text_a`` -- the first text segment (always present),
 * ``text_b`` -- the second segment (only for sentence-pair tasks),
 * ``label`` -- an int class id (``ClassLabel`` feature whose names are
-  ``TaskSpec.labels``) or a ``float32`` score for regression.
+  ``TaskSpec.labels``), a ``float32`` score for regression, or a ``float32``
+  multi-hot row of ``num_labels`` values for multi-label tasks.
 
 So one tokenisation call fits every task::
 
@@ -20,7 +21,7 @@ environment variable) laid out as ``glue/RTE/train.tsv``,
 and for how each task is cast into (``text_a``, ``text_b``, ``label``).
 
 Modules: ``spec`` (TaskSpec, the built-in table, row encoders), ``glue``
-(offline readers, Hub loading, ``load_task``), ``custom`` (``custom_task``),
+(offline readers, Hub loading, ``load_task``), ``custom`` (``custom_task``, ``dataset_task``),
 ``metrics``, ``sampling`` (the one stratified, seeded sampler) and
 ``textfiles`` (UTF-8/CSV/JSONL reading). The package never prints; it logs
 to loggers under ``headzoo.tasks``.
@@ -28,20 +29,24 @@ to loggers under ``headzoo.tasks``.
 
 from __future__ import annotations
 
-from .custom import custom_task
+from .custom import DEFAULT_LABEL_SEPARATOR, custom_task, dataset_task
 from .glue import DATA_DIR_ENV, load_task
-from .metrics import compute_metrics, metric_fn_for_trainer
+from .metrics import MULTI_LABEL_THRESHOLD, compute_metrics, metric_fn_for_trainer
 from .sampling import limit_dataset, sample_indices
-from .spec import CLASSIFICATION, REGRESSION, TASKS, TaskSpec, get_task, list_tasks
+from .spec import CLASSIFICATION, MULTI_LABEL, REGRESSION, TASKS, TaskSpec, get_task, list_tasks
 
 __all__ = [
     "CLASSIFICATION",
     "DATA_DIR_ENV",
+    "DEFAULT_LABEL_SEPARATOR",
+    "MULTI_LABEL",
+    "MULTI_LABEL_THRESHOLD",
     "REGRESSION",
     "TASKS",
     "TaskSpec",
     "compute_metrics",
     "custom_task",
+    "dataset_task",
     "get_task",
     "limit_dataset",
     "list_tasks",

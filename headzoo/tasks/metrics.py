@@ -1,4 +1,12 @@
-"""Task metrics: compute_metrics and the compute_metrics function for transformers.Trainer."""
+"""Task metrics: compute_metrics and the compute_metrics function for transformers.Trainer.
+
+Multi-label tasks are scored on 0/1 decisions per label: a label is predicted
+when the sigmoid of its logit is above :data:`MULTI_LABEL_THRESHOLD` (0.5, i.e.
+a logit above 0). ``micro_f1`` pools every (example, label) decision,
+``macro_f1`` is the unweighted mean of the per-label F1 (a label that is
+neither present nor predicted counts as 0), and ``accuracy`` is subset
+accuracy (exact match: all of an example's labels right).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,10 @@ import numpy as np
 from ..errors import DataError
 from .spec import TaskSpec, get_task
 
-__all__ = ["compute_metrics", "metric_fn_for_trainer"]
+__all__ = ["MULTI_LABEL_THRESHOLD", "compute_metrics", "metric_fn_for_trainer"]
+
+#: A multi-label task predicts a label when the sigmoid of its logit is above this.
+MULTI_LABEL_THRESHOLD = 0.5
 
 
 def _accuracy(p: np.ndarray, r: np.ndarray) -> float:
@@ -30,6 +41,12 @@ def _macro_f1(p: np.ndarray, r: np.ndarray) -> float:
     from sklearn.metrics import f1_score
 
     return float(f1_score(r, p, average="macro", zero_division=0))
+
+
+def _micro_f1(p: np.ndarray, r: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(r, p, average="micro", zero_division=0))
 
 
 def _mcc(p: np.ndarray, r: np.ndarray) -> float:
@@ -60,6 +77,7 @@ _METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {  # keys == sp
     "accuracy": _accuracy,
     "f1": _f1,
     "macro_f1": _macro_f1,
+    "micro_f1": _micro_f1,
     "matthews_correlation": _mcc,
     "pearson": _correlation("pearson"),
     "spearmanr": _correlation("spearmanr"),
@@ -72,15 +90,27 @@ def compute_metrics(task: TaskSpec | str, predictions: Any, references: Any) -> 
 
     Metric names: ``accuracy``; ``f1`` (binary F1 of class 1, MRPC);
     ``macro_f1`` (unweighted mean of per-class F1, CB and custom tasks);
-    ``matthews_correlation`` (CoLA); ``pearson``, ``spearmanr`` and
-    ``combined_score`` (their mean) for regression. Correlations of a constant
-    input are ``nan``.
+    ``micro_f1``; ``matthews_correlation`` (CoLA); ``pearson``, ``spearmanr``
+    and ``combined_score`` (their mean) for regression. Correlations of a
+    constant input are ``nan``.
+
+    Multi-label tasks take 2-D arrays of shape ``(examples, labels)``: the
+    references are 0/1 (multi-hot); the predictions are 0/1 (ints or bools) or
+    logits (floats), a label counting as predicted when the sigmoid of its
+    logit is above :data:`MULTI_LABEL_THRESHOLD` (0.5). There ``accuracy`` is
+    subset accuracy (exact match of the whole label set) and ``micro_f1`` /
+    ``macro_f1`` pool / average over the labels.
 
     Args:
         task: A ``TaskSpec`` or built-in task name.
         predictions: Class ids (or 2-D logits, reduced by argmax) for
-            classification; scores for regression.
-        references: Gold class ids or scores.
+            classification; scores for regression; 0/1 or logits per label
+            for multi-label tasks.
+        references: Gold class ids, scores, or multi-hot rows.
+
+    Raises:
+        DataError: shapes that do not fit the task or each other, no
+            predictions, or multi-label references that are not 0/1.
 
     Example:
         >>> compute_metrics(get_task("mrpc"), [1, 0, 1, 1], [1, 0, 0, 1])
@@ -89,6 +119,9 @@ def compute_metrics(task: TaskSpec | str, predictions: Any, references: Any) -> 
     spec = get_task(task) if isinstance(task, str) else task
     preds = np.asarray(predictions)
     refs = np.asarray(references)
+    if spec.is_multi_label:
+        preds, refs = _multi_label_arrays(spec, preds, refs)
+        return {name: _METRICS[name](preds, refs) for name in spec.metrics}
     if spec.is_regression:
         preds = preds.astype(np.float64).reshape(-1) if preds.ndim <= 1 or preds.shape[-1] == 1 else preds
         refs = refs.astype(np.float64).reshape(-1)
@@ -105,6 +138,31 @@ def compute_metrics(task: TaskSpec | str, predictions: Any, references: Any) -> 
     return {name: _METRICS[name](preds, refs) for name in spec.metrics}
 
 
+def _multi_label_arrays(spec: TaskSpec, preds: np.ndarray, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 int arrays ``(n, labels)`` of multi-label predictions (logits thresholded) and references."""
+    k = spec.num_labels
+    for what, a in (("predictions", preds), ("references", refs)):
+        if a.ndim != 2 or a.shape[1] != k:
+            raise DataError(
+                f"multi-label {what} of task {spec.name!r} must have shape (examples, {k}), got {a.shape}; "
+                "give one row of per-label values per example"
+            )
+    if len(preds) != len(refs):
+        raise DataError(f"got {len(preds)} predictions but {len(refs)} references; they must match")
+    if len(preds) == 0:
+        raise DataError("no predictions to score: predictions and references are empty")
+    if not np.isin(refs, (0, 1)).all():
+        bad = refs[~np.isin(refs, (0, 1))].reshape(-1)[0].item()
+        raise DataError(f"multi-label references must be 0 or 1, got {bad!r}; pass multi-hot rows")
+    if preds.dtype.kind == "f":
+        from scipy.special import expit
+
+        preds = expit(preds) > MULTI_LABEL_THRESHOLD  # logits -> decisions
+    elif preds.dtype.kind not in "biu" or not np.isin(preds, (0, 1)).all():
+        raise DataError("multi-label predictions must be 0/1 decisions (ints or bools) or float logits")
+    return preds.astype(np.int64), refs.astype(np.int64)
+
+
 def metric_fn_for_trainer(task: TaskSpec | str) -> Callable[[Any], dict[str, float]]:
     """Return a ``compute_metrics`` function for ``transformers.Trainer``.
 
@@ -112,8 +170,10 @@ def metric_fn_for_trainer(task: TaskSpec | str) -> Callable[[Any], dict[str, flo
     label_ids)`` tuple). For classification, logits of shape ``(n, k)`` are
     reduced by argmax; a single logit per example (shape ``(n,)`` or
     ``(n, 1)``, a binary BCE head) is thresholded at 0. For regression the
-    ``(n, 1)`` output is squeezed. If the model returns a tuple, its first
-    element is taken as the logits (lists are read as arrays).
+    ``(n, 1)`` output is squeezed. For multi-label tasks the ``(n, labels)``
+    logits go to :func:`compute_metrics` as they are (thresholded at
+    :data:`MULTI_LABEL_THRESHOLD` on the sigmoid). If the model returns a
+    tuple, its first element is taken as the logits (lists are read as arrays).
 
     Example:
         >>> fn = metric_fn_for_trainer("rte")
@@ -132,6 +192,8 @@ def metric_fn_for_trainer(task: TaskSpec | str) -> Callable[[Any], dict[str, flo
         if isinstance(labels, tuple):
             labels = labels[0]
         p = np.asarray(preds, dtype=np.float64)
+        if spec.is_multi_label:  # (n, labels) logits and multi-hot labels
+            return compute_metrics(spec, p, np.asarray(labels, dtype=np.float64))
         y = np.asarray(labels).reshape(-1)
         if spec.is_regression:
             p = p.reshape(-1) if p.ndim == 2 and p.shape[1] == 1 else p  # (n, 1) -> (n,)

@@ -20,6 +20,7 @@ from ..errors import ConfigError, DataError, TaskNotFoundError
 __all__ = [
     "CLASSIFICATION",
     "METRIC_NAMES",
+    "MULTI_LABEL",
     "PAIR_COLUMNS",
     "PROBLEM_TYPES",
     "REGRESSION",
@@ -35,13 +36,16 @@ __all__ = [
 
 CLASSIFICATION = "single_label_classification"
 REGRESSION = "regression"
+#: Several labels per example: float multi-hot labels, one sigmoid (BCE) output per label.
+MULTI_LABEL = "multi_label_classification"
 #: The problem types a TaskSpec may have (``transformers``' ``config.problem_type`` values).
-PROBLEM_TYPES = (CLASSIFICATION, REGRESSION)
+PROBLEM_TYPES = (CLASSIFICATION, REGRESSION, MULTI_LABEL)
 #: Metric names a TaskSpec may list; :func:`headzoo.tasks.compute_metrics` knows each.
 METRIC_NAMES = (
     "accuracy",
     "f1",
     "macro_f1",
+    "micro_f1",
     "matthews_correlation",
     "pearson",
     "spearmanr",
@@ -65,13 +69,19 @@ class TaskSpec:
             ``("text_a",)`` or ``("text_a", "text_b")``.
         labels: Label names in id order (``labels[i]`` is class id ``i``);
             ``()`` for regression.
-        problem_type: ``"single_label_classification"`` or ``"regression"``
-            (the values ``transformers`` uses in ``config.problem_type``).
+        problem_type: ``"single_label_classification"``, ``"regression"`` or
+            ``"multi_label_classification"`` (the values ``transformers`` uses in
+            ``config.problem_type``).
         num_labels: Number of model outputs: ``len(labels)``, or 1 for regression.
         metrics: Metric names :func:`compute_metrics` returns for this task.
         main_metric: The metric used to pick the best checkpoint / report.
         hub_id: ``(dataset id, config)`` for ``datasets.load_dataset``, or None.
         description: One paragraph on the task and its input encoding.
+        license: The data's licence as a Hub licence identifier (``"cc-by-sa-4.0"``),
+            ``"other"`` (then ``license_name`` and ``license_link`` say which), or
+            None where it is not known. Heads trained on the task record it.
+        license_name: Short name of an ``"other"`` licence (``"msr-ssla"``).
+        license_link: Where an ``"other"`` licence's text is.
 
     Example:
         >>> spec = get_task("cb")
@@ -91,6 +101,9 @@ class TaskSpec:
     main_metric: str
     hub_id: tuple[str, str | None] | None = None
     description: str = field(default="", compare=False)
+    license: str | None = field(default=None, compare=False)
+    license_name: str | None = field(default=None, compare=False)
+    license_link: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.lower():
@@ -132,6 +145,13 @@ class TaskSpec:
             raise ConfigError(
                 f"task {self.name!r}: main_metric {self.main_metric!r} is not in metrics {self.metrics!r}"
             )
+        named = (self.license_name, self.license_link)
+        if (self.license == "other" and not all(named)) or (self.license != "other" and any(named)):
+            raise ConfigError(
+                f"task {self.name!r}: license {self.license!r} with license_name {self.license_name!r} and "
+                f"license_link {self.license_link!r}; a licence with no Hub identifier is license='other' "
+                "with both a name and a link, any other licence has neither"
+            )
 
     @property
     def id2label(self) -> dict[int, str]:
@@ -144,9 +164,25 @@ class TaskSpec:
         return {label: i for i, label in enumerate(self.labels)}
 
     @property
+    def license_metadata(self) -> dict[str, str]:
+        """The data's licence as model-card fields (``license``, ``license_name``, ``license_link``); empty if unknown.
+
+        Example:
+            >>> get_task("stsb").license_metadata
+            {'license': 'cc-by-sa-4.0'}
+        """
+        fields = {"license": self.license, "license_name": self.license_name, "license_link": self.license_link}
+        return {k: v for k, v in fields.items() if v}
+
+    @property
     def is_regression(self) -> bool:
         """True when the task predicts one float score."""
         return self.problem_type == REGRESSION
+
+    @property
+    def is_multi_label(self) -> bool:
+        """True when an example may have several labels (a multi-hot ``label`` vector)."""
+        return self.problem_type == MULTI_LABEL
 
     @property
     def is_pair(self) -> bool:
@@ -164,6 +200,9 @@ def _cls(
     description: str,
     metrics: tuple[str, ...] = ("accuracy",),
     main_metric: str = "accuracy",
+    license: str | None = None,
+    license_name: str | None = None,
+    license_link: str | None = None,
 ) -> TaskSpec:
     return TaskSpec(
         name=name,
@@ -176,6 +215,9 @@ def _cls(
         main_metric=main_metric,
         hub_id=hub,
         description=description,
+        license=license,
+        license_name=license_name,
+        license_link=license_link,
     )
 
 
@@ -186,6 +228,17 @@ def _cls(
 # below equal the Hub ClassLabel orders, so ids agree between Hub and offline.
 _GLUE = "nyu-mll/glue"
 _SUPERGLUE = "aps/super_glue"
+# Licences of the data, only where a licence file says so (../shared/data/MANIFEST.md):
+# MRPC ships with the Microsoft Research Shared Source licence ("MSR-SSLA",
+# non-commercial use only; the link is the one STS-B's licence notes give for
+# it); STS-B's scores are CC BY-SA 4.0 (its texts keep their sources' terms).
+# The other tasks are research data distributed by GLUE / SuperGLUE whose
+# licences were not checked, so they have none here.
+_MSR_SSLA = {
+    "license": "other",
+    "license_name": "msr-ssla",
+    "license_link": "http://research.microsoft.com/en-us/downloads/607d14d9-20cd-47e3-85bc-a2f65cd28042/",
+}
 
 _BUILTIN: tuple[TaskSpec, ...] = (
     _cls(
@@ -204,6 +257,7 @@ _BUILTIN: tuple[TaskSpec, ...] = (
         pair=True,
         hub=(_GLUE, "mrpc"),
         metrics=("accuracy", "f1"),
+        **_MSR_SSLA,
         description="Microsoft Research Paraphrase Corpus (GLUE). text_a = sentence1, "
         "text_b = sentence2; label 1 = paraphrase. Main metric accuracy, as in the paper; "
         "f1 is binary F1 of class 1.",
@@ -218,6 +272,7 @@ _BUILTIN: tuple[TaskSpec, ...] = (
         metrics=("pearson", "spearmanr", "combined_score"),
         main_metric="pearson",
         hub_id=(_GLUE, "stsb"),
+        license="cc-by-sa-4.0",
         description="Semantic Textual Similarity Benchmark (GLUE), regression of a 0-5 "
         "similarity score (float32). text_a = sentence1, text_b = sentence2.",
     ),
@@ -359,8 +414,10 @@ def list_tasks() -> list[str]:
 def task_features(spec: TaskSpec) -> datasets.Features:
     """Return the ``datasets.Features`` of a loaded task: its text columns and ``label``.
 
-    ``label`` is a ``ClassLabel`` named by ``spec.labels``, or ``float32`` for
-    regression (a float64 label tensor breaks MSELoss against float32 logits).
+    ``label`` is a ``ClassLabel`` named by ``spec.labels``, ``float32`` for
+    regression (a float64 label tensor breaks MSELoss against float32 logits), or
+    a ``float32`` multi-hot vector of ``num_labels`` values for multi-label tasks
+    (BCE needs float targets).
 
     Example:
         >>> task_features(get_task("cola"))["label"].names
@@ -369,6 +426,8 @@ def task_features(spec: TaskSpec) -> datasets.Features:
     cols: dict[str, Any] = {c: datasets.Value("string") for c in spec.text_columns}
     if spec.is_regression:
         cols["label"] = datasets.Value("float32")
+    elif spec.is_multi_label:
+        cols["label"] = datasets.Sequence(datasets.Value("float32"), length=spec.num_labels)
     else:
         cols["label"] = datasets.ClassLabel(names=list(spec.labels))
     return datasets.Features(cols)

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..pet import DEFAULTS as PET_DEFAULTS
-from ..pet import METHODS
+from ..pet import IMPRINT, METHODS, STAGE1_METHODS
 
 #: Fine-tuning strategies.
 STRATEGIES = ("ft", "lp-ft", "eh-ft")
@@ -40,6 +40,8 @@ DATA_ORDERS = ("continue", "restart")
 #: within one short epoch, chosen by ``benchmarks/lr_search.py`` on held-out
 #: *training* examples (dev never read). The search and its scores are in
 #: ``results/lr_search/`` and ``docs/benchmarks.md``.
+#:
+#: ``"imprint"`` has no entry: it trains nothing (no learning rate, no steps).
 PRESETS: dict[str, dict[str, float]] = {
     "paper": {"lora": 5e-4, "bitfit": 5e-4, "ia3": 3e-2, "prefix": 5e-3, "probe": 1e-3},
     "headzoo": {"lora": 5e-3, "bitfit": 5e-3, "ia3": 9e-2, "prefix": 9e-2, "probe": 1e-1},
@@ -52,8 +54,12 @@ METHOD_SETTINGS: dict[str, tuple[str, ...]] = {
     "prefix": ("prefix_length",),
     "bitfit": (),
     "probe": ("backbone_dropout",),
+    IMPRINT: (),
 }
 _METHOD_ONLY = frozenset(name for names in METHOD_SETTINGS.values() for name in names)
+#: The only stage-1 settings ``"imprint"`` reads (one forward pass: no learning rate, length or optimizer);
+#: its records and run hashes hold only these.
+IMPRINT_SETTINGS = ("method", "batch_size", "max_length", "seed")
 
 #: ``TrainingArguments`` fields headzoo sets itself, with the setting to use instead.
 RESERVED_TRAINING_ARGS: dict[str, str] = {
@@ -208,10 +214,16 @@ def stage1_record(settings: Mapping[str, Any]) -> dict[str, Any]:
     Older records listed every field for every method; this maps them onto
     today's form (fields are only dropped, never filled in, so a missing setting still counts).
 
+    ``"imprint"`` keeps only :data:`IMPRINT_SETTINGS`.
+
     Example:
         >>> stage1_record({"method": "bitfit", "learning_rate": 5e-3, "lora_dropout": 0.1})
         {'method': 'bitfit', 'learning_rate': 0.005}
+        >>> stage1_record({"method": "imprint", "learning_rate": None, "epochs": 1.0, "seed": 0})
+        {'method': 'imprint', 'seed': 0}
     """
+    if settings.get("method") == IMPRINT:
+        return {k: v for k, v in settings.items() if k in IMPRINT_SETTINGS}
     keep = set(METHOD_SETTINGS.get(settings.get("method"), ()))
     return {k: v for k, v in settings.items() if k not in _METHOD_ONLY or k in keep}
 
@@ -232,7 +244,8 @@ class Stage1Settings:
         headzoo.errors.ConfigError: learning_rate must be a number > 0, got -1
     """
 
-    method: str = field(default="lora", metadata={"help": f"Stage-1 method, one of {', '.join(METHODS)}."})
+    method: str = field(default="lora", metadata={"help": f"Stage-1 method, one of {', '.join(STAGE1_METHODS)} "
+                                                          "(imprint trains nothing: rows from class means)."})
     learning_rate: float | None = field(
         default=None, metadata={"help": "Peak learning rate; None takes the preset's rate for the method."}
     )
@@ -269,7 +282,7 @@ class Stage1Settings:
     )
 
     def __post_init__(self) -> None:
-        check_choice("method", self.method, METHODS)
+        check_choice("method", self.method, STAGE1_METHODS)
         if self.learning_rate is not None:
             check_float("learning_rate", self.learning_rate, low=0, low_open=True)
         check_float("epochs", self.epochs, low=0, low_open=True)
@@ -298,9 +311,9 @@ class Stage1Settings:
             raise bad_value("backbone_dropout", self.backbone_dropout, "True or False")
 
     def resolved(self, preset: str = "headzoo") -> Stage1Settings:
-        """A copy with ``learning_rate`` filled in from ``preset`` when it is None."""
+        """A copy with ``learning_rate`` filled in from ``preset`` when it is None (``"imprint"`` has none)."""
         check_preset(preset)
-        if self.learning_rate is not None:
+        if self.learning_rate is not None or self.method == IMPRINT:
             return replace(self)
         return replace(self, learning_rate=PRESETS[preset][self.method])
 

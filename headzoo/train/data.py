@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ..backbone import BackboneRef, load_classifier, load_tokenizer, resolve_backbone
-from ..errors import DataError
+from ..backbone import (
+    DEFAULT_BACKBONE,
+    BackboneRef,
+    backbone_fingerprint,
+    embedded_backbone_path,
+    load_classifier,
+    load_config,
+    load_tokenizer,
+    resolve_backbone,
+)
+from ..errors import ConfigError, DataError, HeadMismatchError
+from ..head import head_state_names
 from .args import bad_value, check_int
 from .runtime import world_size
 
@@ -18,6 +32,8 @@ class TaskData:
     """A task's tokenised ``train`` and ``validation`` splits, ready for the Trainer.
 
     ``info`` is what the run records (and hashes) about the data: dataset id, sizes, subset.
+    ``model`` is the model given as ``model=`` (None when the backbone is loaded by name); it is never
+    trained itself: :func:`build_model` deep-copies it.
 
     Example:
         >>> data = prepare_data("cb", "minilm", data_dir="data", limit=None, max_length=128)  # doctest: +SKIP
@@ -32,47 +48,185 @@ class TaskData:
     validation: Any
     max_length: int
     info: dict[str, Any]
+    model: Any = None
 
 
 def load_raw(task: Any, data_dir: Any, limit: int | None, seed: int = 0) -> tuple[Any, Any]:
-    """The ``(TaskSpec, DatasetDict)`` of ``task`` (a name, a ``TaskSpec`` or a ``custom_task`` pair).
+    """The ``(TaskSpec, DatasetDict)`` of ``task``.
 
-    ``limit`` keeps at most that many examples per split: one stratified subset drawn with ``seed``
-    (:func:`headzoo.tasks.limit_dataset`), for built-in and custom tasks alike.
+    ``task`` is a built-in task name, a ``TaskSpec``, the ``(TaskSpec, DatasetDict)`` pair of
+    :func:`headzoo.tasks.custom_task` or :func:`headzoo.tasks.dataset_task`, or a ``datasets.Dataset`` /
+    ``DatasetDict`` in memory, read by ``dataset_task`` with its defaults (columns ``text`` or
+    ``sentence1``/``sentence2``... and ``label``; a ``Dataset``'s validation split is drawn with seed 0,
+    so every run seed evaluates on the same rows).
+
+    ``limit`` keeps at most that many examples per split: one subset drawn with ``seed``
+    (:func:`headzoo.tasks.limit_dataset`; stratified by class for classification), for built-in and custom
+    tasks alike.
 
     Example:
         >>> spec, raw = load_raw("cb", "data", limit=100, seed=1)  # doctest: +SKIP
+        >>> import datasets
+        >>> ds = datasets.Dataset.from_dict({"text": ["yes", "no"] * 5, "label": [1, 0] * 5})
+        >>> spec, raw = load_raw(ds, None, limit=None)
+        >>> spec.labels, raw["train"].num_rows, raw["validation"].num_rows
+        (('0', '1'), 9, 1)
     """
-    from ..tasks import REGRESSION, TaskSpec, get_task, limit_dataset, load_task
+    import datasets
+
+    from ..tasks import CLASSIFICATION, TaskSpec, dataset_task, get_task, limit_dataset, load_task
 
     if limit is not None:
         check_int("limit", limit, 1)
+    if isinstance(task, (datasets.Dataset, datasets.DatasetDict)):
+        task = dataset_task(task)
     if isinstance(task, tuple) and len(task) == 2 and isinstance(task[0], TaskSpec):
         spec, data = task
         for split in ("train", "validation"):
             if split not in data:
                 raise DataError(f"custom task {spec.name!r} has no {split!r} split; it has {list(data)}")
         if limit is not None:
-            stratify = spec.problem_type != REGRESSION
+            stratify = spec.problem_type == CLASSIFICATION
             data = type(data)({split: limit_dataset(ds, limit, seed, stratify=stratify) for split, ds in data.items()})
         return spec, data
     if isinstance(task, (str, TaskSpec)):
         spec = get_task(task) if isinstance(task, str) else task
         return spec, load_task(spec, data_dir, limit=limit, seed=seed)
-    raise bad_value("task", task, "a task name, a TaskSpec or a (TaskSpec, DatasetDict) pair from custom_task()")
+    raise bad_value("task", task, "a task name, a TaskSpec, a datasets.Dataset or DatasetDict, or a "
+                    "(TaskSpec, DatasetDict) pair from custom_task() or dataset_task()")
 
 
-def prepare_data(task: Any, backbone: str | BackboneRef, *, data_dir: Any, limit: int | None,
-                 max_length: int, seed: int = 0) -> TaskData:
+def backbone_for(backbone: str | BackboneRef | None, model: Any = None) -> BackboneRef:
+    """The backbone of a run: ``backbone`` resolved, else the one ``model`` was loaded from, else ``"minilm"``.
+
+    With a ``model`` (given as ``model=``), the backbone id is ``model.name_or_path`` (the embedded
+    all-MiniLM-L6-v2 folder maps back to its Hub id); a ``backbone`` given as well names where the tokenizer
+    is (for a model built from a config) and must be of the model's ``model_type``.
+
+    Raises:
+        ConfigError: a model without ``name_or_path`` and no backbone, or a backbone of another model type.
+
+    Example:
+        >>> backbone_for(None).id
+        'sentence-transformers/all-MiniLM-L6-v2'
+    """
+    if isinstance(backbone, BackboneRef):
+        return backbone
+    if backbone is not None:
+        ref = resolve_backbone(backbone)
+        if model is not None:
+            theirs = getattr(load_config(ref), "model_type", None)
+            ours = getattr(getattr(model, "config", None), "model_type", None)
+            if theirs != ours:
+                raise ConfigError(
+                    f"backbone {ref.id!r} is a {theirs!r} model but model= is a {ours!r} model; leave backbone out "
+                    "(model.name_or_path names it) or pass the backbone the model was loaded from"
+                )
+        return ref
+    if model is None:
+        return resolve_backbone("minilm")
+    name = getattr(model, "name_or_path", "") or getattr(getattr(model, "config", None), "_name_or_path", "")
+    if not name:
+        raise ConfigError(
+            f"model= ({type(model).__name__}) has no name_or_path, so its backbone and tokenizer are unknown "
+            "(built from a config?); pass backbone= the Hub id or folder of its tokenizer and weights"
+        )
+    embedded = embedded_backbone_path()
+    if embedded is not None and Path(str(name)).expanduser().resolve() == embedded.resolve():
+        return resolve_backbone(DEFAULT_BACKBONE)
+    return resolve_backbone(str(name))
+
+
+def check_model(model: Any, spec: Any) -> None:
+    """Refuse a ``model=`` that cannot be trained on ``spec``: not a sequence classifier, peft-wrapped,
+    or with another number of outputs.
+
+    Raises:
+        ConfigError: the message names the model's class or ``num_labels`` and how to build a fitting one.
+
+    Example:
+        >>> check_model(model, spec)  # doctest: +SKIP
+    """
+    kind = type(model).__name__
+    if hasattr(model, "peft_config"):
+        raise ConfigError(
+            f"model= is a peft model ({kind}); pass the plain transformers model: headzoo adds the PET "
+            "method itself, and stage 2 needs the weights without adapters"
+        )
+    config = getattr(model, "config", None)
+    if config is None or not hasattr(model, "state_dict") or not isinstance(getattr(config, "num_labels", None), int):
+        raise ConfigError(
+            f"model= must be a transformers *ForSequenceClassification model, got {kind}; e.g. "
+            "AutoModelForSequenceClassification.from_pretrained(backbone_id, num_labels=...)"
+        )
+    try:
+        head_state_names(model)
+    except HeadMismatchError as exc:
+        raise ConfigError(
+            f"model= ({kind}) has no classification head headzoo can train ({exc}); pass a "
+            "*ForSequenceClassification model, e.g. AutoModelForSequenceClassification.from_pretrained(...)"
+        ) from None
+    if config.num_labels != spec.num_labels:
+        what = "one output (regression)" if spec.is_regression else f"{spec.num_labels} labels {list(spec.labels)}"
+        raise ConfigError(
+            f"model= has {config.num_labels} output(s) (config.num_labels) but task {spec.name!r} has {what}; "
+            f"build it with num_labels={spec.num_labels}, e.g. "
+            f"AutoModelForSequenceClassification.from_pretrained(..., num_labels={spec.num_labels})"
+        )
+
+
+def _in_memory(raw: Any) -> bool:
+    from ..tasks.custom import IN_MEMORY_DESCRIPTION
+
+    return getattr(raw["train"].info, "description", None) == IN_MEMORY_DESCRIPTION
+
+
+def data_digest(data: Any) -> str:
+    """A digest of the ``train`` and ``validation`` splits of a task's data: features and every row.
+
+    It keys runs on in-memory data, which has no file name or Hub id to tell two datasets apart.
+
+    Example:
+        >>> import datasets
+        >>> dd = datasets.DatasetDict({s: datasets.Dataset.from_dict({"text_a": ["x"], "label": [0]})
+        ...                            for s in ("train", "validation")})
+        >>> data_digest(dd)[:7]
+        'sha256:'
+    """
+    digest = hashlib.sha256()
+    for split in ("train", "validation"):
+        ds = data[split]
+        digest.update(json.dumps([split, ds.features.to_dict()], sort_keys=True).encode())
+        for batch in ds.iter(batch_size=1024):
+            digest.update(json.dumps(batch, sort_keys=True, ensure_ascii=False).encode())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def prepare_data(task: Any, backbone: str | BackboneRef | None, *, data_dir: Any, limit: int | None,
+                 max_length: int, seed: int = 0, model: Any = None) -> TaskData:
     """Load ``task`` (see :func:`load_raw`) and tokenise it for ``backbone``, keeping a ``length`` column.
+
+    ``model``: train copies of this ``*ForSequenceClassification`` model instead of loading ``backbone``
+    (see :func:`backbone_for` and :func:`build_model`). ``info`` records the same keys as ever, plus
+    ``problem_type`` for a multi-label task, ``data_digest`` when ``task`` is an in-memory ``Dataset`` /
+    ``DatasetDict`` or a :func:`~headzoo.tasks.dataset_task` pair, and ``backbone_fingerprint`` with a
+    ``model``: new kinds of input, so the run hashes of the others stay.
+
+    Raises:
+        ConfigError: a ``model`` that does not fit (see :func:`check_model`).
+        DataError: an empty split, or data that cannot be read (see :func:`load_raw`).
 
     Example:
         >>> data = prepare_data("rte", "minilm", data_dir="data", limit=200, max_length=128)  # doctest: +SKIP
         >>> data.train.column_names  # doctest: +SKIP
         ['label', 'input_ids', 'token_type_ids', 'attention_mask', 'length']
     """
+    import datasets
+
     spec, raw = load_raw(task, data_dir, limit, seed)
-    ref = backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone)
+    ref = backbone_for(backbone, model)
+    if model is not None:
+        check_model(model, spec)
     tokenizer = load_tokenizer(ref)
     if len(raw["train"]) == 0 or len(raw["validation"]) == 0:
         raise DataError(f"task {spec.name!r} has an empty train or validation split")
@@ -100,7 +254,15 @@ def prepare_data(task: Any, backbone: str | BackboneRef, *, data_dir: Any, limit
     }
     if limit is not None:
         info["data_seed"] = seed  # the subset follows the seed; without a limit the data do not depend on it
-    return TaskData(spec, ref, tokenizer, tokenise(raw["train"]), tokenise(raw["validation"]), max_length, info)
+    # keys for new kinds of input only, so that the runs of the others keep their hashes
+    if spec.problem_type == "multi_label_classification":
+        info["problem_type"] = spec.problem_type
+    if isinstance(task, (datasets.Dataset, datasets.DatasetDict)) or _in_memory(raw):
+        info["data_digest"] = data_digest(raw)
+    if model is not None:
+        info["backbone_fingerprint"] = backbone_fingerprint(model)
+    return TaskData(spec, ref, tokenizer, tokenise(raw["train"]), tokenise(raw["validation"]), max_length, info,
+                    model)
 
 
 class PaddingCollator:
@@ -122,6 +284,12 @@ class PaddingCollator:
 def build_model(data: TaskData, seed: int) -> Any:
     """A fresh sequence-classification model of ``data``'s backbone with the task's labels, seeded.
 
+    With a model given as ``model=`` (``data.model``), it is a deep copy of that model, so the given
+    model is never changed (PET wrappers and BitFit change the model they train in place) and every
+    stage starts from its weights as they were given; the head (every module outside
+    ``base_model_prefix``) is initialised afresh with ``seed`` by the model's own ``_init_weights``,
+    as ``from_pretrained`` does for a new head, and the task's labels and ``problem_type`` are set.
+
     Example:
         >>> model = build_model(data, seed=0)  # doctest: +SKIP
     """
@@ -134,7 +302,43 @@ def build_model(data: TaskData, seed: int) -> Any:
         kwargs["problem_type"] = "regression"
     else:
         kwargs.update(id2label=dict(spec.id2label), label2id=dict(spec.label2id), problem_type=spec.problem_type)
-    return load_classifier(data.backbone, **kwargs)
+    if data.model is None:
+        return load_classifier(data.backbone, **kwargs)
+    model = copy.deepcopy(data.model)
+    reset_head(model)
+    for key, value in kwargs.items():  # num_labels first: setting it resets id2label
+        setattr(model.config, key, value)
+    return model
+
+
+def reset_head(model: Any) -> None:
+    """Initialise the head of ``model`` (every module outside ``base_model_prefix``) afresh, in place.
+
+    It uses the model's own ``_init_weights``, as ``from_pretrained`` does for a new head, from the
+    current torch random state (seed it first). The backbone is untouched.
+
+    Example:
+        >>> reset_head(model)  # doctest: +SKIP
+    """
+    import torch
+
+    init = getattr(model, "_init_weights", None)
+    if init is None:
+        raise ConfigError(f"model= ({type(model).__name__}) has no _init_weights, so its head cannot be reset; "
+                          "pass a transformers PreTrainedModel")
+    prefix = model.base_model_prefix
+    with torch.no_grad():
+        for name, child in model.named_children():
+            if name == prefix:
+                continue
+            for module in child.modules():
+                # transformers skips what it marked initialised (all of a loaded model): unmark the head
+                for tensor in (*module.parameters(recurse=False), *module.buffers(recurse=False)):
+                    if getattr(tensor, "_is_hf_initialized", False):
+                        tensor._is_hf_initialized = False
+                if getattr(module, "_is_hf_initialized", False):
+                    module._is_hf_initialized = False
+                init(module)
 
 
 def steps_per_epoch(n_train: int, batch_size: int) -> int:

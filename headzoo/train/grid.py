@@ -19,7 +19,7 @@ from typing import Any
 from ..backbone import BackboneRef
 from ..errors import ConfigError, DataError
 from ..head import Head
-from ..pet import METHODS
+from ..pet import STAGE1_METHODS
 from ..zoo import zoo_home
 from .args import (
     STRATEGIES,
@@ -77,7 +77,7 @@ def build_grid(strategies: Sequence[str], methods: Sequence[str],
             if not methods:
                 raise ConfigError("strategy 'eh-ft' needs at least one method, got methods=()")
             for method in methods:
-                check_choice("method", method, METHODS)
+                check_choice("method", method, STAGE1_METHODS)
                 cells.append(("eh-ft", method))
     unique_cells = list(dict.fromkeys(cells))
     if not seeds:
@@ -187,8 +187,9 @@ def shared_head(data: TaskData, root: Path, method: str, *, stage1: Stage1Settin
 
 def compare(
     task: Any,
-    backbone: str | BackboneRef = "minilm",
+    backbone: str | BackboneRef | None = None,
     *,
+    model: Any = None,
     strategies: Sequence[str] = ("ft", "lp-ft", "eh-ft"),
     methods: Sequence[str] = ("lora", "bitfit"),
     seeds: Sequence[int] = (0, 1, 2),
@@ -216,9 +217,9 @@ def compare(
     and ``results.png`` (per-seed points and means).
 
     Args:
-        task, backbone, settings, stage1_settings, data_dir, limit, callbacks, progress, **overrides:
-            as in :func:`~headzoo.train.finetune` (``settings.seed`` is replaced by each grid seed; with
-            ``limit``, each seed draws its own subset).
+        task, backbone, model, settings, stage1_settings, data_dir, limit, callbacks, progress, **overrides:
+            as in :func:`~headzoo.train.finetune` (every run trains copies of ``model``;
+            ``settings.seed`` is replaced by each grid seed; with ``limit``, each seed draws its own subset).
         strategies: subset of ``("ft", "lp-ft", "eh-ft")``.
         methods: PET methods of ``eh-ft``. A ``learning_rate`` in ``stage1_settings`` applies to every
             method (probe included); leave it None to take each method's preset rate.
@@ -242,7 +243,8 @@ def compare(
     grid = build_grid(strategies, methods, seeds)
     stage1 = Stage1Settings.from_any(stage1_settings)
     with quiet_progress(progress):
-        data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed)
+        data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed,
+                            model=model)
         out = Path(out_dir) if out_dir is not None else (
             zoo_home() / "runs" / data.backbone.slug / data.spec.name / "compare"
         )
@@ -253,7 +255,7 @@ def compare(
                 return data
             if seed not in per_seed:
                 per_seed[seed] = prepare_data(task, data.backbone, data_dir=data_dir, limit=limit,
-                                              max_length=cfg.max_length, seed=seed)
+                                              max_length=cfg.max_length, seed=seed, model=model)
             return per_seed[seed]
 
         return _run_grid(data, data_for, out, cfg, grid=grid, stage1=stage1, rates=rates, methods=methods,

@@ -97,7 +97,7 @@ def _split(data: TaskData, holdout: float, seed: int) -> TaskData:
     if n - k < 1:
         raise DataError(f"task {data.spec.name!r} has {n} training example(s): too few to hold {holdout:.0%} out; "
                         "lower holdout or use more data")
-    labels = None if data.spec.problem_type == "regression" else list(data.train["label"])
+    labels = list(data.train["label"]) if data.spec.problem_type == "single_label_classification" else None
     held = set(sample_indices(labels, n, k, seed))
     rest = [i for i in range(n) if i not in held]
     info = {**data.info, "eval_split": f"held-out {holdout:.0%} of train (seed {seed})", "train_size": len(rest),
@@ -120,6 +120,7 @@ def search_stage1(
     output_dir: str | os.PathLike[str] | None = None,
     callbacks: Sequence[Any] | None = None,
     progress: bool = False,
+    model: Any = None,
 ) -> SearchResult:
     """Pick a stage-1 learning rate and length for ``method`` on a held-out split of train.
 
@@ -131,13 +132,13 @@ def search_stage1(
             :data:`LR_FACTORS`.
         lengths: candidate stage-1 lengths in epochs (of the search's training part).
         holdout: fraction of the training split held out for scoring (stratified for
-            classification).
+            single-label classification).
         seed: seed of the split and of every trial.
         settings: other stage-1 settings (batch size, LoRA rank, ...); its ``learning_rate`` and
             ``epochs`` are what is searched and are ignored.
         data_dir, limit: as in :func:`headzoo.train.pretrain_head`.
         output_dir: scratch folder for the trials' checkpoints (default: a temp folder).
-        callbacks, progress: as in :func:`headzoo.train.pretrain_head`.
+        callbacks, progress, model: as in :func:`headzoo.train.pretrain_head`.
 
     Returns:
         A :class:`SearchResult`; ``result.chosen()`` gives the settings to train with.
@@ -165,7 +166,7 @@ def search_stage1(
     base = Stage1Settings.from_any(settings, method=method, seed=seed)
     with quiet_progress(progress):
         data = _split(prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=base.max_length,
-                                   seed=seed),
+                                   seed=seed, model=model),
                       holdout, seed)
         spe = steps_per_epoch(len(data.train), base.batch_size)
         result = SearchResult(task=data.spec.name, backbone=data.backbone.id, method=method,

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..backbone import BackboneRef
-from ..errors import HeadExistsError
+from ..errors import ConfigError, HeadExistsError
 from ..head import CONFIG_FILE, HEAD_FILE, Head
+from ..pet import IMPRINT
 from ..zoo import save_to_zoo, zoo_home, zoo_path
 from .args import Stage1Settings, bad_value, check_preset, check_training_args
 from .data import TaskData, prepare_data, steps_per_epoch
@@ -26,9 +27,10 @@ logger = logging.getLogger("headzoo.train")
 
 def pretrain_head(
     task: Any,
-    backbone: str | BackboneRef = "minilm",
+    backbone: str | BackboneRef | None = None,
     method: str | None = None,
     *,
+    model: Any = None,
     data_dir: str | os.PathLike[str] | None = None,
     limit: int | None = None,
     settings: Stage1Settings | Mapping[str, Any] | None = None,
@@ -50,10 +52,18 @@ def pretrain_head(
     and the head records every hyperparameter, the data and its validation metrics.
 
     Args:
-        task: a task name (``"rte"``), a ``TaskSpec``, or the ``(TaskSpec, DatasetDict)`` pair
-            of :func:`headzoo.tasks.custom_task`.
-        backbone: a Hub id, alias (``"minilm"``) or local folder.
-        method: one of :data:`headzoo.pet.METHODS`; overrides ``settings.method`` (default ``"lora"``).
+        task: a task name (``"rte"``), a ``TaskSpec``, a ``datasets.Dataset`` / ``DatasetDict``
+            (read by :func:`headzoo.tasks.dataset_task` with its default columns, ``text`` or
+            ``sentence1``/``sentence2``... and ``label``), or the ``(TaskSpec, DatasetDict)`` pair of
+            :func:`headzoo.tasks.custom_task` or :func:`headzoo.tasks.dataset_task`.
+        backbone: a Hub id, alias (``"minilm"``) or local folder; default ``"minilm"``, or with
+            ``model`` the model's own ``name_or_path``.
+        method: one of :data:`headzoo.pet.STAGE1_METHODS`; overrides ``settings.method`` (default ``"lora"``).
+            ``"imprint"`` trains nothing: each label's row is set from the class mean of the features entering
+            the output layer, in one forward pass over the training data (:mod:`headzoo.imprint`).
+        model: an already built ``*ForSequenceClassification`` model with the task's ``num_labels``,
+            instead of loading ``backbone``. It is deep-copied before training and never changed;
+            the copy's head is initialised afresh with the seed (see :func:`headzoo.train.build_model`).
         data_dir: offline data folder for built-in tasks (see :func:`headzoo.tasks.load_task`).
         limit: use at most this many examples per split: a stratified subset drawn with the seed.
         settings: :class:`Stage1Settings` or a dict of its fields.
@@ -85,6 +95,8 @@ def pretrain_head(
         ...                        settings={"epochs": 2})
         >>> head.config.metrics["accuracy"]  # doctest: +SKIP
         0.71
+        >>> model = AutoModelForSequenceClassification.from_pretrained("roberta-base", num_labels=2)  # doctest: +SKIP
+        >>> head = T.pretrain_head(my_dataset, model=model, method="bitfit")  # doctest: +SKIP
     """
     check_preset(preset)
     given = Stage1Settings.from_any(settings, method=method, seed=seed)
@@ -97,15 +109,19 @@ def pretrain_head(
         options = dict(search)
     elif search not in (False, None):
         raise bad_value("search", search, "True, False or a dict with learning_rates, lengths, holdout")
+    if cfg.method == IMPRINT and (given.learning_rate is not None or options is not None):
+        raise ConfigError("method 'imprint' trains nothing (one forward pass, rows from class means): it has no "
+                          "learning rate to set or search; drop "
+                          + ("learning_rate (CLI --lr)" if options is None else "search (CLI --search)"))
     extra = check_training_args(training_args)
     with quiet_progress(progress):
         data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length,
-                            seed=cfg.seed)
+                            seed=cfg.seed, model=model)
         if save and not overwrite:
             _refuse_existing(data, cfg.method)
         if options is not None:
             found = search_stage1(task, data.backbone, cfg.method, settings=cfg, data_dir=data_dir, limit=limit,
-                                  seed=cfg.seed, callbacks=callbacks, progress=progress, **options)
+                                  seed=cfg.seed, callbacks=callbacks, progress=progress, model=model, **options)
             cfg = replace(cfg, **found.chosen(), max_steps=None)
             source = "search: " + found.summary()
         spe = steps_per_epoch(len(data.train), cfg.batch_size * int(extra.get("gradient_accumulation_steps", 1)))

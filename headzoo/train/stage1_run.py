@@ -19,9 +19,10 @@ from typing import Any
 from ..backbone import backbone_fingerprint
 from ..errors import HeadzooError
 from ..head import Head
-from ..pet import prepare, trainable_parameter_count, unwrap
+from ..pet import IMPRINT, prepare, trainable_parameter_count, unwrap
 from .args import PRESETS, Stage1Settings
 from .data import TaskData, build_model, examples_seen, steps_per_epoch
+from .imprinting import imprint_stage1
 from .records import atomic_write, clean_json, dumps_json
 from .trainer import clear_checkpoints, epoch_points, make_trainer, metric_dict, run_trainer
 
@@ -68,10 +69,15 @@ def train_stage1(data: TaskData, settings: Stage1Settings, *, preset: str, steps
     ``planned``: take the first ``steps`` batches of the run's :class:`~headzoo.train.data.BatchPlan`
     (``data_order="continue"``). ``extra`` is merged into the head's ``training`` record.
 
+    ``method="imprint"`` trains nothing: the head is imprinted from the training data in one forward
+    pass (:func:`~headzoo.train.imprinting.imprint_stage1`), with no steps, checkpoints or Trainer.
+
     Example:
         >>> run = train_stage1(data, Stage1Settings(method="bitfit"), preset="headzoo", steps=8,  # doctest: +SKIP
         ...                    output_dir=Path("s1"), callbacks=None, resume=False, progress=False)
     """
+    if settings.method == IMPRINT:
+        return Stage1Run(*imprint_stage1(data, settings, evaluate=evaluate, extra=extra))
     training_args = dict(training_args or {})
     batch = settings.batch_size * int(training_args.get("gradient_accumulation_steps", 1))
     spe = steps_per_epoch(len(data.train), batch)
@@ -97,6 +103,7 @@ def train_stage1(data: TaskData, settings: Stage1Settings, *, preset: str, steps
     examples = examples_seen(steps, spe, len(data.train), batch)
     training: dict[str, Any] = {
         **data.info,
+        **({"data_license": data.spec.license_metadata} if data.spec.license_metadata else {}),
         "preset": preset,
         "method": settings.method,
         "learning_rate": settings.learning_rate,

@@ -22,11 +22,13 @@ from typing import Any
 from ..backbone import BackboneRef, backbone_fingerprint, resolve_backbone
 from ..errors import ConfigError, HeadzooError
 from ..head import Head
+from ..labels import check_label_map
 from ..loading import resolve_head
-from ..pet import METHODS
+from ..pet import IMPRINT, STAGE1_METHODS
 from ..zoo import find_in_zoo, zoo_home
 from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check_choice, hashed_training_args
-from .data import TaskData, build_model, examples_seen, prepare_data, steps_per_epoch
+from .data import TaskData, backbone_for, build_model, examples_seen, prepare_data, steps_per_epoch
+from .imprinting import start_from_head
 from .records import RECORD_VERSION, atomic_write, clean_json, dumps_json, settings_hash
 from .results import FinetuneResult
 from .runtime import is_main_process, machine_info, quiet_progress, world_size
@@ -56,7 +58,7 @@ def resolve_strategy(strategy: Any, method: Any, head: Any) -> tuple[str, str | 
         if method not in (None, "probe"):
             raise ConfigError(f"strategy 'lp-ft' trains the head alone (method 'probe'), got method={method!r}")
         return strategy, "probe"
-    return strategy, check_choice("method", method or "lora", METHODS)
+    return strategy, check_choice("method", method or "lora", STAGE1_METHODS)
 
 
 def load_given_head(head: Any, backbone: BackboneRef) -> Head:
@@ -91,12 +93,13 @@ def head_id(head: Any) -> str | None:
 
 
 def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, stage1: Stage1Settings,
-                 head: Any = None) -> dict[str, Any]:
+                 head: Any = None, label_map: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every setting of one run (JSON-ready), built from ``asdict(cfg)``; its hash keys checkpoints and grid runs.
 
     ``data_order`` is recorded only where it acts (``matched``, a strategy with a stage 1), and
     ``training_args`` only when it holds a field that changes what the run computes
-    (:func:`~headzoo.train.args.hashed_training_args`), so runs keep the hashes they had before these existed.
+    (:func:`~headzoo.train.args.hashed_training_args`), so runs keep the hashes they had before these existed;
+    ``label_map`` likewise only when one is given.
 
     Example:
         >>> run_settings(data, FinetuneSettings(), strategy="ft", method=None,  # doctest: +SKIP
@@ -114,6 +117,7 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
         "head": head_id(head),
         **({"data_order": data_order} if cfg.protocol == "matched" and strategy != "ft" else {}),
         **({"training_args": hashed} if hashed else {}),
+        **({"label_map": dict(sorted(check_label_map(label_map).items()))} if label_map else {}),
     })
 
 
@@ -172,6 +176,8 @@ def resolve_start(data: TaskData, cfg: FinetuneSettings, *, strategy: str, metho
     if stage1 is None:
         raise ConfigError(f"strategy {strategy!r} needs stage-1 settings to train its head")
     steps1 = s1_matched if cfg.protocol == "matched" else (stage1.max_steps or max(1, round(stage1.epochs * spe)))
+    if stage1.method == IMPRINT:
+        steps1 = 0  # imprinting makes no optimizer step: stage 2 gets the whole budget; its seconds are charged
     planned = cfg.protocol == "matched" and cfg.data_order == "continue"
     stage1_dir = out / "stage1"
     stored = read_stage1(stage1_dir, settings_hash_) if resume else None
@@ -187,7 +193,7 @@ def resolve_start(data: TaskData, cfg: FinetuneSettings, *, strategy: str, metho
         # planned: one batch plan for both stages, grouped as the run says
         grouping = {"group_by_length": cfg.group_by_length} if planned else {}
         trained = train_stage1(
-            data, replace(stage1, max_steps=steps1, **grouping), preset=cfg.preset, steps=steps1,
+            data, replace(stage1, max_steps=steps1 or None, **grouping), preset=cfg.preset, steps=steps1,
             output_dir=stage1_dir, callbacks=callbacks, resume=resume, progress=progress,
             # matched: stage 2 evaluates every epoch; a separate dev pass for stage 1 would only cost time
             evaluate=cfg.protocol != "matched", planned=planned, training_args=cfg.training_args,
@@ -285,8 +291,11 @@ def _stored_result(out: Path, settings_hash_: str) -> FinetuneResult | None:
 
 def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, head: Any,
                  stage1: Stage1Settings, output_dir: Path | None, resume: bool, callbacks: Sequence[Any] | None,
-                 progress: bool, save_checkpoints: bool, keep_checkpoints: bool) -> FinetuneResult:
+                 progress: bool, save_checkpoints: bool, keep_checkpoints: bool,
+                 label_map: Mapping[str, str] | None = None) -> FinetuneResult:
     """One stage-2 run on prepared data (what :func:`finetune` and each grid cell of ``compare`` run).
+
+    ``label_map`` (model label -> head label) applies to a given ``head`` (see :func:`finetune`).
 
     Example:
         >>> result = run_finetune(data, FinetuneSettings(epochs=2), strategy="ft", method=None,  # doctest: +SKIP
@@ -296,7 +305,8 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
     budget = max(1, round(cfg.epochs * spe))
     s1_matched = max(1, round(cfg.stage1_fraction * budget))
-    settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head)
+    settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
+                            label_map=label_map)
     stage1_cfg = Stage1Settings.from_any(settings["stage1"]) if settings["stage1"] else None
     hash_ = settings_hash(settings)
     run_name = f"{strategy}-{method or 'none'}-seed{cfg.seed}-{hash_}"
@@ -304,7 +314,7 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     out = Path(output_dir) if output_dir is not None else runs_root / run_name
     if resume and (stored := _stored_result(out, hash_)) is not None:
         return stored
-    if strategy != "ft" and cfg.protocol == "matched" and budget - s1_matched < 1:
+    if strategy != "ft" and method != IMPRINT and cfg.protocol == "matched" and budget - s1_matched < 1:
         raise _no_stage2_left(cfg, budget, spe, s1_matched)
 
     start = resolve_start(data, cfg, strategy=strategy, method=method, head=head, stage1=stage1_cfg,
@@ -316,8 +326,10 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
 
     # step 2: a fresh backbone + the head, full fine-tuning
     model = build_model(data, cfg.seed)
-    if start.head is not None:
-        start.head.apply(model)
+    if start.head is not None:  # labels by name / label_map; rows of labels the head lacks imprinted from train
+        labels = start_from_head(model, start.head, data, label_map=label_map, batch_size=cfg.batch_size * 2)
+        if start.info is not None and (label_map or start.info.get("source") == "given"):
+            start.info["labels"] = labels
     stage2_dir = out / "stage2"
     if not resume:
         clear_checkpoints(stage2_dir)
@@ -344,8 +356,9 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
 
 def finetune(
     task: Any,
-    backbone: str | BackboneRef = "minilm",
+    backbone: str | BackboneRef | None = None,
     *,
+    model: Any = None,
     strategy: str = "ft",
     method: str | None = None,
     head: Head | str | os.PathLike[str] | None = None,
@@ -359,6 +372,7 @@ def finetune(
     progress: bool = False,
     save_checkpoints: bool = True,
     keep_checkpoints: bool = False,
+    label_map: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> FinetuneResult:
     """Stage 2: fully fine-tune from a random head (FT), a probed head (LP-FT) or a PET-trained head (EH-FT).
@@ -377,11 +391,23 @@ def finetune(
     Stage 1 uses this call's ``seed``, ``batch_size``, ``max_length`` and training arguments.
 
     Args:
-        task: a task name, a ``TaskSpec`` or a ``(TaskSpec, DatasetDict)`` pair.
-        backbone: Hub id, alias or local folder.
+        task: a task name, a ``TaskSpec``, a ``datasets.Dataset`` / ``DatasetDict`` (see
+            :func:`headzoo.tasks.dataset_task`) or a ``(TaskSpec, DatasetDict)`` pair.
+        backbone: Hub id, alias or local folder; default ``"minilm"``, or with ``model`` its ``name_or_path``.
+        model: an already built ``*ForSequenceClassification`` model with the task's ``num_labels``, instead
+            of loading ``backbone``. Both stages train deep copies of it, so it is never changed (peft and
+            BitFit would change it in place) and stage 2 starts from its weights as given, with the head
+            from stage 1 (or, for FT, a head initialised afresh with the seed).
         strategy: ``"ft"``, ``"lp-ft"`` or ``"eh-ft"``.
         method: the stage-1 PET method for ``eh-ft`` (default ``"lora"``); ``lp-ft`` implies ``"probe"``.
-        head: start from this head (a :class:`Head`, folder or Hub id) instead of training one.
+        head: start from this head instead of training one: a :class:`Head`, a head folder, a Hub repo id,
+            or a task name, found in the zoo for this backbone (``head="sst2"``: a head of another task,
+            used on purpose). Its labels match the task's by name (ignoring case and space), through
+            ``label_map``, or partly: the task's labels the head lacks are imprinted from the training data
+            (:mod:`headzoo.imprint`), and ``result.stage1["labels"]`` holds the one-line report
+            (``"2 of 3 rows from sst2/lora (negative, positive); new: neutral (imprinted from 120 examples)"``).
+            ``head="auto"`` takes the top of :func:`headzoo.suggest.suggest_heads` on the training data (an
+            imprint of it when ``"imprint"`` is on top); ``result.stage1["suggested"]`` says which.
         settings: a :class:`FinetuneSettings` (or dict of its fields): epochs, learning_rate,
             batch_size, max_length, seed, protocol, stage1_fraction, preset, warmup_ratio,
             weight_decay, max_grad_norm, group_by_length, data_order, training_args.
@@ -395,6 +421,8 @@ def finetune(
         progress: show the Trainer's tqdm bar.
         save_checkpoints: checkpoint at epoch boundaries (for ``resume``).
         keep_checkpoints: keep the checkpoints after a successful run.
+        label_map: the task's label -> the given head's label, for labels named differently
+            (``{"neg": "negative", "pos": "positive"}``); recorded in the run's settings.
         **overrides: fields of :class:`FinetuneSettings` (``epochs=10``...) or of
             ``transformers.TrainingArguments`` (``bf16=True``, ``gradient_accumulation_steps=2``,
             ``report_to="tensorboard"``...), on top of ``settings``.
@@ -405,6 +433,8 @@ def finetune(
     Raises:
         ConfigError: invalid arguments, a training argument headzoo sets itself, or a budget
             that leaves no stage-2 step.
+        LabelMismatchError: the given head's labels and the task's cannot be matched (no overlap, a map
+            naming labels neither side has, two labels mapped to one); raised before any training.
 
     Example:
         >>> from headzoo.train import finetune
@@ -413,17 +443,71 @@ def finetune(
         ...               data_dir="data", bf16=True)
         >>> ft.total_steps == eh.total_steps  # doctest: +SKIP
         True
+        >>> mine = finetune(my_dataset_dict, model=my_model, strategy="eh-ft", epochs=3)  # doctest: +SKIP
+        >>> own = finetune(my_task, strategy="eh-ft", head="sst2", label_map={"neg": "negative"})  # doctest: +SKIP
+        >>> own.stage1["labels"]  # doctest: +SKIP
+        '2 of 3 rows from sst2/lora (neg=negative, positive); new: neutral (imprinted from 120 examples)'
     """
     cfg = FinetuneSettings.from_any(settings, **overrides)
+    if label_map is not None:
+        check_label_map(label_map)
+        if head is None:
+            raise ConfigError("label_map maps the task's labels to a given head's (task label -> head label): "
+                              "pass the head too, head=... (CLI --from HEAD)")
+    if model is not None or backbone is None:
+        backbone = backbone_for(backbone, model)
+    suggested = None
+    if isinstance(head, str) and head.strip().lower() == "auto":  # headzoo.suggest.AUTO
+        head, auto_method, label_map, suggested = auto_start(
+            task, backbone, strategy=strategy, label_map=label_map, seed=cfg.seed, data_dir=data_dir, limit=limit,
+            model=model, max_length=cfg.max_length)
+        method = auto_method or method
     if head is not None and method is None and strategy == "eh-ft":
         head = load_given_head(head, backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone))
-        method = head.config.method if head.config.method in METHODS else None  # report the head's own method
+        method = head.config.method if head.config.method in STAGE1_METHODS else None  # the head's own method
     strategy, method = resolve_strategy(strategy, method, head)
     stage1 = Stage1Settings.from_any(stage1_settings, method=method)
     with quiet_progress(progress):
-        data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed)
-        return run_finetune(
+        data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed,
+                            model=model)
+        result = run_finetune(
             data, cfg, strategy=strategy, method=method, head=head, stage1=stage1,
             output_dir=Path(output_dir) if output_dir is not None else None, resume=resume, callbacks=callbacks,
             progress=progress, save_checkpoints=save_checkpoints, keep_checkpoints=keep_checkpoints,
+            label_map=label_map,
         )
+    if suggested is not None:
+        result.stage1 = {**(result.stage1 or {}), "suggested": suggested}
+    return result
+
+
+def auto_start(task: Any, backbone: str | BackboneRef | None, *, strategy: str, label_map: Mapping[str, str] | None,
+               seed: int, data_dir: Any, limit: int | None, model: Any, max_length: int
+               ) -> tuple[Head | None, str | None, dict[str, str] | None, str]:
+    """``finetune(head="auto")``: the top suggestion (:func:`headzoo.suggest_heads`) as ``(head, method, map, line)``.
+
+    A zoo head comes back with the entries of ``label_map`` that apply to it; when ``"imprint"`` is on top, the
+    head is None and the method ``"imprint"`` (stage 1 imprints every row from the training data). ``line`` says
+    which start was taken.
+
+    Raises:
+        ConfigError: a strategy other than ``"eh-ft"`` (FT and LP-FT start from no given head).
+
+    Example:
+        >>> head, method, label_map, line = auto_start(my_task, "minilm", strategy="eh-ft",  # doctest: +SKIP
+        ...                                            label_map=None, seed=0, data_dir=None, limit=None,
+        ...                                            model=None, max_length=128)
+        >>> line  # doctest: +SKIP
+        '--from auto took sst2/lora (shipped), suggestion 1 (macro-F1 0.612, ...): 2 of 3 rows from sst2/lora ...'
+    """
+    from ..suggest import IMPRINT_CANDIDATE, suggest_heads  # headzoo.suggest imports train.data: at call time
+
+    if strategy != "eh-ft":
+        raise ConfigError(f"head='auto' (CLI --from auto) starts from the top suggested head, which is strategy "
+                          f"'eh-ft', got strategy={strategy!r}: pass strategy='eh-ft' or drop head='auto'")
+    top = suggest_heads(task, backbone, label_map=label_map, seed=seed, data_dir=data_dir, limit=limit, model=model,
+                        max_length=max_length)[0]
+    logger.info("%s", top.took)
+    if top.origin == IMPRINT_CANDIDATE or top.head_path is None:
+        return None, IMPRINT, None, top.took
+    return Head.load(top.head_path), None, (top.label_map or None), top.took

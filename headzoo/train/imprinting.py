@@ -1,0 +1,176 @@
+"""Imprinting in the training pipeline: the ``imprint`` stage 1, and the start of stage 2 from another task's head.
+
+:func:`imprint_stage1` is what :func:`~headzoo.train.stage1_run.train_stage1` runs for
+``method="imprint"`` (:func:`~headzoo.train.pretrain_head`, ``finetune(strategy="eh-ft",
+method="imprint")``, ``compare``): a fresh model, one forward pass over the training split
+(:mod:`headzoo.imprint`), no optimizer steps. :func:`start_from_head` puts a given head into
+the stage-2 model with the label rules of :mod:`headzoo.labels` and imprints the rows of
+labels the head does not have from the training data.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..backbone import backbone_fingerprint
+from ..head import Head
+from ..imprint import Imprint, capture_features, imprint, imprint_rows
+from ..pet import IMPRINT
+from .data import PaddingCollator, TaskData, build_model
+from .records import clean_json
+from .runtime import has_accelerator
+
+logger = logging.getLogger("headzoo.train")
+
+def length_sorted_batches(dataset: Any, tokenizer: Any, batch_size: int) -> Iterator[dict[str, Any]]:
+    """Padded batches of a tokenised split, shortest examples first (least padding; the order does not matter).
+
+    Example:
+        >>> batch = next(length_sorted_batches(data.train, data.tokenizer, 64))  # doctest: +SKIP
+        >>> sorted(batch)  # doctest: +SKIP
+        ['attention_mask', 'input_ids', 'labels', 'token_type_ids']
+    """
+    from torch.utils.data import DataLoader
+
+    lengths = dataset["length"] if "length" in dataset.column_names else [0] * len(dataset)
+    order = sorted(range(len(dataset)), key=lambda i: lengths[i])
+    plan = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    yield from DataLoader(dataset, batch_sampler=plan, collate_fn=PaddingCollator(tokenizer))
+
+
+def _device() -> str | None:
+    import torch
+
+    return "cuda" if has_accelerator() and torch.cuda.is_available() else None
+
+
+def evaluate_model(model: Any, data: TaskData, batch_size: int) -> dict[str, float | None]:
+    """The task's metrics and loss of ``model`` on the validation split (one forward pass, no Trainer).
+
+    Example:
+        >>> evaluate_model(model, data, 64)  # doctest: +SKIP
+        {'accuracy': 0.71, 'loss': 0.62}
+    """
+    import torch
+
+    from ..head import finite
+    from ..tasks import compute_metrics
+
+    features = capture_features(model, length_sorted_batches(data.validation, data.tokenizer, batch_size),
+                                device=_device())
+    logits, labels = features.outputs, features.labels
+    if labels.dim() == 2:
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+    else:
+        loss = torch.nn.functional.cross_entropy(logits, labels.long())
+    metrics: dict[str, float | None] = {k: finite(v) for k, v in compute_metrics(
+        data.spec, logits.numpy(), labels.numpy()).items()}
+    metrics["loss"] = finite(float(loss))
+    return metrics
+
+
+def imprint_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
+                   extra: Mapping[str, Any] | None = None) -> tuple[Head, dict[str, Any]]:
+    """Stage 1 by imprinting: a fresh model of ``data``'s backbone, every row set from the class means.
+
+    ``settings`` (a :class:`~headzoo.train.Stage1Settings`) gives the seed (the model's own
+    initialisation of the layers before the output layer), the batch size (the forward pass takes
+    twice it) and ``max_length``; learning rates and lengths do not apply. Returns the head
+    (``method="imprint"``, what was set under ``training["imprint"]``) and the run's info.
+
+    Raises:
+        DataError: a label of the task has no training example.
+        ConfigError: a regression task.
+
+    Example:
+        >>> head, info = imprint_stage1(data, Stage1Settings(method="imprint"))  # doctest: +SKIP
+    """
+    model = build_model(data, settings.seed)
+    fingerprint = backbone_fingerprint(model)
+    batch = settings.batch_size * 2
+    done = imprint(model, length_sorted_batches(data.train, data.tokenizer, batch), device=_device())
+    eval_start = time.perf_counter()
+    metrics = evaluate_model(model, data, batch) if evaluate else {}
+    eval_seconds = time.perf_counter() - eval_start
+    license_metadata = getattr(data.spec, "license_metadata", None)
+    training: dict[str, Any] = {
+        **data.info,
+        **({"data_license": license_metadata} if license_metadata else {}),
+        "method": IMPRINT,
+        "learning_rate": None,
+        "steps": 0,
+        "batch_size": settings.batch_size,
+        "max_length": settings.max_length,
+        "seed": settings.seed,
+        "trainable_parameters": 0,
+        "imprint": done.to_dict(),
+        "imprint_seconds": round(done.seconds, 3),
+        "wall_seconds": round(done.seconds + eval_seconds, 3),
+        **{k: v for k, v in (extra or {}).items() if k != "learning_rate_source"},  # there is no learning rate
+    }
+    head = Head.from_model(
+        model, task=data.spec.name, backbone=data.backbone.id, backbone_revision=data.backbone.revision,
+        backbone_fingerprint=fingerprint, method=IMPRINT, training=clean_json(training),
+        metrics={k: v for k, v in metrics.items() if v is not None},
+    )
+    info = {
+        "source": "trained",
+        "method": IMPRINT,
+        "steps": 0,
+        "learning_rate": None,
+        "metrics": metrics,
+        "wall_seconds": round(done.seconds + eval_seconds, 3),
+        "imprint_seconds": round(done.seconds, 3),
+        "examples_per_second": round(done.examples / max(done.seconds, 1e-9), 3),
+        "trainable_parameters": 0,
+        "train_examples": done.examples,
+    }
+    logger.info("stage 1 (imprint, %d examples, %.1f s): %s", done.examples, done.seconds, metrics)
+    return head, info
+
+
+def imprint_new_rows(model: Any, data: TaskData, rows: list[int], batch_size: int) -> Imprint:
+    """Imprint only ``rows`` of ``model`` from ``data``'s training split; rows without examples keep their values.
+
+    Example:
+        >>> imprint_new_rows(model, data, [1], 64).rows  # doctest: +SKIP
+        ['neutral']
+    """
+    features = capture_features(model, length_sorted_batches(data.train, data.tokenizer, batch_size),
+                                device=_device())
+    return imprint_rows(model, features, rows, keep_empty=True)
+
+
+def start_from_head(model: Any, head: Head, data: TaskData, *, label_map: Mapping[str, str] | None = None,
+                    batch_size: int = 64) -> str:
+    """Put ``head`` into the stage-2 ``model`` (labels by name, ``label_map``, partial overlap); return the report.
+
+    Labels of the task that the head lacks are imprinted from the training data; one with no
+    training example keeps the model's own initialisation. The one line
+    (``"2 of 3 rows from sst2/lora (negative, positive); new: neutral (imprinted from 120 examples)"``)
+    is returned (``Head.apply`` logs it at INFO, without the remarks on new rows).
+
+    Raises:
+        LabelMismatchError: the labels cannot be matched; the model is not changed.
+
+    Example:
+        >>> start_from_head(model, Head.load("heads/sst2"), data)  # doctest: +SKIP
+        '2 of 3 rows from sst2/lora (negative, positive); new: neutral (imprinted from 120 examples)'
+    """
+    match = head.check(model, label_map=label_map)["labels"]
+    head.apply(model, label_map=label_map)
+    notes: dict[str, str] = {}
+    if match.new:
+        done = imprint_new_rows(model, data, match.new_rows, batch_size)
+        for label in done.rows:
+            notes[label] = f"imprinted from {done.counts[label]} examples"
+        for label in done.kept:
+            notes[label] = "no training examples: the model's own init"
+    return match.summary(notes)  # Head.apply logged the line without the notes
+
+
+__all__ = ["evaluate_model", "imprint_new_rows", "imprint_stage1", "length_sorted_batches",
+           "start_from_head"]

@@ -1,0 +1,232 @@
+"""headzoo suggest: ranking the heads of a backbone on a sample of your data (issue 17 item 3)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import random
+from pathlib import Path
+
+import pytest
+
+from headzoo import ConfigError, DataError, Head, LabelMismatchError, list_heads, pretrain_head, suggest_heads
+from headzoo.cli import main
+from headzoo.suggest import IMPRINT_CANDIDATE, format_suggestions
+from headzoo.tasks import custom_task
+from headzoo.zoo import zoo_path
+
+WORDS = {"pos": "good fine nice great ", "neg": "bad awful poor sad ", "meh": "the a is it of "}
+
+
+def _write(path: Path, labels: list[str], n: int = 90, seed: int = 0) -> Path:
+    rng = random.Random(seed)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        for i in range(n):
+            label = labels[i % len(labels)]
+            writer.writerow([WORDS[label] * rng.randint(1, 3) + str(i), label])
+    return path
+
+
+@pytest.fixture
+def three(tmp_path: Path) -> Path:
+    return _write(tmp_path / "three.csv", ["pos", "neg", "meh"])
+
+
+@pytest.fixture
+def zoo_heads(tmp_path: Path, tiny_backbone: Path) -> dict[str, Head]:
+    """In the user zoo: 'senti' (negative/positive, imprinted on its own data), 'flipped' (the same rows with
+    the names swapped), 'topics' (no label in common) and a regression head."""
+    backbone = str(tiny_backbone)
+    two = tmp_path / "senti.csv"
+    with open(two, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        for i in range(60):
+            label = "positive" if i % 2 else "negative"
+            writer.writerow([WORDS["pos" if i % 2 else "neg"] * (1 + i % 3) + str(i), label])
+    senti = pretrain_head(custom_task(two, "text", "label", name="senti"), backbone, "imprint")
+    cfg = senti.config
+    flipped = Head(senti.tensors, dataclasses.replace(cfg, task="flipped", id2label={0: "positive", 1: "negative"}))
+    flipped.save(zoo_path("flipped", backbone, "imprint"))
+    topics = Head(senti.tensors, dataclasses.replace(cfg, task="topics", id2label={0: "sports", 1: "politics"}))
+    topics.save(zoo_path("topics", backbone, "imprint"))
+    weight = senti.tensors["classifier.weight"][:1]
+    bias = senti.tensors["classifier.bias"][:1]
+    reg = Head({"classifier.weight": weight, "classifier.bias": bias},
+               dataclasses.replace(cfg, task="score", num_labels=1, id2label={0: "LABEL_0"}, problem_type="regression",
+                                   tensors={"classifier.weight": list(weight.shape), "classifier.bias": [1]}))
+    reg.save(zoo_path("score", backbone, "imprint"))
+    return {"senti": senti, "flipped": flipped}
+
+
+LABEL_MAP = {"neg": "negative", "pos": "positive"}
+
+
+def test_ranks_heads_and_reports_label_fit(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head]) -> None:
+    ranked = suggest_heads(custom_task(three, "text", "label"), str(tiny_backbone), label_map=LABEL_MAP, sample=60)
+    names = [s.source for s in ranked]
+    assert sorted(names) == sorted(["senti/imprint", "flipped/imprint", IMPRINT_CANDIDATE])
+    assert names.index("senti/imprint") < names.index("flipped/imprint")
+    assert [s.rank for s in ranked] == [1, 2, 3]
+    by = {s.source: s for s in ranked}
+    senti = by["senti/imprint"]
+    assert senti.label_fit == "2 of 3 rows from senti/imprint (neg=negative, pos=positive); new: meh"
+    assert senti.rows_from_head == 2 and senti.origin == "user" and senti.head_path is not None
+    assert senti.label_map == LABEL_MAP and senti.label_match is not None
+    assert by[IMPRINT_CANDIDATE].head_path is None and by[IMPRINT_CANDIDATE].rows_from_head == 0
+    keys = [(-s.macro_f1, -s.rows_from_head, -s.accuracy) for s in ranked]
+    assert keys == sorted(keys)
+    assert all(0 <= s.accuracy <= 1 and 0 <= s.macro_f1 <= 1 and s.examples == 30 for s in ranked)
+    assert {line.split(" (")[0] for line in ranked.skipped} == {"topics/imprint", "score/imprint"}
+    table = format_suggestions(ranked)
+    assert "senti/imprint (user)" in table and "macro-F1" in table
+
+
+def test_the_backbone_runs_once_over_the_sample(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from transformers.models.bert import modeling_bert
+
+    seen: list[int] = []
+    real = modeling_bert.BertModel.forward
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        seen.append(int(ids.shape[0]))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(modeling_bert.BertModel, "forward", counting)
+    ranked = suggest_heads(custom_task(three, "text", "label"), str(tiny_backbone), label_map=LABEL_MAP, sample=40,
+                           batch_size=8)
+    assert len(ranked) == 3
+    assert sum(seen) == 40  # every example once, however many heads were scored
+    assert len(seen) == 6  # 20 + 20 examples in batches of 8
+
+
+def test_writes_nothing_and_model_unchanged(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
+                                            zoo_dir: Path) -> None:
+    from headzoo.backbone import load_classifier, resolve_backbone
+
+    spec, data = custom_task(three, "text", "label")
+    model = load_classifier(resolve_backbone(str(tiny_backbone)), num_labels=3, id2label=dict(spec.id2label),
+                            label2id=dict(spec.label2id))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    files = sorted(p for p in zoo_dir.rglob("*") if p.is_file())
+    ranked = suggest_heads((spec, data), model=model, sample=30)
+    assert ranked[0].rank == 1
+    assert all(v.equal(before[k]) for k, v in model.state_dict().items())
+    assert "forward" not in vars(model.bert)
+    assert sorted(p for p in zoo_dir.rglob("*") if p.is_file()) == files
+
+
+def _one_class_train(three: Path) -> tuple:
+    spec, data = custom_task(three, "text", "label")
+    data["train"] = data["train"].filter(lambda row: row["label"] == 0)
+    return spec, data
+
+
+def _empty_text(three: Path) -> tuple:
+    spec, data = custom_task(three, "text", "label")
+    data["train"] = data["train"].map(lambda row, i: {"text_a": "  " if i == 3 else row["text_a"]}, with_indices=True)
+    return spec, data
+
+
+#: Bad inputs to suggest: each a one-line HeadzooError, nothing changed (rows of docs/reliability.md).
+REFUSED = {
+    "one class in the training data": (_one_class_train, {}, DataError, "at least two classes"),
+    "an empty text": (_empty_text, {}, DataError, "empty text"),
+    "a label_map naming a label you do not have": (
+        lambda p: custom_task(p, "text", "label"), {"label_map": {"nope": "negative"}}, LabelMismatchError,
+        "not among your labels"),
+    "a label_map naming a label no head has": (
+        lambda p: custom_task(p, "text", "label"), {"label_map": {"neg": "nope"}}, LabelMismatchError,
+        "no candidate head"),
+    "a sample too small": (lambda p: custom_task(p, "text", "label"), {"sample": 2}, ConfigError, "sample"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_bad_inputs_are_one_line_errors(case: str, three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
+                                        zoo_dir: Path) -> None:
+    make, kwargs, error, words = REFUSED[case]
+    files = sorted(p for p in zoo_dir.rglob("*") if p.is_file())
+    with pytest.raises(error, match=words) as info:
+        suggest_heads(make(three), str(tiny_backbone), sample=kwargs.pop("sample", 60), **kwargs)
+    assert "\n" not in str(info.value)
+    assert sorted(p for p in zoo_dir.rglob("*") if p.is_file()) == files
+
+
+def test_cli_refusals_are_one_line(tmp_path: Path, three: Path, tiny_backbone: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text("text,label\ngood,pos\nfine,pos\nnice,pos\ngreat,pos\n", encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,label\ngood,pos\n,neg\nfine,pos\nbad,neg\n", encoding="utf-8")
+    base = ["suggest", "--backbone", str(tiny_backbone), "--text-column", "text", "--label-column", "label"]
+    for argv in ([*base, "--data-file", str(one)], [*base, "--data-file", str(empty)],
+                 [*base, "--data-file", str(three), "--label-map", "zzz=negative"], ["suggest"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("error: ") and "Traceback" not in "\n".join(err)
+
+
+def test_cli_prints_the_table(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["suggest", "--backbone", str(tiny_backbone), "--data-file", str(three), "--text-column", "text",
+            "--label-column", "label", "--label-map", "neg=negative,pos=positive", "--sample", "60"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "rank" in out and "senti/imprint (user)" in out and "imprint" in out
+    assert "2 of 3 rows from senti/imprint (neg=negative, pos=positive); new: meh" in out
+
+
+def test_finetune_from_auto_end_to_end(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["finetune", "mine", "--backbone", str(tiny_backbone), "--data-file", str(three), "--text-column", "text",
+            "--label-column", "label", "--from", "auto", "--label-map", "neg=negative,pos=positive",
+            "--epochs", "1", "--batch-size", "16", "--no-progress"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    took = [line for line in out.splitlines() if line.startswith("--from auto took ")]
+    assert len(took) == 1 and "suggestion 1" in took[0]
+    top = suggest_heads(custom_task(three, "text", "label", name="mine"), str(tiny_backbone), label_map=LABEL_MAP)[0]
+    assert top.name in took[0]
+
+
+def test_finetune_auto_imprints_when_no_head_fits(three: Path, tiny_backbone: Path) -> None:
+    from headzoo import finetune
+
+    assert list_heads(source="user") == []
+    result = finetune(custom_task(three, "text", "label"), str(tiny_backbone), strategy="eh-ft", head="auto",
+                      epochs=1, batch_size=16)
+    assert result.method == "imprint"
+    assert result.stage1["suggested"].startswith("--from auto took imprint")
+    with pytest.raises(ConfigError, match="eh-ft"):
+        finetune(custom_task(three, "text", "label"), str(tiny_backbone), strategy="ft", head="auto", epochs=1)
+
+
+def test_minilm_ranks_a_sentiment_head_first_on_sentiment_data(tmp_path: Path, minilm_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`headzoo suggest` on a sentiment CSV (the demo's tweets, 3 labels) puts a sentiment head on top."""
+    from headzoo.demo import demo_task
+
+    shipped = [e for e in list_heads(backbone="minilm", source="shipped") if e.task == "sst2"]
+    if not shipped:
+        pytest.skip("the shipped zoo has no sst2 head for MiniLM yet (headzoo zoo build)")
+    spec, data = demo_task(600, 10)
+    path = tmp_path / "tweets.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "sentiment"])
+        for row in data["train"]:
+            writer.writerow([row["text_a"], spec.labels[row["label"]]])
+    assert main(["suggest", "--data-file", str(path), "--text-column", "text", "--label-column", "sentiment"]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[1]
+    ranked = suggest_heads(custom_task(path, "text", "sentiment"), "minilm")
+    sentiment = {"sst2", "tweet_sentiment", "sentiment", "emotion", "imdb", "yelp"}
+    if ranked[0].source.split("/")[0] not in sentiment:
+        pytest.xfail(f"the shipped sentiment heads do not score best zero-shot on these tweets: {first.strip()!r}; "
+                     "see docs (Which head to start from) and issue 19 item 4")
+    assert ranked[0].source.split("/")[0] in first
