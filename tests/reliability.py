@@ -113,7 +113,7 @@ ENTRIES: list[Entry] = [
           "one-line `DataError` / `LabelMismatchError` / `ConfigError` naming the value; the zoo unchanged",
           "tests/test_suggest.py::test_bad_inputs_are_one_line_errors"),
     Entry("suggest", "`headzoo suggest` on a file with one class, a file with an empty text, an unknown label in "
-          "`--label-map`, no data at all", lambda: "4 command lines",
+          "`--label-map`, no data at all", _cases("test_suggest", "CLI_REFUSED", "command lines"),
           "one `error:` line, exit status 1, no traceback", "tests/test_suggest.py::test_cli_refusals_are_one_line"),
     Entry("fuzzing", "head.safetensors replaced by random bytes, truncated at a random length, or with random "
           "bytes flipped", _examples(FUZZ_SAFETENSORS_BYTES_EXAMPLES),
@@ -187,7 +187,7 @@ ENTRIES: list[Entry] = [
           "tests/test_security.py::test_hostile_names_in_a_pulled_head"),
     Entry("security", "a corrupted blob in the local Hub cache, pulled offline", _one,
           "`HubError`; the copy is evicted", "tests/test_security.py::test_corrupt_cache_is_rejected_offline"),
-    Entry("CLI", "every command (show, list, push, pull, search, tasks, train, finetune, compare, demo) with "
+    Entry("CLI", "every command (show, list, push, pull, search, tasks, train, finetune, suggest, compare, demo) with "
           "bad arguments", _cases("test_cli_errors", "BAD_COMMANDS", "command lines"),
           "one `error:` line saying what is wrong and how to fix it, non-zero exit, no traceback",
           "tests/test_cli_errors.py::test_bad_arguments_one_line"),

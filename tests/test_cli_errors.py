@@ -51,6 +51,8 @@ BAD_COMMANDS: list[tuple[list[str], list[str]]] = [
     (["train", "../evil", "--data-file", CSV, "--text-column", "text", "--label-column", "label"],
      ["task name '../evil' is invalid", "use lowercase letters"]),
     (["finetune", "cb", "--strategy", "sgd"], ["strategy must be one of", "got 'sgd'"]),
+    (["suggest"], ["needs your data", "--data-file PATH"]),
+    (["suggest", "cb", "--label-map", "neg"], ["--label-map takes YOURS=HEAD pairs", "got 'neg'"]),
     (["finetune", "cb", "--head", "/no/such/head"], ["no head at '/no/such/head'", "does not exist"]),
     (["finetune", "cb", "--protocol", "free"], ["protocol must be one of 'matched', 'zoo'", "got 'free'"]),
     (["compare", "cb", "--seeds", "x"], ["--seeds must be integers like '0,1,2'", "got 'x'"]),
@@ -68,7 +70,7 @@ BAD_COMMANDS: list[tuple[list[str], list[str]]] = [
     (["demo", "--task", "nope"], ["unknown task 'nope'", "known tasks"]),
 ]
 
-COMMANDS = ("show", "list", "push", "pull", "search", "tasks", "train", "finetune", "compare", "demo")
+COMMANDS = ("show", "list", "push", "pull", "search", "tasks", "train", "finetune", "suggest", "compare", "demo")
 
 
 def test_every_command_is_tried() -> None:

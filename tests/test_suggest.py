@@ -157,18 +157,27 @@ def test_bad_inputs_are_one_line_errors(case: str, three: Path, tiny_backbone: P
     assert sorted(p for p in zoo_dir.rglob("*") if p.is_file()) == files
 
 
-def test_cli_refusals_are_one_line(tmp_path: Path, three: Path, tiny_backbone: Path,
+#: `headzoo suggest` command lines that must end in one `error:` line (rows of docs/reliability.md).
+CLI_REFUSED = {
+    "a file with one class": ("one", []),
+    "a file with an empty text": ("empty", []),
+    "an unknown label in --label-map": ("three", ["--label-map", "zzz=negative"]),
+    "no data at all": (None, []),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLI_REFUSED))
+def test_cli_refusals_are_one_line(case: str, tmp_path: Path, three: Path, tiny_backbone: Path,
                                    capsys: pytest.CaptureFixture[str]) -> None:
-    one = tmp_path / "one.csv"
-    one.write_text("text,label\ngood,pos\nfine,pos\nnice,pos\ngreat,pos\n", encoding="utf-8")
-    empty = tmp_path / "empty.csv"
-    empty.write_text("text,label\ngood,pos\n,neg\nfine,pos\nbad,neg\n", encoding="utf-8")
-    base = ["suggest", "--backbone", str(tiny_backbone), "--text-column", "text", "--label-column", "label"]
-    for argv in ([*base, "--data-file", str(one)], [*base, "--data-file", str(empty)],
-                 [*base, "--data-file", str(three), "--label-map", "zzz=negative"], ["suggest"]):
-        assert main(argv) == 1
-        err = capsys.readouterr().err.strip().splitlines()
-        assert err[-1].startswith("error: ") and "Traceback" not in "\n".join(err)
+    files = {"three": three, "one": tmp_path / "one.csv", "empty": tmp_path / "empty.csv"}
+    files["one"].write_text("text,label\ngood,pos\nfine,pos\nnice,pos\ngreat,pos\n", encoding="utf-8")
+    files["empty"].write_text("text,label\ngood,pos\n,neg\nfine,pos\nbad,neg\n", encoding="utf-8")
+    name, extra = CLI_REFUSED[case]
+    argv = ["suggest"] if name is None else ["suggest", "--backbone", str(tiny_backbone), "--text-column", "text",
+                                             "--label-column", "label", "--data-file", str(files[name]), *extra]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "Traceback" not in "\n".join(err)
 
 
 def test_cli_prints_the_table(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
