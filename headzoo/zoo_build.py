@@ -8,7 +8,8 @@ The starter zoo that ships with headzoo (``headzoo/zoo_data``) is built by it::
     headzoo zoo build --backbone minilm --tasks all --methods lora,bitfit \\
         --out headzoo/zoo_data --record results/zoo/zoo.json --data-dir ../shared/data
 
-The budget is one fixed rule for every task, not tuned per task: stage 1 makes ``stage1_steps`` optimizer steps of ``batch_size`` examples at the
+The budget is one fixed rule for every task, not tuned per task: stage 1 makes ``stage1_steps``
+optimizer steps of ``batch_size`` examples at the
 ``headzoo`` preset's learning rate for the method (chosen on held-out *training* examples by
 ``benchmarks/lr_search.py``), on at most ``train_examples`` training examples (a stratified,
 seeded subset). The validation split is read only to report the two checks of each head:
