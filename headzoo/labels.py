@@ -87,6 +87,31 @@ def check_label_map(label_map: Any) -> dict[str, str]:
     return out
 
 
+
+def rename_head_labels(id2label: Mapping[int, str], label_map: Mapping[str, str] | None) -> dict[int, str]:
+    """A head's ``id2label`` with each head label that ``label_map`` names renamed to the model label mapped to it.
+
+    What a model built for the head gets as its labels, so that the map then matches it.
+
+    Raises:
+        LabelMismatchError: two model labels mapped to one head label.
+        ConfigError: ``label_map`` is not a dict of strings.
+
+    Example:
+        >>> rename_head_labels({0: "negative", 1: "positive"}, {"neg": "negative"})
+        {0: 'neg', 1: 'positive'}
+    """
+    back: dict[str, str] = {}
+    for mine, theirs in check_label_map(label_map).items():
+        key = normalize_label(theirs)
+        if key in back:
+            raise LabelMismatchError(
+                f"label_map maps {back[key]!r} and {mine!r} both to the head label {theirs!r} "
+                f"(head labels {sorted(id2label.values())}): map at most one label to each head label"
+            )
+        back[key] = mine
+    return {i: back.get(normalize_label(label), label) for i, label in id2label.items()}
+
 def parse_label_map(text: str) -> dict[str, str]:
     """The CLI form ``"neg=negative,pos=positive"`` (model label = head label) as a dict.
 

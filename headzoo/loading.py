@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from .backbone import DEFAULT_BACKBONE, embedded_backbone_path, load_classifier, resolve_backbone
-from .errors import HeadFormatError, HeadNotFoundError, HeadzooError, LabelMismatchError
+from .errors import HeadFormatError, HeadNotFoundError, HeadzooError
 from .head import Head
 from .head_config import CONFIG_FILE
 from .hub import find_on_hub, pull_head
-from .labels import check_label_map, normalize_label
+from .labels import rename_head_labels
 from .naming import looks_like_repo_id, validate_name
 from .zoo import SHIPPED_FIX, find_all_in_zoo, shipped_zoo_root, zoo_home
 
@@ -178,7 +178,7 @@ def load_head(
     if model is None:
         ref = resolve_backbone(backbone or head.config.backbone)
         cfg = head.config
-        id2label = _renamed_labels(head, label_map)
+        id2label = rename_head_labels(head.config.id2label, label_map)
         kwargs: dict[str, Any] = {
             "num_labels": cfg.num_labels,
             "id2label": id2label,
@@ -207,21 +207,6 @@ def _model_backbone(model: Any) -> str | None:
         except (OSError, RuntimeError, ValueError):
             pass
     return name
-
-
-def _renamed_labels(head: Head, label_map: Mapping[str, str] | None) -> dict[int, str]:
-    """The head's id2label with each label the map names renamed to the model label mapped to it."""
-    mapping = check_label_map(label_map)
-    back: dict[str, str] = {}
-    for mine, theirs in mapping.items():
-        key = normalize_label(theirs)
-        if key in back:
-            raise LabelMismatchError(
-                f"label_map maps {back[key]!r} and {mine!r} both to the head label {theirs!r} "
-                f"(head labels {sorted(head.config.labels)}): map at most one label to each head label"
-            )
-        back[key] = mine
-    return {i: back.get(normalize_label(label), label) for i, label in head.config.id2label.items()}
 
 
 
