@@ -476,7 +476,7 @@ def _reliability_module() -> Any:
 
 #: The committed build record of the shipped zoo, and the command that wrote it.
 ZOO_RECORD = ROOT / "results" / "zoo" / "zoo.json"
-ZOO_COMMAND = ("HF_HUB_OFFLINE=1 headzoo zoo build --backbone minilm --tasks all --methods lora,bitfit "
+ZOO_COMMAND = ("HF_HUB_OFFLINE=1 headzoo zoo build --backbone minilm --tasks all --methods lora,bitfit,probe,imprint "
                "--out headzoo/zoo_data --record results/zoo/zoo.json --data-dir ../shared/data")
 
 

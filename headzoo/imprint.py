@@ -63,7 +63,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["Features", "Imprint", "capture_features", "imprint", "imprint_rows"]
 
 #: Golden-section iterations of the scale search (the bracket shrinks by 0.618 each).
-SEARCH_STEPS = 60
+SEARCH_STEPS = 40
+#: At most this many Newton steps for the offset of imprinted rows beside a head's own.
+NEWTON_STEPS = 30
 #: The scale search covers ``s * v`` in ``[LOW, HIGH * d]``: ``v`` is the within-class variance of the
 #: features, ``d`` their dimension (``d / v`` is the Gaussian classifier's scale).
 SCALE_RANGE = (1e-3, 1e2)
@@ -358,11 +360,33 @@ def imprint_rows(model: Any, features: Features, rows: Sequence[int] | None = No
         z = logits(s, beta)
         return float((torch.logsumexp(z, 1) - z.gather(1, ids.unsqueeze(1)).squeeze(1)).mean())
 
+    in_rows = hot[:, index].any(1).double() if not multi else None
+    last = {"beta": 0.0}
+
     def best_offset(s: float) -> float:
+        # The loss is convex in the offset: Newton's method, kept inside a bracket that the slope's sign
+        # narrows (a bisection step where Newton would leave it), within the reach of the other logits.
         if not partial:
             return 0.0
-        reach = float(fixed[:, others].abs().max()) + s * float(score.abs().max()) + 1.0
-        return _golden(lambda beta: loss(s, beta), -2 * reach, 2 * reach)
+        reach = 2 * (float(fixed[:, others].abs().max()) + s * float(score.abs().max()) + 1.0)
+        low, high = -reach, reach
+        beta = min(high, max(low, last["beta"]))  # the scale search moves little between calls: warm start
+        for _ in range(NEWTON_STEPS):
+            share = torch.softmax(logits(s, beta), 1)[:, index].sum(1)
+            slope, curve = float((share - in_rows).mean()), float((share * (1 - share)).mean())
+            if slope > 0:
+                high = beta
+            else:
+                low = beta
+            new = beta - slope / curve if curve > 1e-12 else math.nan
+            if not low < new < high:
+                new = (low + high) / 2
+            done = abs(new - beta) < 1e-6 * (1 + abs(beta))
+            beta = new
+            if done:
+                break
+        last["beta"] = beta
+        return beta
 
     log_s = _golden(lambda u: loss(math.exp(u), best_offset(math.exp(u))), lo, hi)
     s = math.exp(log_s)

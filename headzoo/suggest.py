@@ -17,7 +17,8 @@
 4. imprints the rows of your labels that a head lacks from half A (:mod:`headzoo.imprint`); the
    matched rows are the head's. One more candidate, ``"imprint"``, has every row imprinted from A;
 5. scores each candidate zero-shot on half B (never on the rows it was imprinted from): accuracy
-   and macro-F1 over B's classes; ranks by macro-F1, then more rows from the head, then accuracy.
+   and macro-F1 over B's classes; ranks by macro-F1, except that candidates within one standard error of the
+   best are a tie, ordered by how many of your labels take a row of the head (:func:`rank_suggestions`).
 
 Candidates are the heads of the backbone in the user's zoo and the shipped zoo
 (:func:`headzoo.zoo.list_heads`), and with ``hub=True`` the Hub's (:func:`headzoo.hub.search_heads`,
@@ -32,6 +33,7 @@ The cache holds the base model's whole output for the sample (for MiniLM and 256
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +44,7 @@ from .backbone import BackboneRef, load_tokenizer
 from .errors import DataError, HeadzooError, LabelMismatchError
 from .head import Head, head_state_names
 from .hub import pull_head, search_heads
-from .imprint import capture_features, imprint_rows
+from .imprint import Features, capture_features, imprint_rows
 from .labels import LabelMatch, check_label_map, normalize_label
 from .tasks import CLASSIFICATION, sample_indices
 from .train.args import bad_value, check_int
@@ -216,8 +218,11 @@ def _split_sample(labels: list[int], sample: int, seed: int) -> tuple[list[int],
 
 
 def _batches(train: Any, rows: list[int], labels: list[int], tokenizer: Any, *, pair: bool, max_length: int,
-             batch_size: int) -> list[dict[str, Any]]:
-    """Padded batches of ``rows`` (shortest first, least padding), each with ``labels``."""
+             batch_size: int) -> tuple[list[dict[str, Any]], list[int]]:
+    """Padded batches of ``rows`` (shortest first, least padding), each with ``labels``, and their order.
+
+    The second value is the position in ``rows`` of each example as the batches hold them, in turn.
+    """
     picked = train.select(rows)
     args = (list(picked["text_a"]), list(picked["text_b"])) if pair else (list(picked["text_a"]),)
     enc = tokenizer(*args, truncation=True, max_length=max_length)
@@ -228,7 +233,13 @@ def _batches(train: Any, rows: list[int], labels: list[int], tokenizer: Any, *, 
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         out.append(collate([{**{k: enc[k][j] for k in keys}, "labels": labels[rows[j]]} for j in chunk]))
-    return out
+    return out, order
+
+
+def _select(features: Any, mask: Any) -> Any:
+    """The examples of ``features`` where ``mask`` is True."""
+    return Features(features.inputs[mask], features.outputs[mask], features.labels[mask], features.seconds,
+                    features.layer)
 
 
 def _scores(features: Any) -> tuple[float, float]:
@@ -241,6 +252,28 @@ def _scores(features: Any) -> tuple[float, float]:
         wrong = int(((pred == c) != (gold == c)).sum())  # false positives + false negatives
         f1.append(2 * tp / (2 * tp + wrong))
     return float((pred == gold).float().mean()), sum(f1) / len(f1)
+
+
+def rank_suggestions(suggestions: list[Suggestion]) -> list[Suggestion]:
+    """Order candidates (given best macro-F1 first): those within one standard error of the best are a tie.
+
+    Within that top group, more of your labels taking a head's row comes first (the label names are
+    evidence the sample cannot overturn at that size), then macro-F1; everyone else follows by macro-F1.
+    The standard error is ``sqrt(f * (1 - f) / n)`` for the best macro-F1 ``f`` on ``n`` scored examples.
+
+    Example:
+        >>> a = Suggestion(0, "imprint", "imprint", "", 0.60, 0.50, 0, 128)
+        >>> b = Suggestion(0, "sst2/probe", "shipped", "", 0.58, 0.48, 2, 128)
+        >>> [s.source for s in rank_suggestions([a, b])]
+        ['sst2/probe', 'imprint']
+    """
+    if not suggestions:
+        return []
+    best = suggestions[0]
+    se = math.sqrt(max(best.macro_f1 * (1 - best.macro_f1), 0.0) / max(1, best.examples))
+    top = [s for s in suggestions if s.macro_f1 >= best.macro_f1 - se]
+    rest = [s for s in suggestions if s.macro_f1 < best.macro_f1 - se]
+    return sorted(top, key=lambda s: (-s.rows_from_head, -s.macro_f1)) + rest
 
 
 def suggest_heads(
@@ -335,10 +368,10 @@ def suggest_heads(
             f"label_map maps to {orphan}, a label no candidate head of {ref.id!r} has (their labels: "
             f"{sorted(known)[:30]}): map to one of those, or leave the label out to have it imprinted")
 
-    kw = {"pair": pair, "max_length": max_length, "batch_size": batch_size}
-    batches_a = _batches(train, part_a, labels, data.tokenizer, **kw)
-    batches = batches_a + _batches(train, part_b, labels, data.tokenizer, **kw)
-    n_a = len(batches_a)
+    # One length-sorted batching of both halves (least padding); the captured features are split after.
+    batches, order = _batches(train, part_a + part_b, labels, data.tokenizer, pair=pair, max_length=max_length,
+                              batch_size=batch_size)
+    in_a = torch.tensor([j < len(part_a) for j in order])
     device = torch.device("cuda" if has_accelerator() and torch.cuda.is_available() else "cpu")
     net.to(device).eval()
     start = time.perf_counter()
@@ -371,9 +404,10 @@ def suggest_heads(
         cfg.id2label, cfg.label2id, cfg.problem_type = dict(fresh_cfg[0]), dict(fresh_cfg[1]), fresh_cfg[2]
 
     def score(rows: list[int]) -> tuple[float, float]:
-        if rows and n_a:
-            imprint_rows(net, capture_features(net, feed(range(n_a))), rows, keep_empty=True)
-        return _scores(capture_features(net, feed(range(n_a, len(batches)))))
+        if rows and part_a:
+            imprint_rows(net, _select(capture_features(net, feed(range(len(batches)))), in_a), rows,
+                         keep_empty=True)
+        return _scores(_select(capture_features(net, feed(range(len(batches)))), ~in_a))
 
     scored: list[tuple[tuple[float, int, float, int], Suggestion]] = []
     base.forward = lambda *args, **kwargs: cache[at["batch"]]  # every head runs on the cached backbone output
@@ -404,7 +438,8 @@ def suggest_heads(
     seconds = {"set_up": round(start - began - model_seconds, 4), "model": round(model_seconds, 4),
                "backbone_pass": round(backbone_seconds, 4), "scoring": round(end - start - backbone_seconds, 4),
                "total": round(end - began, 4)}
-    ranked = Ranking([s for _, s in sorted(scored, key=lambda item: item[0])], seconds=seconds, skipped=skipped)
+    ranked = Ranking(rank_suggestions([s for _, s in sorted(scored, key=lambda item: item[0])]), seconds=seconds,
+                     skipped=skipped)
     for rank, s in enumerate(ranked, 1):
         s.rank = rank
     for line in skipped:

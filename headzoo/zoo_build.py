@@ -56,6 +56,7 @@ from .files import HEAD_FILE
 from .head import CONFIG_FILE, Head
 from .head_config import read_config
 from .naming import validate_name
+from .pet import IMPRINT, STAGE1_METHODS
 
 logger = logging.getLogger(__name__)
 
@@ -388,15 +389,14 @@ def _budget(value: Mapping[str, Any] | None) -> ZooBudget:
 
 
 def _methods(methods: str | Sequence[str]) -> list[str]:
-    from .pet import METHODS
 
     names = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else [str(m) for m in methods]
     names = [m for m in names if m]
     if not names:
         raise ConfigError(f"no methods given ({methods!r}); pass names like 'lora,bitfit'")
     for m in names:
-        if m not in METHODS:
-            raise ConfigError(f"method {m!r} is not a stage-1 method; choose from {', '.join(METHODS)}")
+        if m not in STAGE1_METHODS:
+            raise ConfigError(f"method {m!r} is not a stage-1 method; choose from {', '.join(STAGE1_METHODS)}")
     return list(dict.fromkeys(names))
 
 
@@ -582,6 +582,9 @@ def build_zoo(
         for task in task_names:
             spec, stage1_data, check_data, info = task_data(task, data_dir, plan)
             for method in method_names:
+                if method == IMPRINT and spec.is_regression:
+                    logger.info("zoo build: %s/imprint skipped: a regression task has no class means", spec.name)
+                    continue
                 result = _build_one(ref, spec, method, stage1_data, check_data, info, plan, root, book, scratch,
                                     checks=checks, main=main, callbacks=callbacks, progress=progress)
                 if main:
@@ -604,7 +607,8 @@ def _build_one(ref: BackboneRef, spec: Any, method: str, stage1_data: Any, check
 
     key = f"{spec.name}/{method}"
     data_key = {k: info[k] for k in ("train_size", "stage1_train_size", "check_train_size", "validation_size")}
-    ladder = plan.ladder if checks else plan.ladder[:1]
+    # An imprint trains nothing: one attempt, no step count (retraining would give the same rows).
+    ladder = (0,) if method == IMPRINT else plan.ladder if checks else plan.ladder[:1]
     hashes = [settings_hash({"version": ZOO_BUILD_VERSION, "task": spec.name, "backbone": ref.id, "method": method,
                              "budget": plan.attempt(steps), "data": data_key, "checks": checks})
               for steps in ladder]
@@ -648,6 +652,14 @@ def _build_one(ref: BackboneRef, spec: Any, method: str, stage1_data: Any, check
     return ZooHead(spec.name, method, status, target if status == "shipped" else None, entry)
 
 
+def _steps_shown(entry: Mapping[str, Any], record: Mapping[str, Any]) -> Any:
+    """The stage-1 length of a record entry for the docs table (an imprint's is 0: one forward pass)."""
+    steps = entry.get("stage1_steps")
+    if steps == 0:
+        return "0 (one pass)"
+    return steps or (record.get("budget") or {}).get("stage1_steps", "?")
+
+
 def _summary(entry: Mapping[str, Any]) -> dict[str, Any]:
     """An earlier, failed attempt as the record keeps it."""
     return {k: entry.get(k) for k in ("build_hash", "stage1_steps", "stage1_metrics", "checks", "status")}
@@ -663,7 +675,7 @@ def _attempt(ref: BackboneRef, spec: Any, method: str, stage1_data: Any, check_d
 
     start = time.perf_counter()
     head = pretrain_head((spec, stage1_data), ref, method, settings={
-        "max_steps": steps, "batch_size": plan.batch_size, "max_length": plan.max_length,
+        **({"max_steps": steps} if steps else {}), "batch_size": plan.batch_size, "max_length": plan.max_length,
         "seed": plan.seed}, preset=plan.preset, save=False, output_dir=scratch / "stage1" / spec.name / method,
         callbacks=callbacks, progress=progress)
     stage1_seconds = time.perf_counter() - start
@@ -817,7 +829,16 @@ def render_zoo_markdown(record: Mapping[str, Any], command: str = "") -> str:
         "longer length (120 steps, for every task alike) was added after the 40-step build left most heads at "
         "the majority class in the dev checks below, so that choice was made after reading dev: the dev figures "
         "of the 120-step heads are not clean test figures. The figures of the 40-step attempts that failed are "
-        "kept below.",
+        "kept below. `probe` heads (a linear probe on the frozen backbone) follow the same rule; `imprint` heads "
+        "make no steps (rows from class means, one forward pass over the same training subset).",
+        "",
+        "Four methods, for two uses. `lora` and `bitfit` heads were trained beside PET parameters that are then "
+        "thrown away: the paper's starts for fine-tuning (EH-FT). `probe` and `imprint` heads were fitted to the "
+        "plain backbone, so they score without any fine-tuning: the ones `headzoo suggest` can rank on a new "
+        "data set's labels. They were added after `suggest` ranked an imprint of the user's own data above every "
+        "LoRA and BitFit SST-2 head on the demo's tweets and on 600 review snippets of the transfer benchmark "
+        "(training examples only: those snippets are kept out of its test split); that look is why the zoo "
+        "has them.",
         "",
         "To use a head: `headzoo.load_head(task, \"minilm\")` gives a classifier with it in place; "
         "`headzoo finetune TASK --head PATH` (the path `headzoo list` prints) fine-tunes from it. "
@@ -852,7 +873,7 @@ def render_zoo_markdown(record: Mapping[str, Any], command: str = "") -> str:
         lic_text = lic.get("license_name") or lic.get("license") or "research data, licence not stated"
         labels = h.get("labels") or ["(score)"]
         shown = ", ".join(labels) if len(labels) <= 3 else f"{len(labels)} topics"
-        steps = h.get("stage1_steps") or (record.get("budget") or {}).get("stage1_steps", "?")
+        steps = _steps_shown(h, record)
         lines.append(
             f"| {h.get('task')} | {h.get('method')} | {shown} | {steps} "
             f"| {metric} | {_fmt((h.get('stage1_metrics') or {}).get(metric))} "
@@ -873,7 +894,7 @@ def render_zoo_markdown(record: Mapping[str, Any], command: str = "") -> str:
             for a in h["attempts"]:
                 c = a.get("checks") or {}
                 zs, st = c.get("zero_shot") or {}, c.get("as_start") or {}
-                steps = a.get("stage1_steps") or (record.get("budget") or {}).get("stage1_steps", "?")
+                steps = _steps_shown(a, record)
                 lines.append(
                     f"| {h.get('task')} | {h.get('method')} | {steps} "
                     f"| {_fmt((a.get('stage1_metrics') or {}).get(metric))} "

@@ -31,11 +31,15 @@ def test_demo_refuses_impossible_sizes() -> None:
 
 
 def test_demo_pipeline_runs_end_to_end(minilm_path, zoo_dir) -> None:
-    result = run_demo("minilm", n_train=64, n_test=32, epochs=1, seed=0)
-    assert (zoo_dir / "heads" / "sentence-transformers--all-MiniLM-L6-v2" / "tweet-sentiment" / "lora"
-            / "head.safetensors").is_file()
-    for res in (result.ft, result.eh_ft):
+    """suggest picks a shipped sentiment head for the tweets (2 of 3 labels), and three starts train alike."""
+    result = run_demo("minilm", n_train=400, n_test=32, epochs=0.2, seed=0)
+    assert result.zoo_head is not None and result.zoo_head.startswith("sst2/")
+    assert result.label_report.startswith("2 of 3 rows from sst2/") and "new: neutral" in result.label_report
+    assert list(result.runs) == ["zoo head", "imprint", "random head (FT)"]
+    for res in result.runs.values():
         assert 0.0 <= res["final"]["accuracy"] <= 1.0
-    assert result.ft["stage2_steps"] == result.eh_ft["stage2_steps"]  # the same stage-2 budget
+    assert len({res["stage2_steps"] for res in result.runs.values()}) == 1  # the same stage-2 budget
+    assert result.suggestions[0]["rank"] == 1
     table = result.table()
-    assert "EH-FT" in table and "FT" in table and "held-out" in table
+    assert result.label_report in table and "random head (FT)" in table and "held-out" in table
+    assert not (zoo_dir / "heads").exists()  # nothing is written to the user's zoo

@@ -158,7 +158,7 @@ def resolve_start(data: TaskData, cfg: FinetuneSettings, *, strategy: str, metho
         found: Head | None = load_given_head(head, data.backbone)
         source = "given"
     elif cfg.protocol == "zoo":
-        path = find_in_zoo(data.spec.name, data.backbone, method)
+        path = find_in_zoo(data.spec.name, data.backbone, method, source="all")  # yours, then the shipped zoo
         found = Head.load(path) if path is not None else None
         source = "zoo"
     else:
@@ -382,7 +382,7 @@ def finetune(
     steps and stage 2 the rest, so FT, LP-FT and EH-FT make the same number of
     steps (a given ``head`` is charged the same stage-1 steps). ``protocol="zoo"``:
     stage 2 makes all ``T`` steps from a given head, the zoo's head for
-    ``(task, backbone, method)``, or, when the zoo has none, a head trained here
+    ``(task, backbone, method)`` (your zoo first, then the shipped one), or, when neither has one, a head trained here
     with ``stage1_settings`` (default one epoch); stage-1 cost is reported apart.
 
     Stage 2 starts from a freshly loaded backbone with the head applied, is

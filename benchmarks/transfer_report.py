@@ -1,0 +1,600 @@
+"""Write ``results/transfer/README.md`` and ``results/transfer/plots/<set>.png`` from the transfer benchmark's records.
+
+Nothing on the page is typed by hand: every number, verdict and recommendation comes from the JSON records that
+``benchmarks/transfer.py`` writes, one per run, under ``<results>/runs/<set>/k<k>/<start>-seed<seed>.json``. The
+plan (sets, k, seeds, starts) is the constants of ``transfer.py``; cells with fewer seeds than planned are marked
+incomplete, planned cells without a record are listed under "Not run". Records of another
+``transfer.RECORD_VERSION``, or whose settings are not those ``transfer.run_settings`` gives now (the benchmark runs
+them again), are ignored and counted. The row ``auto`` is derived, not run: what
+``finetune --from auto`` does is ``imprint`` where suggest's top candidate is ``imprint`` and ``zoo`` otherwise.
+
+Example:
+    python benchmarks/transfer_report.py                          # results/transfer -> its README.md + plots/
+    python benchmarks/transfer_report.py --results /tmp/tsmoke    # another folder of records
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import transfer  # benchmarks/transfer.py (its constants are the plan): this folder is on sys.path for scripts
+
+PAGE = "README.md"
+PLOTS = "plots"
+#: A start is "better"/"worse" than another when the difference of means exceeds this many standard errors.
+VERDICT_SE = 2.0
+#: The derived row: what ``finetune --from auto`` would have given (from the zoo and imprint records).
+AUTO = "auto"
+#: The rows of every set's table, in order: the planned starts with ``auto`` after ``zoo``.
+ROWS: tuple[str, ...] = tuple(s for start in transfer.STARTS for s in ((start, AUTO) if start == "zoo" else (start,)))
+LABELS = {"ft": "FT", "ft3x": "FT 3× budget", "ft10x": "FT 10× budget", "lp-ft": "LP-FT", "eh-ft": "EH-FT (LoRA)",
+          "imprint": "imprint → FT", "zoo": "zoo head → FT", AUTO: "auto (`--from auto`)", "setfit": "SetFit"}
+BENCHMARK = Path(__file__).resolve().parent / "transfer.py"
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class Records:
+    """The current-version records found under a results folder, keyed by (set, k, start, seed)."""
+
+    runs: dict[tuple[str, int, str, int], dict[str, Any]]
+    #: record_version -> how many records of that (other) version were ignored
+    other_versions: Counter[Any] = field(default_factory=Counter)
+    #: the settings in which ignored records differ from what transfer.py runs now -> how many
+    stale: Counter[str] = field(default_factory=Counter)
+    unreadable: list[str] = field(default_factory=list)
+
+
+def load_records(results: Path) -> Records:
+    """Read every ``runs/*/k*/*.json`` under ``results`` (sorted paths; the first record of a key wins)."""
+    records = Records({})
+    for path in sorted((results / "runs").glob("*/k*/*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            key = (str(data["set"]), int(data["k"]), str(data["start"]), int(data["seed"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            records.unreadable.append(f"{path.relative_to(results).as_posix()}: {exc!s}")
+            continue
+        if data.get("record_version") != transfer.RECORD_VERSION:
+            records.other_versions[data.get("record_version")] += 1
+            continue
+        differs = stale_settings(data)
+        if differs:
+            records.stale[", ".join(differs)] += 1
+            continue
+        records.runs.setdefault(key, data)
+    return records
+
+
+def stale_settings(record: dict[str, Any]) -> list[str]:
+    """The settings in which a record differs from what ``transfer.py`` would run now (it runs such records again).
+
+    The settings are ``transfer.run_settings`` for the record's set, k, start and seed, with the budget of its
+    sample (k × the number of labels); an empty list for a current record.
+    """
+    n = int(record["k"]) * len(record.get("labels") or [])
+    expected = transfer.run_settings(str(record["set"]), int(record["k"]), str(record["start"]),
+                                     int(record["seed"]), transfer.budget_steps(n))
+    return [key for key, value in expected.items() if record.get(key) != value]
+
+
+@dataclass
+class Outcome:
+    """One seed of one row: a run's record, or for ``auto`` the record it takes."""
+
+    seed: int
+    accuracy: float | None
+    macro_f1: float | None
+    seconds: float | None
+    skipped: str | None = None
+    #: for ``auto``: the start whose figures it takes (``"imprint"`` or ``"zoo"``)
+    taken: str | None = None
+    #: for ``auto``: its time lacks suggest's (a skipped zoo record does not record it)
+    partial_time: bool = False
+
+
+def _total_seconds(record: dict[str, Any]) -> float | None:
+    value = (record.get("seconds") or {}).get("total")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def outcome(record: dict[str, Any]) -> Outcome:
+    """A run's figures (a skipped run has none)."""
+    seed = int(record["seed"])
+    if "accuracy" not in record:
+        return Outcome(seed, None, None, None, skipped=str(record.get("skipped") or "no accuracy in the record"))
+    return Outcome(seed, float(record["accuracy"]), float(record["macro_f1"]), _total_seconds(record))
+
+
+def auto_outcome(zoo: dict[str, Any] | None, imprint: dict[str, Any] | None) -> Outcome | None:
+    """What ``--from auto`` gives for one seed: imprint's figures where suggest's top is imprint, else zoo's.
+
+    The time of the imprint case adds suggest's seconds (from the zoo record) to imprint's total. A zoo record
+    skipped because no zoo head shares a label means suggest ranked imprint alone: auto takes imprint, but that
+    record has no suggest time, so the time is imprint's only (``partial_time``). None without the records needed.
+    """
+    if zoo is None:
+        return None
+    seed = int(zoo["seed"])
+    top = zoo.get("suggest_top") if "accuracy" in zoo else "imprint"
+    if top != "imprint":
+        return Outcome(seed, float(zoo["accuracy"]), float(zoo["macro_f1"]), _total_seconds(zoo), taken="zoo")
+    if imprint is None or "accuracy" not in imprint:
+        return None
+    base = _total_seconds(imprint)
+    suggest = (zoo.get("seconds") or {}).get("suggest")
+    seconds = None if base is None else base + (float(suggest) if isinstance(suggest, (int, float)) else 0.0)
+    return Outcome(seed, float(imprint["accuracy"]), float(imprint["macro_f1"]), seconds, taken="imprint",
+                   partial_time="accuracy" not in zoo)
+
+
+def cells(records: Records) -> dict[tuple[str, int, str], list[Outcome]]:
+    """Every (set, k, row) with its outcomes, sorted by seed; ``auto`` derived per seed."""
+    out: dict[tuple[str, int, str], list[Outcome]] = {}
+    for (name, k, start, _seed), record in sorted(records.runs.items()):
+        out.setdefault((name, k, start), []).append(outcome(record))
+    for (name, k, start, seed), record in sorted(records.runs.items()):
+        if start != "zoo":
+            continue
+        derived = auto_outcome(record, records.runs.get((name, k, "imprint", seed)))
+        if derived is not None:
+            out.setdefault((name, k, AUTO), []).append(derived)
+    return out
+
+
+def sets_of(records: Records) -> list[str]:
+    """The planned sets, then any other set found in the records."""
+    found = {key[0] for key in records.runs}
+    return [*transfer.SETS, *sorted(found - set(transfer.SETS))]
+
+
+def ks_of(records: Records) -> list[int]:
+    """The planned k values, then any other k found in the records."""
+    found = {key[1] for key in records.runs}
+    return [*transfer.KS, *sorted(found - set(transfer.KS))]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class Stats:
+    """Mean and sample std of one cell (accuracy and macro-F1 in percent), its mean wall time and its seeds."""
+
+    n: int
+    accuracy: float | None
+    accuracy_std: float | None
+    macro_f1: float | None
+    macro_f1_std: float | None
+    seconds: float | None
+    skipped: int
+    seeds: list[int]
+    partial_time: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """Every planned seed has figures."""
+        return set(transfer.SEEDS) <= set(self.seeds)
+
+
+def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (None when undefined).
+
+    Example:
+        >>> mean_std([1.0, 3.0])
+        (2.0, 1.4142135623730951)
+    """
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def stats(outcomes: Iterable[Outcome]) -> Stats:
+    """The cell's statistics over the outcomes with figures (skipped runs only counted)."""
+    items = list(outcomes)
+    scored = [o for o in items if o.accuracy is not None and o.macro_f1 is not None]
+    acc, acc_std = mean_std([100 * o.accuracy for o in scored if o.accuracy is not None])
+    f1, f1_std = mean_std([100 * o.macro_f1 for o in scored if o.macro_f1 is not None])
+    times = [o.seconds for o in scored if o.seconds is not None]
+    return Stats(len(scored), acc, acc_std, f1, f1_std, statistics.fmean(times) if times else None,
+                 sum(o.skipped is not None for o in items), sorted(o.seed for o in scored),
+                 any(o.partial_time for o in scored))
+
+
+def compare(row: Stats, base: Stats) -> tuple[str, float | None]:
+    """Verdict of ``row`` against ``base`` on accuracy, and the difference of means in points.
+
+    "better" / "worse" when the difference exceeds :data:`VERDICT_SE` × sqrt(s1²/n1 + s2²/n2), else "tie";
+    "n/a" with fewer than 2 seeds on either side.
+
+    Example:
+        >>> compare(Stats(3, 80.0, 1.0, 0, 0, 1, 0, []), Stats(3, 70.0, 1.0, 0, 0, 1, 0, []))
+        ('better', 10.0)
+    """
+    if row.accuracy is None or base.accuracy is None:
+        return "n/a", None
+    diff = row.accuracy - base.accuracy
+    if row.n < 2 or base.n < 2 or row.accuracy_std is None or base.accuracy_std is None:
+        return "n/a", diff
+    se = math.sqrt(row.accuracy_std**2 / row.n + base.accuracy_std**2 / base.n)
+    if diff > VERDICT_SE * se:
+        return "better", diff
+    if diff < -VERDICT_SE * se:
+        return "worse", diff
+    return "tie", diff
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _pct(mean: float | None, std: float | None) -> str:
+    if mean is None:
+        return "—"
+    return f"{mean:.1f}" + (f" ± {std:.1f}" if std is not None else "")
+
+
+def _signed(value: float) -> str:
+    text = f"{value:+.1f}"
+    return "+0.0" if text == "-0.0" else text
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def accuracy_cell(cell: Stats) -> str:
+    """``mean ± std (n)``; an incomplete cell says ``(n of planned)``; a skipped-only cell says so."""
+    if cell.n == 0:
+        return f"skipped ({cell.skipped})" if cell.skipped else "—"
+    count = f"{cell.n}" if cell.complete else f"{cell.n} of {len(transfer.SEEDS)}, incomplete"
+    return f"{_pct(cell.accuracy, cell.accuracy_std)} ({count})" + (f", {cell.skipped} skipped" if cell.skipped else "")
+
+
+def verdict_cell(row: str, cell: Stats, ft: Stats) -> str:
+    """The verdict against FT at the same k, with the difference in points."""
+    if row == "ft":
+        return "baseline"
+    if cell.n == 0:
+        return "—"
+    verdict, diff = compare(cell, ft)
+    return verdict if diff is None else f"{verdict} ({_signed(diff)})"
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def recommendation(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], k: int) -> str:
+    """One line: the start with the highest mean accuracy over the sets at ``k`` among complete ones."""
+    rows = [r for r in ROWS if all(stats(grid.get((s, k, r), [])).complete for s in sets)]
+    if "ft" not in rows:
+        return _provisional(grid, sets, k)
+    best = max(rows, key=lambda r: (_over_sets(grid, sets, k, r, "accuracy"), r == "ft"))
+    gain = _over_sets(grid, sets, k, best, "accuracy") - _over_sets(grid, sets, k, "ft", "accuracy")
+    seconds = _over_sets(grid, sets, k, best, "seconds")
+    incomplete = [r for r in ROWS if r not in rows]
+    tail = f" Not in the comparison (incomplete cells): {', '.join(incomplete)}." if incomplete else ""
+    return (f"- With {k} examples per class: use **{best}** ({_signed(gain)} points over FT on average over "
+            f"{len(sets)} sets, {_seconds(seconds)} s).{tail}")
+
+
+def _over_sets(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], k: int, row: str,
+               what: str) -> float:
+    values = [getattr(stats(grid.get((s, k, row), [])), what) for s in sets]
+    return statistics.fmean(v for v in values if v is not None) if any(v is not None for v in values) else math.nan
+
+
+def _provisional(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], k: int) -> str:
+    """The line while FT's cells are incomplete: no recommendation; the leader so far where FT has runs."""
+    line = f"- With {k} examples per class: no recommendation yet (FT's cells are not complete on all {len(sets)} sets)"
+    seen = [s for s in sets if stats(grid.get((s, k, "ft"), [])).n]
+    rows = [r for r in ROWS if seen and all(stats(grid.get((s, k, r), [])).n for s in seen)]
+    if not rows:
+        return line + "."
+    best = max(rows, key=lambda r: (_over_sets(grid, seen, k, r, "accuracy"), r == "ft"))
+    gain = _over_sets(grid, seen, k, best, "accuracy") - _over_sets(grid, seen, k, "ft", "accuracy")
+    return line + (f"; so far, on incomplete cells of {', '.join(seen)}, **{best}** leads ({_signed(gain)} points "
+                   f"over FT, {_seconds(_over_sets(grid, seen, k, best, 'seconds'))} s).")
+
+
+def which_start(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], ks: Sequence[int]) -> list[str]:
+    """The first screen: per k, the start with the best mean accuracy over the sets, computed from the cells."""
+    lines = ["## Which start to use", "",
+             f"Highest mean test accuracy averaged over the sets ({', '.join(sets)}), among the rows whose cells "
+             f"have all {len(transfer.SEEDS)} planned seeds on every set; the gain is over FT at the same k, the "
+             "time the mean wall time of a run (the whole job: loading, suggest, training, prediction).", ""]
+    lines += [recommendation(grid, sets, k) for k in ks]
+    return [*lines, ""]
+
+
+def set_table(grid: dict[tuple[str, int, str], list[Outcome]], name: str, ks: Sequence[int]) -> list[str]:
+    """One row per start, four columns per k."""
+    head = ["start"]
+    for k in ks:
+        head += [f"k={k} accuracy % (n)", f"k={k} macro-F1 %", f"k={k} wall s", f"k={k} vs FT"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in ROWS:
+        cols = [LABELS.get(row, row)]
+        for k in ks:
+            cell, ft = stats(grid.get((name, k, row), [])), stats(grid.get((name, k, "ft"), []))
+            time = _seconds(cell.seconds) + (" (no suggest)" if cell.partial_time else "")
+            cols += [accuracy_cell(cell), _pct(cell.macro_f1, cell.macro_f1_std), time,
+                     verdict_cell(row, cell, ft)]
+        lines.append("| " + " | ".join(cols) + " |")
+    return lines
+
+
+def auto_vs_setfit(grid: dict[tuple[str, int, str], list[Outcome]], name: str, k: int) -> str:
+    """One line: auto against SetFit at ``k`` on accuracy (2-SE rule) and mean wall time."""
+    auto, setfit = stats(grid.get((name, k, AUTO), [])), stats(grid.get((name, k, "setfit"), []))
+    if auto.n == 0 or setfit.n == 0:
+        return f"- k={k}: not comparable yet ({auto.n} auto, {setfit.n} SetFit seeds)."
+    verdict, diff = compare(auto, setfit)
+    assert diff is not None
+    accuracy = {"better": "as accurate or better", "tie": "as accurate or better", "worse": "less accurate",
+                "n/a": "not comparable on accuracy yet (fewer than 2 seeds)"}[verdict]
+    if auto.seconds is None or setfit.seconds is None:
+        speed = "of unknown speed"
+    else:
+        speed = "no slower" if auto.seconds <= setfit.seconds else "slower"
+    incomplete = "" if auto.complete and setfit.complete else "; incomplete cells"
+    rule = "" if verdict == "n/a" else f", {verdict} at {VERDICT_SE:g} SE"
+    return (f"- k={k}: auto is {accuracy} and {speed} ({_signed(diff)} points{rule}; "
+            f"{_seconds(auto.seconds)} s vs {_seconds(setfit.seconds)} s{incomplete}).")
+
+
+def zoo_lines(records: Records, name: str, ks: Sequence[int]) -> list[str]:
+    """Which head suggest took for the zoo start, per k: the most common one and its label fit."""
+    lines = []
+    for k in ks:
+        zoo = [r for (s, kk, start, _), r in sorted(records.runs.items()) if (s, kk, start) == (name, k, "zoo")]
+        if not zoo:
+            continue
+        skipped = [r for r in zoo if "accuracy" not in r]
+        heads = [r["suggestion"] for r in zoo if "accuracy" in r and isinstance(r.get("suggestion"), dict)]
+        tops = Counter(str(r.get("suggest_top")) for r in zoo if "accuracy" in r)
+        parts = []
+        if heads:
+            source, count = Counter(str(h.get("source")) for h in heads).most_common(1)[0]
+            fit = Counter(str(h.get("label_fit")) for h in heads if str(h.get("source")) == source).most_common(1)[0][0]
+            parts.append(f"the zoo start took `{source}` in {count} of {len(heads)} seeds ({fit})")
+        if tops:
+            parts.append(f"suggest's top candidate was imprint in {tops.get('imprint', 0)} of {sum(tops.values())} "
+                         "(auto takes the imprint run there)")
+        if skipped:
+            why = Counter(str(r.get("skipped")) for r in skipped).most_common(1)[0][0]
+            parts.append(f"{len(skipped)} skipped ({why}; auto takes the imprint run)")
+        lines.append(f"- k={k}: " + "; ".join(parts) + ".")
+    return lines
+
+
+def _set_facts(records: Records, name: str) -> str:
+    record = next((r for (s, *_), r in sorted(records.runs.items()) if s == name), None)
+    if record is None:
+        return "No records yet."
+    label_map = record.get("label_map") or {}
+    mapped = f"; label map {', '.join(f'{a}={b}' for a, b in label_map.items())}" if label_map else ""
+    return (f"Labels {', '.join(map(str, record.get('labels') or []))}{mapped}; {record.get('test_examples')} test "
+            f"examples. Source: {record.get('source')}.")
+
+
+def set_section(records: Records, grid: dict[tuple[str, int, str], list[Outcome]], name: str, ks: Sequence[int],
+                plot: str | None) -> list[str]:
+    """A set's heading, facts, table, auto-vs-SetFit lines, zoo head lines and plot."""
+    if not any(key[0] == name for key in records.runs):
+        return [f"## {name}", "", "No records yet.", ""]
+    lines = [f"## {name}", "", _set_facts(records, name), "", *set_table(grid, name, ks), ""]
+    vs = [auto_vs_setfit(grid, name, k) for k in ks if k in (8, 32)]
+    if vs:
+        lines += ["Auto against SetFit (accuracy: the 2-SE rule; time: mean wall seconds):", "", *vs, ""]
+    zoo = zoo_lines(records, name, ks)
+    if zoo:
+        lines += ["Which head suggest took:", "", *zoo, ""]
+    if plot:
+        lines += [f"![{name}: accuracy against k]({plot})", ""]
+    return lines
+
+
+def planned_keys() -> list[tuple[str, int, str, int]]:
+    """Every planned run."""
+    return [(s, k, start, seed) for s in transfer.SETS for k in transfer.KS for start in transfer.STARTS
+            for seed in transfer.SEEDS]
+
+
+def not_run(records: Records) -> list[str]:
+    """Planned cells without any record, and planned cells with some seeds missing."""
+    missing: dict[tuple[str, int], list[str]] = {}
+    partial: dict[tuple[str, int, tuple[int, ...]], list[str]] = {}
+    for name in transfer.SETS:
+        for k in transfer.KS:
+            for start in transfer.STARTS:
+                seeds = [seed for seed in transfer.SEEDS if (name, k, start, seed) not in records.runs]
+                if len(seeds) == len(transfer.SEEDS):
+                    missing.setdefault((name, k), []).append(start)
+                elif seeds:
+                    partial.setdefault((name, k, tuple(seeds)), []).append(start)
+    lines = ["## Not run", ""]
+    if missing:
+        lines += ["Planned cells without any record:", ""]
+        lines += [f"- {name} k={k}: {', '.join(starts)}" for (name, k), starts in missing.items()]
+    else:
+        lines.append("Every planned cell has at least one record.")
+    if partial:
+        lines += ["", "Planned cells with some seeds missing:", ""]
+        for (name, k, seeds), starts in partial.items():
+            which = ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, seeds))
+            lines.append(f"- {name} k={k}: {', '.join(starts)} ({which} missing)")
+    return [*lines, ""]
+
+
+def _machine(machine: dict[str, Any]) -> str:
+    known = ("platform", "cpu", "cpu_count", "accelerator", "torch", "torch_threads", "transformers", "python")
+    parts = [f"{machine.get('platform')}", f"{machine.get('cpu')}", f"{machine.get('cpu_count')} CPU cores",
+             f"accelerator {machine.get('accelerator') or 'none'}",
+             f"torch {machine.get('torch')} ({machine.get('torch_threads')} threads)",
+             f"transformers {machine.get('transformers')}", f"Python {machine.get('python')}"]
+    parts += [f"{key} {value}" for key, value in sorted(machine.items()) if key not in known]
+    return ", ".join(parts)
+
+
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
+def header(records: Records, page_dir: Path) -> list[str]:
+    """The generated-file note, what the benchmark is, the commands, the machines and the progress."""
+    link = Path(os.path.relpath(BENCHMARK, page_dir.resolve())).as_posix()
+    planned = planned_keys()
+    done = sum(key in records.runs for key in planned)
+    extra = len(set(records.runs) - set(planned))
+    commands = Counter(str(r.get("command")) for r in records.runs.values() if r.get("command"))
+    machines = Counter(json.dumps(r.get("machine"), sort_keys=True) for r in records.runs.values() if r.get("machine"))
+    lines = [
+        "<!-- Generated by `python benchmarks/transfer_report.py` from runs/**/*.json. Do not edit by hand. -->",
+        "",
+        "# Transfer benchmark: which start to fine-tune MiniLM from, on a few labelled examples",
+        "",
+        f"**Generated file: do not edit by hand.** [`benchmarks/transfer.py`]({link}) trains MiniLM on k examples "
+        f"per class ({', '.join(map(str, transfer.KS))}) of {len(transfer.SETS)} labelled sets that no shipped zoo "
+        f"head was trained on ({', '.join(transfer.SETS)}), {len(transfer.SEEDS)} seeds (each its own k-shot "
+        f"sample), from each start: FT from a random head (at 1, 3 and 10 times the budget), LP-FT, EH-FT (LoRA "
+        f"stage 1), imprinted rows, the zoo head suggest ranks first, and SetFit {transfer.SETFIT_VERSION}; "
+        f"`auto` is derived from the zoo and imprint runs. Stage 2 gets the same budget for every start "
+        f"(max({transfer.MIN_STEPS}, 3 epochs) steps of {transfer.BATCH}, learning rate {transfer.LEARNING_RATE:g}); "
+        "the figures are test accuracy and macro-F1 in percent (mean ± sample std over seeds) from one prediction "
+        "pass over each set's held-out split; wall time is the whole run. `python benchmarks/transfer_report.py` "
+        "writes this page from the records.",
+        "",
+        f"Status: {done} of {len(planned)} planned runs done"
+        + (f"; {extra} record(s) outside the plan are shown too" if extra else "") + ".",
+        "",
+        "Command(s) that produced the runs:",
+        "",
+    ]
+    lines += [f"- `{c}` ({_runs(n)})" for c, n in sorted(commands.items())] or ["- none yet"]
+    lines += ["", "Machine(s) of the runs:", ""]
+    lines += [f"- {_machine(json.loads(m))} ({_runs(n)})" for m, n in sorted(machines.items())] or ["- none yet"]
+    notes = []
+    if records.other_versions:
+        notes.append("ignored " + ", ".join(f"{n} record(s) of record_version {v}"
+                                            for v, n in sorted(records.other_versions.items(), key=str))
+                     + f" (this page reads version {transfer.RECORD_VERSION}; the benchmark runs them again)")
+    if records.stale:
+        notes.append("ignored " + ", ".join(f"{n} record(s) whose settings differ from what transfer.py runs now "
+                                            f"in {keys}" for keys, n in sorted(records.stale.items()))
+                     + " (the benchmark runs them again)")
+    if records.unreadable:
+        notes.append("unreadable: " + "; ".join(records.unreadable))
+    if notes:
+        lines += ["", "Note: " + "; ".join(notes) + "."]
+    return [*lines, ""]
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def plot_set(grid: dict[tuple[str, int, str], list[Outcome]], name: str, ks: Sequence[int], path: Path) -> bool:
+    """Accuracy against k (log2 axis), one line per row with figures, mean ± std; False when nothing to draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    drawn = [(row, [(k, stats(grid.get((name, k, row), []))) for k in ks]) for row in ROWS]
+    drawn = [(row, [(k, c) for k, c in points if c.n]) for row, points in drawn]
+    drawn = [(row, points) for row, points in drawn if points]
+    if not drawn:
+        return False
+    fig = Figure(figsize=(7.0, 4.4), dpi=110)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, (row, points) in enumerate(drawn):
+        shift = 2 ** ((i - (len(drawn) - 1) / 2) * 0.03)  # a small offset on the log axis: error bars apart
+        label = LABELS.get(row, row).replace("`", "")
+        ax.errorbar([k * shift for k, _ in points], [c.accuracy for _, c in points],
+                    yerr=[c.accuracy_std or 0.0 for _, c in points], marker="o", capsize=3, label=label,
+                    linestyle="--" if row == AUTO else "-", color=f"C{ROWS.index(row) % 10}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlim(min(ks) / 1.3, max(ks) * 1.3)
+    ax.set_xticks(list(ks))
+    ax.set_xticklabels([str(k) for k in ks])
+    ax.set_xlabel("k (training examples per class)")
+    ax.set_ylabel("test accuracy % (mean ± std over seeds)")
+    ax.set_title(f"{name}: accuracy against k")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small", loc="best")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return True
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def render(records: Records, plots: dict[str, str], page_dir: Path) -> str:
+    """The whole page (``page_dir``: where it goes, for the link to the benchmark)."""
+    grid = cells(records)
+    sets, ks = sets_of(records), ks_of(records)
+    lines = header(records, page_dir)
+    lines += which_start(grid, list(transfer.SETS), list(transfer.KS))
+    lines += ["## How to read the tables", "",
+              "- One row per start, four columns per k: accuracy mean ± std over seeds (n = seeds with figures; "
+              "*incomplete* = fewer than planned), macro-F1 mean ± std, mean wall seconds of a run, and the verdict "
+              f"against FT at the same k: **better** / **worse** when the difference of mean accuracy (in brackets, "
+              f"points) exceeds {VERDICT_SE:g} × √(s²/n + s_FT²/n_FT), else **tie**; **n/a** with fewer than 2 seeds "
+              "on either side.",
+              "- **auto** is not run apart: per seed it takes the imprint run where suggest's top candidate is "
+              "imprint (its time: imprint's plus suggest's from the zoo run), else the zoo run.",
+              ""]
+    for name in sets:
+        lines += set_section(records, grid, name, ks, plots.get(name))
+    lines += not_run(records)
+    return "\n".join(lines)
+
+
+def write_report(results: Path) -> Path:
+    """Read ``results/runs/**.json``, write ``results/README.md`` and ``results/plots/<set>.png``; the page's path."""
+    results = Path(results)
+    results.mkdir(parents=True, exist_ok=True)
+    records = load_records(results)
+    grid = cells(records)
+    ks = ks_of(records)
+    plots: dict[str, str] = {}
+    for name in sets_of(records):
+        if plot_set(grid, name, ks, results / PLOTS / f"{name}.png"):
+            plots[name] = f"{PLOTS}/{name}.png"
+    for stale in (results / PLOTS).glob("*.png"):
+        if f"{PLOTS}/{stale.name}" not in plots.values():
+            stale.unlink()
+    page = results / PAGE
+    text = render(records, plots, results)
+    tmp = page.with_name(page.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, page)
+    return page
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the page; prints its path."""
+    parser = argparse.ArgumentParser(prog="python benchmarks/transfer_report.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=transfer.OUT,
+                        help="folder of the records (default results/transfer); the page is <results>/README.md")
+    args = parser.parse_args(argv)
+    print(write_report(args.results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

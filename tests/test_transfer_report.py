@@ -1,0 +1,202 @@
+"""benchmarks/transfer_report.py: the transfer benchmark's page, from fake records with known numbers (no training).
+
+The benchmarks are imported by name, as they import each other (``import transfer``), with benchmarks/ on
+``sys.path`` as for a script there (as in test_suite_report.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
+    sys.path.insert(0, str(BENCH))
+
+transfer = importlib.import_module("transfer")
+transfer_report = importlib.import_module("transfer_report")
+
+#: set -> k -> start -> accuracies of seeds 0, 1, 2
+ACCURACY: dict[str, dict[int, dict[str, list[float]]]] = {
+    "tweets": {
+        8: {"ft": [0.50, 0.52, 0.54], "imprint": [0.70, 0.72, 0.74], "zoo": [0.60, 0.61, 0.62],
+            "setfit": [0.66, 0.68, 0.70]},
+        32: {"ft": [0.60, 0.64, 0.68], "imprint": [0.63, 0.65, 0.67], "zoo": [0.80, 0.81, 0.82],
+             "setfit": [0.70, 0.72, 0.74]},
+    },
+    "debates": {
+        8: {"ft": [0.55, 0.56, 0.57], "imprint": [0.58, 0.59, 0.60], "zoo": [0.50, 0.52, 0.54],
+            "setfit": [0.60, 0.61, 0.62]},
+        32: {"ft": [0.60, 0.61, 0.62], "imprint": [0.62, 0.63, 0.64], "setfit": [0.63, 0.64, 0.65]},
+    },
+}
+#: (set, k) -> suggest's top candidate per seed for the zoo runs; debates k=32's zoo runs are skipped
+TOP = {("tweets", 8): ["imprint"] * 3, ("tweets", 32): ["sst2/probe (shipped)"] * 3,
+       ("debates", 8): ["imprint", "sst2/lora (shipped)", "sst2/lora (shipped)"]}
+SECONDS = {"ft": 10.0, "imprint": 12.0, "zoo": 20.0, "setfit": 40.0}
+SUGGEST = 3.0
+
+
+def _record(name: str, k: int, start: str, seed: int, **extra: Any) -> dict[str, Any]:
+    """A record as transfer.py writes it (the fields the page reads)."""
+    record: dict[str, Any] = {
+        **transfer.run_settings(name, k, start, seed, transfer.budget_steps(2 * k)), "settings_hash": "fake",
+        "labels": ["a", "b"], "train_examples": 2 * k, "test_examples": 300, "source": f"fake {name}",
+        "label_map": {},
+        "machine": {"platform": "Linux x86_64", "cpu": "Fake CPU", "cpu_count": 2, "torch": "2.0",
+                    "torch_threads": 2, "transformers": "4.0", "python": "3.11", "accelerator": None},
+        "command": "HF_HUB_OFFLINE=1 python benchmarks/transfer.py --sets tweets,debates",
+    }
+    return {**record, **extra}
+
+
+def _scored(name: str, k: int, start: str, seed: int, accuracy: float) -> dict[str, Any]:
+    seconds = {"total": SECONDS[start], "predict": 1.0}
+    extra: dict[str, Any] = {}
+    if start != "setfit":
+        seconds.update(suggest=SUGGEST if start == "zoo" else 0.0, stage1=0.0, stage2=5.0)
+        extra["steps"] = {"stage1": 0, "stage2": 30}
+    if start == "zoo":
+        head = "sst2/lora" if name == "debates" else "sst2/probe"
+        suggestion = {"source": head, "label_fit": f"1 of 2 rows from {head}", "accuracy": 0.6, "macro_f1": 0.5}
+        extra.update(suggest_top=TOP[(name, k)][seed], suggestion=suggestion, ranking=[suggestion])
+    return _record(name, k, start, seed, accuracy=accuracy, macro_f1=accuracy - 0.05, seconds=seconds, **extra)
+
+
+def _write(root: Path, record: dict[str, Any]) -> None:
+    path = transfer.record_path(root, record["set"], record["k"], record["start"], record["seed"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record), encoding="utf-8")
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """Records of 2 sets, k 8 and 32, 3 seeds; one of another record_version; debates k=32's zoo skipped."""
+    for name, by_k in ACCURACY.items():
+        for k, by_start in by_k.items():
+            for start, values in by_start.items():
+                for seed, value in enumerate(values):
+                    _write(tmp_path, _scored(name, k, start, seed, value))
+    for seed in range(3):
+        _write(tmp_path, _record("debates", 32, "zoo", seed, skipped="no zoo head shares a label with the set",
+                                 seconds={"total": 2.0}))
+    _write(tmp_path, {**_scored("tweets", 8, "ft", 3, 0.99), "record_version": transfer.RECORD_VERSION + 1})
+    _write(tmp_path, {**_scored("tweets", 8, "ft", 4, 0.99), "learning_rate": 1e-3})  # settings of the past
+    return tmp_path
+
+
+@pytest.fixture
+def three_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan: the 2 sets of the fake records and their 3 seeds (k=128 stays planned, with no records)."""
+    monkeypatch.setattr(transfer, "SETS", ("tweets", "debates"))
+    monkeypatch.setattr(transfer, "SEEDS", (0, 1, 2))
+
+
+def _row(page: str, name: str, label: str) -> list[str]:
+    """The cells of one row of a set's table."""
+    section = page.split(f"\n## {name}\n")[1].split("\n## ")[0]
+    lines = [ln for ln in section.splitlines() if ln.startswith(f"| {label} |")]
+    assert len(lines) == 1, (name, label, lines)
+    return [c.strip() for c in lines[0].strip("|").split("|")]
+
+
+def _pct(values: list[float]) -> str:
+    return f"{100 * statistics.fmean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
+
+
+def _page(results: Path) -> str:
+    assert transfer_report.main(["--results", str(results)]) == 0
+    page = results / "README.md"
+    assert page.is_file()
+    return page.read_text(encoding="utf-8")
+
+
+@pytest.mark.usefixtures("three_seeds")
+def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
+    page = _page(results)
+    assert "do not edit by hand" in page.lower()
+    assert "`HF_HUB_OFFLINE=1 python benchmarks/transfer.py --sets tweets,debates`" in page
+    assert "Fake CPU" in page
+    # 2 sets x 2 of 3 k x 4 of 8 starts x 3 seeds have records (the zoo's skipped ones count as done)
+    assert f"Status: 48 of {2 * 3 * 8 * 3} planned runs done." in page
+
+    ft = _row(page, "tweets", "FT")
+    values = ACCURACY["tweets"][8]["ft"]
+    assert _pct(values) == "52.0 ± 2.0"
+    assert ft[1] == f"{_pct(values)} (3)"  # the other-version and other-settings records (0.99) are not in it
+    assert ft[2] == _pct([v - 0.05 for v in values])
+    assert ft[3] == "10.0" and ft[4] == "baseline"
+    assert "1 record(s) of record_version 2" in page
+    assert "1 record(s) whose settings differ from what transfer.py runs now in learning_rate" in page
+
+    imprint = _row(page, "tweets", "imprint → FT")
+    assert imprint[1] == "72.0 ± 2.0 (3)"
+    assert imprint[4] == "better (+20.0)"  # 20 points, SE sqrt(4/3 + 4/3) = 1.6
+    se = math.sqrt(4.0**2 / 3 + 2.0**2 / 3)  # k=32: a 1-point difference against an SE of 2.6
+    assert 1.0 < 2 * se and imprint[8] == "tie (+1.0)"
+
+    auto = _row(page, "tweets", "auto (`--from auto`)")
+    assert auto[1] == imprint[1]  # suggest's top is imprint at k=8: auto takes the imprint runs
+    assert auto[3] == f"{SECONDS['imprint'] + SUGGEST:.1f}"  # imprint's time plus suggest's
+    assert auto[5] == _row(page, "tweets", "zoo head → FT")[5] == "81.0 ± 1.0 (3)"  # a head at k=32: the zoo runs
+    mixed = [ACCURACY["debates"][8]["imprint"][0], *ACCURACY["debates"][8]["zoo"][1:]]
+    assert _row(page, "debates", "auto (`--from auto`)")[1] == f"{_pct(mixed)} (3)"
+    skipped = _row(page, "debates", "zoo head → FT")
+    assert skipped[5] == "skipped (3)"
+    no_head = _row(page, "debates", "auto (`--from auto`)")  # no head shares a label: imprint's runs
+    assert no_head[5] == "63.0 ± 1.0 (3)" and no_head[7] == "12.0 (no suggest)"
+
+    assert "took `sst2/probe` in 3 of 3 seeds (1 of 2 rows from sst2/probe)" in page
+    tweets = page.split("\n## tweets\n")[1].split("\n## ")[0]
+    # auto 72.0 ± 2.0 against SetFit 68.0 ± 2.0 at k=8 (SE 1.6); the zoo runs' 81.0 ± 1.0 against 72.0 ± 2.0 at k=32
+    assert "- k=8: auto is as accurate or better and no slower (+4.0 points, better at 2 SE; 15.0 s vs 40.0 s)." \
+        in tweets
+    assert "- k=32: auto is as accurate or better and no slower (+9.0 points, better at 2 SE; 20.0 s vs 40.0 s)." \
+        in tweets
+
+    which = page.split("## Which start to use")[1].split("\n## ")[0]
+    gain8 = statistics.fmean([72.0 - 52.0, 59.0 - 56.0])
+    assert f"- With 8 examples per class: use **imprint** (+{gain8:.1f} points over FT on average over 2 sets, " \
+           f"{SECONDS['imprint']:.1f} s)." in which
+    # k=32: the zoo row is out (debates' zoo runs are skipped); auto = the zoo runs on tweets, imprint's on debates
+    gain32 = statistics.fmean([81.0, 63.0]) - statistics.fmean([64.0, 61.0])
+    assert f"- With 32 examples per class: use **auto** (+{gain32:.1f} points over FT on average over 2 sets, " \
+           "16.0 s). Not in the comparison (incomplete cells): ft3x, ft10x, lp-ft, eh-ft, zoo." in which
+    assert "- With 128 examples per class: no recommendation yet" in which
+
+    not_run = page.split("## Not run")[1]
+    assert "- tweets k=128: ft, ft3x, ft10x, lp-ft, eh-ft, imprint, zoo, setfit" in not_run
+    assert "- debates k=8: ft3x, ft10x, lp-ft, eh-ft" in not_run
+
+    for name in ("tweets", "debates"):
+        assert f"![{name}: accuracy against k](plots/{name}.png)" in page
+        assert (results / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cells_with_fewer_seeds_than_planned_are_incomplete(results: Path) -> None:
+    page = _page(results)  # the real plan: 5 seeds and 3 sets
+    assert _row(page, "tweets", "FT")[1] == "52.0 ± 2.0 (3 of 5, incomplete)"
+    assert ("- With 8 examples per class: no recommendation yet (FT's cells are not complete on all 3 sets); so far, "
+            "on incomplete cells of tweets, debates, **imprint** leads (+11.5 points over FT, 12.0 s).") in page
+    assert "- With 128 examples per class: no recommendation yet (FT's cells are not complete on all 3 sets).\n" \
+        in page
+    assert "- reviews k=8: ft, ft3x" in page
+    assert "- tweets k=8: ft, imprint, zoo, setfit (seeds 3, 4 missing)" in page
+    assert "\n## reviews\n\nNo records yet.\n" in page
+
+
+def test_verdict_rule() -> None:
+    def cell(mean: float, std: float | None, n: int) -> Any:
+        return transfer_report.Stats(n, mean, std, None, None, None, 0, list(range(n)))
+
+    assert transfer_report.compare(cell(80.0, 1.0, 3), cell(70.0, 1.0, 3)) == ("better", 10.0)
+    assert transfer_report.compare(cell(60.0, 1.0, 3), cell(70.0, 1.0, 3)) == ("worse", -10.0)
+    assert transfer_report.compare(cell(71.0, 3.0, 3), cell(70.0, 3.0, 3)) == ("tie", 1.0)
+    assert transfer_report.compare(cell(90.0, None, 1), cell(70.0, 1.0, 3)) == ("n/a", 20.0)
