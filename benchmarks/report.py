@@ -33,6 +33,8 @@ from typing import Any
 
 import suite  # benchmarks/suite.py (its task table defines the plan): this folder is on sys.path for scripts
 
+from headzoo.train.records import atomic_write
+
 #: The paper's dev-set results, RoBERTa-large (Yang et al., "Parameter-Efficient Tuning Makes a Good
 #: Classification Head", EMNLP 2022, arXiv 2210.16771; the results table as in ../shared/PAPER.md).
 #: The paper's numbers, not ours: best dev value, x100 (CoLA Matthews correlation, STS-B Pearson).
@@ -871,9 +873,7 @@ def write_report(results: Path, page: Path | None = None) -> Path:
             stale.unlink()
     page = page or results / PAGE
     text = render(records, views, plots)
-    tmp = page.with_name(page.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, page)
+    atomic_write(page, text)
     return page
 
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import transfer  # benchmarks/transfer.py (its constants are the plan): this folder is on sys.path for scripts
 
+from headzoo.train.records import atomic_write
+
 PAGE = "README.md"
 PLOTS = "plots"
 #: A start is "better"/"worse" than another when the difference of means exceeds this many standard errors.
@@ -579,9 +581,7 @@ def write_report(results: Path) -> Path:
             stale.unlink()
     page = results / PAGE
     text = render(records, plots, results)
-    tmp = page.with_name(page.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, page)
+    atomic_write(page, text)
     return page
 
 

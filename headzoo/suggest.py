@@ -411,6 +411,8 @@ def suggest_heads(
 
     scored: list[tuple[tuple[float, int, float, int], Suggestion]] = []
     base.forward = lambda *args, **kwargs: cache[at["batch"]]  # every head runs on the cached backbone output
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # head-sized ops: more threads only wait for each other, badly on a busy machine
     try:
         for order, cand in enumerate(candidates):
             head = cand.head
@@ -434,6 +436,7 @@ def suggest_heads(
                        Suggestion(0, IMPRINT_CANDIDATE, IMPRINT_CANDIDATE, fit, accuracy, macro, 0, len(part_b))))
     finally:
         del base.forward  # the instance attribute: the class's forward is back
+        torch.set_num_threads(threads)
     end = time.perf_counter()
     seconds = {"set_up": round(start - began - model_seconds, 4), "model": round(model_seconds, 4),
                "backbone_pass": round(backbone_seconds, 4), "scoring": round(end - start - backbone_seconds, 4),

@@ -100,6 +100,25 @@ def test_rebuilding_a_shipped_head_gives_the_same_tensors(tmp_path: Path, data_d
         torch.testing.assert_close(mine.tensors[name], shipped.tensors[name], rtol=1e-4, atol=1e-5)
 
 
+def test_rebuilding_a_shipped_imprint_head_gives_the_same_tensors(tmp_path: Path, data_dir: Path) -> None:
+    """The shipped SST-2 imprint head (no training steps: one forward pass), rebuilt from the repo."""
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    entry = record["heads"]["sst2/imprint"]
+    assert entry["status"] == "shipped" and entry["stage1_steps"] == 0
+    rebuilt = build_zoo("minilm", "sst2", "imprint", tmp_path, data_dir=data_dir,
+                        budget={**record["budget"], "retry_steps": []}, checks=False)
+    shipped = headzoo.resolve_head("sst2", "minilm", method="imprint")
+    assert shipped_zoo_root() in shipped.path.parents
+    mine = headzoo.Head.load(rebuilt[0])
+    assert sorted(mine.tensors) == sorted(shipped.tensors)
+    for name in shipped.tensors:
+        torch.testing.assert_close(mine.tensors[name], shipped.tensors[name], rtol=1e-4, atol=1e-5)
+
+
+def test_imprint_is_not_built_for_a_regression_task(tmp_path: Path, data_dir: Path) -> None:
+    assert build_zoo("minilm", "stsb", "imprint", tmp_path, data_dir=data_dir, checks=False) == []
+
+
 def test_publish_a_zoo_to_the_hub_and_load_from_it(hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     shipped = zoo_heads(shipped_zoo_root())
