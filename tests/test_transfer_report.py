@@ -125,7 +125,7 @@ def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
     assert "`HF_HUB_OFFLINE=1 python benchmarks/transfer.py --sets tweets,debates`" in page
     assert "Fake CPU" in page
     # 2 sets x 2 of 3 k x 4 of 8 starts x 3 seeds have records (the zoo's skipped ones count as done)
-    assert f"Status: 48 of {2 * 3 * 8 * 3} planned runs done." in page
+    assert f"Status: 48 of {2 * 3 * (3 * 8 - 1)} planned runs done." in page  # no SetFit at k=128
 
     ft = _row(page, "tweets", "FT")
     values = ACCURACY["tweets"][8]["ft"]
@@ -172,7 +172,7 @@ def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
     assert "- With 128 examples per class: no recommendation yet" in which
 
     not_run = page.split("## Not run")[1]
-    assert "- tweets k=128: ft, ft3x, ft10x, lp-ft, eh-ft, imprint, zoo, setfit" in not_run
+    assert "- tweets k=128: ft, ft3x, ft10x, lp-ft, eh-ft, imprint, zoo\n" in not_run  # SetFit runs up to k=32
     assert "- debates k=8: ft3x, ft10x, lp-ft, eh-ft" in not_run
 
     for name in ("tweets", "debates"):
