@@ -217,7 +217,8 @@ def run_demo(
     labels = list(data["validation"]["label"][:])
     majority = max(labels.count(v) for v in set(labels)) / len(labels) if not spec.is_regression else float("nan")
 
-    ranked = suggest_heads((spec, data), ref, seed=seed)
+    # A head of this very task (from an earlier run) is not someone else's: the demo leaves it out.
+    ranked = [s for s in suggest_heads((spec, data), ref, seed=seed) if s.source.split("/")[0] != spec.name]
     heads = [s for s in ranked if s.origin != IMPRINT_CANDIDATE]
     common = dict(settings=stage2, callbacks=callbacks, save_checkpoints=False)
     runs: dict[str, dict[str, Any]] = {}
@@ -232,7 +233,7 @@ def run_demo(
     runs["random head (FT)"] = _summary(train.finetune((spec, data), ref, strategy="ft", **common))
     return DemoResult(
         task=spec.name, backbone=ref.id, n_train=data["train"].num_rows, n_test=data["validation"].num_rows,
-        majority_accuracy=majority, suggestions=[s.to_dict() for s in ranked],
+        majority_accuracy=majority, suggestions=[{**s.to_dict(), "rank": i} for i, s in enumerate(ranked, 1)],
         zoo_head=heads[0].name if heads else None, label_report=report, runs=runs,
     )
 
