@@ -43,3 +43,21 @@ def test_demo_pipeline_runs_end_to_end(minilm_path, zoo_dir) -> None:
     table = result.table()
     assert result.label_report in table and "random head (FT)" in table and "held-out" in table
     assert not (zoo_dir / "heads").exists()  # nothing is written to the user's zoo
+
+
+def test_demo_leaves_out_a_head_of_its_own_task(minilm_path, zoo_dir) -> None:
+    """A tweet-sentiment head left in the user's zoo by an earlier run is not someone else's head."""
+    import json
+    import shutil
+
+    from headzoo.zoo import shipped_zoo_root
+
+    slug = "sentence-transformers--all-MiniLM-L6-v2"
+    own = zoo_dir / "heads" / slug / "tweet-sentiment" / "imprint"
+    shutil.copytree(shipped_zoo_root() / "heads" / slug / "sst2" / "imprint", own)
+    config = json.loads((own / "head_config.json").read_text(encoding="utf-8"))
+    config["task"] = "tweet-sentiment"
+    (own / "head_config.json").write_text(json.dumps(config), encoding="utf-8")
+    result = run_demo("minilm", n_train=400, n_test=32, epochs=0.2, seed=0)
+    assert result.zoo_head is not None and not result.zoo_head.startswith("tweet-sentiment/")
+    assert all(not s["source"].startswith("tweet-sentiment/") for s in result.suggestions)
