@@ -185,7 +185,8 @@ def k_shot(pool: list[tuple[str, int]], n_labels: int, k: int, seed: int) -> tup
     return sorted(sample), held
 
 
-def _task(name: str, labels: list[str], splits: dict[str, list[tuple[str, int]]]) -> tuple[Any, Any]:
+def make_task(name: str, labels: list[str], splits: dict[str, list[tuple[str, int]]]) -> tuple[Any, Any]:
+    """A ``(TaskSpec, DatasetDict)`` pair of one text column from ``{split: [(text, label id)]}``."""
     import datasets
 
     from headzoo.tasks import CLASSIFICATION, TaskSpec
@@ -374,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"to do: {name} k={k} seed={seed} {start}")
             continue
         sample, held = k_shot(info["pool"], len(info["labels"]), k, seed)
-        task = _task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
+        task = make_task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
                                             "validation": [info["pool"][j] for j in held]})
         scratch = Path(tempfile.mkdtemp(prefix="transfer-run-"))
         print(f"[{i}/{len(todo)}] {name} k={k} seed={seed} {start} (budget {steps} steps)", flush=True)

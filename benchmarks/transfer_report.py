@@ -317,7 +317,111 @@ def which_start(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[
              f"have all {len(transfer.SEEDS)} planned seeds on every set; the gain is over FT at the same k, the "
              "time the mean wall time of a run (the whole job: loading, suggest, training, prediction).", ""]
     lines += [recommendation(grid, sets, k) for k in ks]
+    lines += ["", "`headzoo finetune` without `--strategy`, `--method` or `--from` starts from **auto**: the zoo head "
+              "`suggest` ranks first, or an imprint when that ranks first. Against the benchmark's targets:", ""]
+    lines += target_default(grid, sets, ks)
+    lines += target_setfit(grid, sets)
     return [*lines, ""]
+
+
+#: The peer's comparison covers these k (SetFit runs up to transfer.SETFIT_MAX_K).
+SETFIT_KS = (8, 32)
+#: The budgets of FT tried beyond 1×, in order, for "the budget at which it would be".
+MORE_BUDGET = ("ft3x", "ft10x")
+
+
+def _cell(grid: dict[tuple[str, int, str], list[Outcome]], name: str, k: int, row: str) -> Stats:
+    return stats(grid.get((name, k, row), []))
+
+
+def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str],
+                   ks: Sequence[int]) -> list[str]:
+    """Target 1: ``auto`` beats FT at equal budget on every set and k, and is never worse than EH-FT at its cost."""
+    lines: list[str] = []
+    failed: list[str] = []
+    failed_so_far: list[str] = []
+    open_cells: list[str] = []
+    for k in ks:
+        for name in sets:
+            auto, ft, eh = (_cell(grid, name, k, r) for r in (AUTO, "ft", "eh-ft"))
+            if auto.n == 0 or ft.n == 0:
+                open_cells.append(f"{name} k={k}")
+                continue
+            v_ft, d_ft = compare(auto, ft)
+            v_eh, d_eh = compare(auto, eh)
+            cost = ("" if auto.seconds is None or eh.seconds is None else
+                    f", {_seconds(auto.seconds)} s vs {_seconds(eh.seconds)} s")
+            eh_text = "EH-FT not run" if d_eh is None else f"vs EH-FT {v_eh} ({_signed(d_eh)}{cost})"
+            lines.append(f"- {name} k={k}: vs FT {v_ft} ({_signed(d_ft or 0.0)}); {eh_text}"
+                         + ("" if auto.complete and ft.complete and eh.complete else "; incomplete cells"))
+            complete = auto.complete and ft.complete and eh.complete
+            if not complete:
+                open_cells.append(f"{name} k={k}")
+            if v_ft != "better" or v_eh == "worse" or (auto.seconds or 0) > (eh.seconds or math.inf):
+                (failed if complete else failed_so_far).append(f"{name} k={k}")
+    parts = []
+    if failed:
+        parts.append(f"**not met** in {len(failed)} of {len(ks) * len(sets)} cells ({', '.join(failed)})")
+    if failed_so_far:
+        parts.append(f"not met so far in {len(failed_so_far)} cells without all seeds ({', '.join(failed_so_far)})")
+    if not parts:
+        parts.append(f"not decided yet (cells without all seeds: {', '.join(open_cells)})" if open_cells
+                     else "**met** in every cell")
+    verdict = "; ".join(parts)
+    head = ("- **Target 1**: the default start (`auto`) beats FT at equal budget on every set at every k, and is "
+            f"never worse than EH-FT at no more time: {verdict}.")
+    return [head, *["  " + line for line in lines]]
+
+
+def target_setfit(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str]) -> list[str]:
+    """Target 2: at k = 8 and 32, ``auto`` not worse than SetFit (2 SE) at no more time on at least 2 of 3 sets."""
+    lines = []
+    for k in SETFIT_KS:
+        good, decided, notes = [], 0, []
+        for name in sets:
+            auto, setfit = _cell(grid, name, k, AUTO), _cell(grid, name, k, "setfit")
+            verdict, diff = compare(auto, setfit)
+            if verdict == "n/a":
+                continue
+            decided += 1
+            fast = auto.seconds is not None and setfit.seconds is not None and auto.seconds <= setfit.seconds
+            if verdict != "worse" and fast:
+                good.append(name)
+                continue
+            if verdict == "worse":
+                notes.append(f"{name} (less accurate: {_signed(diff or 0.0)} points, worse at {VERDICT_SE:g} SE; "
+                             f"{catch_up(grid, name, k, setfit)})")
+            else:
+                notes.append(f"{name} (as accurate, {_signed(diff or 0.0)} points, but slower: "
+                             f"{_seconds(auto.seconds)} s vs {_seconds(setfit.seconds)} s)")
+        need = 2 if len(sets) >= 3 else len(sets)
+        count = f"{len(good)} of {len(sets)} sets" + (f": {', '.join(good)}" if good else "")
+        if len(good) >= need:
+            state = f"**met** ({count})"
+        elif decided < len(sets):
+            state = f"not decided yet ({decided} of {len(sets)} sets have 2 or more seeds on both sides)"
+        else:
+            state = f"**not met** ({count})"
+        tail = f"; where not: {'; '.join(notes)}" if notes else ""
+        lines.append(f"  - k={k}: {state}{tail}.")
+    return ["- **Target 2**: at k = 8 and 32 the default start is not less accurate than SetFit (2 SE) and no "
+            "slower, on at least 2 of 3 sets:", *lines]
+
+
+def catch_up(grid: dict[tuple[str, int, str], list[Outcome]], name: str, k: int, setfit: Stats) -> str:
+    """The smallest FT budget measured here that is not worse than SetFit on accuracy, or that none is."""
+    tried = []
+    for row in MORE_BUDGET:
+        cell = _cell(grid, name, k, row)
+        if cell.n == 0:
+            continue
+        verdict, _ = compare(cell, setfit)
+        tried.append(row)
+        if verdict in ("tie", "better"):
+            return f"{LABELS[row]} reaches it: {_pct(cell.accuracy, cell.accuracy_std)} % in {_seconds(cell.seconds)} s"
+    if not tried:
+        return "FT at more budget not run yet"
+    return f"no FT budget measured reaches it (up to {LABELS[tried[-1]]})"
 
 
 def set_table(grid: dict[tuple[str, int, str], list[Outcome]], name: str, ks: Sequence[int]) -> list[str]:

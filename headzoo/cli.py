@@ -431,10 +431,12 @@ def train(
 def finetune(
     task: TaskArg,
     backbone: BackboneOpt = "minilm",
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="ft (random head), lp-ft (probed head) or "
-                                          "eh-ft (PET-pretrained head).")] = "eh-ft",
-    method: Annotated[str | None, typer.Option("--method", "-m", help="Stage-1 method for eh-ft (default lora).")]
-    = None,
+    strategy: Annotated[str | None, typer.Option(
+        "--strategy", "-s", help="ft (random head), lp-ft (probed head) or eh-ft (PET-pretrained head). Default: "
+        "eh-ft from --from auto (the zoo head suggest ranks first, else an imprint of your class means) when no "
+        "--method or --from is given; a regression or multi-label task gets eh-ft with a LoRA stage 1.")] = None,
+    method: Annotated[str | None, typer.Option("--method", "-m", help="Stage-1 method for eh-ft (default lora "
+                                               "when --strategy eh-ft is given).")] = None,
     head: Annotated[str | None, typer.Option(
         "--from", "--head", help="Start from this head instead of training one: a task name (its head for this "
         "backbone in the zoo, e.g. --from sst2 for your own sentiment labels), a head folder or a Hub repo id; "
@@ -473,6 +475,10 @@ def finetune(
     no_progress: QuietOpt = False,
 ) -> None:
     """Stage 2: fully fine-tune from a random head (FT), a probed head (LP-FT) or a PET-pretrained head (EH-FT).
+
+    Without --strategy, --method or --from it starts from the zoo head that fits your labels best, or an imprint.
+
+    Example: headzoo finetune mytask --data-file f.csv --text-column text --label-column label
 
     Example: headzoo finetune cb --strategy eh-ft --method lora --epochs 10 --data-dir path/to/data
 

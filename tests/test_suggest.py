@@ -215,6 +215,37 @@ def test_finetune_auto_imprints_when_no_head_fits(three: Path, tiny_backbone: Pa
         finetune(custom_task(three, "text", "label"), str(tiny_backbone), strategy="ft", head="auto", epochs=1)
 
 
+def test_finetune_starts_from_auto_by_default(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """No strategy, method or head: the top suggestion (here the user's zoo head), never a random head."""
+    from headzoo import finetune
+
+    task = custom_task(three, "text", "label", name="mine")
+    result = finetune(task, str(tiny_backbone), label_map=LABEL_MAP, epochs=1, batch_size=16)
+    top = suggest_heads(task, str(tiny_backbone), label_map=LABEL_MAP)[0]
+    assert result.strategy == "eh-ft"
+    assert result.stage1["suggested"].startswith(f"--from auto took {top.name}")
+    argv = ["finetune", "mine", "--backbone", str(tiny_backbone), "--data-file", str(three), "--text-column", "text",
+            "--label-column", "label", "--label-map", "neg=negative,pos=positive", "--epochs", "1",
+            "--batch-size", "16", "--no-progress"]
+    assert main(argv) == 0
+    assert f"--from auto took {top.name}" in capsys.readouterr().out
+    explicit = finetune(task, str(tiny_backbone), strategy="ft", epochs=1, batch_size=16)
+    assert explicit.strategy == "ft" and not (explicit.stage1 or {}).get("suggested")
+
+
+def test_finetune_default_on_regression_is_the_papers_eh_ft(tiny_backbone: Path, tmp_path: Path) -> None:
+    """suggest ranks single-label classification heads only: a regression task's default is EH-FT with LoRA."""
+    from headzoo import finetune
+
+    path = tmp_path / "scores.csv"
+    path.write_text("text,score\n" + "".join(f"text number {i},{i % 5 / 4}\n" for i in range(40)), encoding="utf-8")
+    result = finetune(custom_task(path, "text", "score", problem_type="regression"), str(tiny_backbone), epochs=1,
+                      batch_size=16)
+    assert (result.strategy, result.method) == ("eh-ft", "lora")
+    assert not (result.stage1 or {}).get("suggested")
+
+
 SENTIMENT_TASKS = {"sst2"}
 
 

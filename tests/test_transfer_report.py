@@ -200,3 +200,45 @@ def test_verdict_rule() -> None:
     assert transfer_report.compare(cell(60.0, 1.0, 3), cell(70.0, 1.0, 3)) == ("worse", -10.0)
     assert transfer_report.compare(cell(71.0, 3.0, 3), cell(70.0, 3.0, 3)) == ("tie", 1.0)
     assert transfer_report.compare(cell(90.0, None, 1), cell(70.0, 1.0, 3)) == ("n/a", 20.0)
+
+
+def _outcomes(accuracies: list[float], seconds: float) -> list[Any]:
+    return [transfer_report.Outcome(seed, acc, acc - 0.05, seconds) for seed, acc in enumerate(accuracies)]
+
+
+FIVE = {"low": [0.50, 0.51, 0.52, 0.53, 0.54], "mid": [0.60, 0.61, 0.62, 0.63, 0.64],
+        "high": [0.70, 0.71, 0.72, 0.73, 0.74]}
+
+
+def test_target_default_needs_better_than_ft_and_not_worse_than_eh_ft_in_every_cell() -> None:
+    grid = {}
+    for name in ("a", "b"):
+        grid[(name, 8, "ft")] = _outcomes(FIVE["low"], 10.0)
+        grid[(name, 8, "eh-ft")] = _outcomes(FIVE["mid"], 30.0)
+        grid[(name, 8, transfer_report.AUTO)] = _outcomes(FIVE["mid"] if name == "a" else FIVE["low"], 12.0)
+    lines = transfer_report.target_default(grid, ["a", "b"], [8])
+    assert "**not met** in 1 of 2 cells (b k=8)" in lines[0]
+    assert "  - a k=8: vs FT better (+10.0); vs EH-FT tie (+0.0, 12.0 s vs 30.0 s)" in lines
+    grid[("b", 8, transfer_report.AUTO)] = _outcomes(FIVE["high"], 12.0)
+    assert "**met** in every cell" in transfer_report.target_default(grid, ["a", "b"], [8])[0]
+    grid[("b", 8, transfer_report.AUTO)] = _outcomes(FIVE["high"][:3], 12.0)  # 3 of 5 seeds
+    assert "not met so far" not in transfer_report.target_default(grid, ["a", "b"], [8])[0]
+    assert "not decided yet" in transfer_report.target_default(grid, ["a", "b"], [8])[0]
+
+
+def test_target_setfit_counts_sets_not_worse_and_no_slower_and_names_the_catch_up_budget() -> None:
+    grid = {}
+    for name, auto, seconds in (("a", "high", 10.0), ("b", "low", 10.0), ("c", "high", 99.0)):
+        for k in transfer_report.SETFIT_KS:
+            grid[(name, k, transfer_report.AUTO)] = _outcomes(FIVE[auto], seconds)
+            grid[(name, k, "setfit")] = _outcomes(FIVE["high"], 50.0)
+    grid[("b", 8, "ft3x")] = _outcomes(FIVE["mid"], 30.0)
+    grid[("b", 8, "ft10x")] = _outcomes(FIVE["high"], 90.0)
+    lines = transfer_report.target_setfit(grid, ["a", "b", "c"])
+    assert lines[1].startswith("  - k=8: **not met** (1 of 3 sets: a)")
+    assert ("b (less accurate: -20.0 points, worse at 2 SE; FT 10× budget reaches it: 72.0 ± 1.6 % in 90.0 s)"
+            in lines[1])
+    assert "c (as accurate, +0.0 points, but slower: 99.0 s vs 50.0 s)" in lines[1]
+    assert "b (less accurate: -20.0 points, worse at 2 SE; FT at more budget not run yet)" in lines[2]
+    grid[("c", 32, transfer_report.AUTO)] = _outcomes(FIVE["high"], 10.0)
+    assert transfer_report.target_setfit(grid, ["a", "b", "c"])[2].startswith("  - k=32: **met** (2 of 3 sets: a, c)")

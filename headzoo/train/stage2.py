@@ -25,9 +25,10 @@ from ..head import Head
 from ..labels import check_label_map
 from ..loading import resolve_head
 from ..pet import IMPRINT, STAGE1_METHODS
+from ..tasks import CLASSIFICATION
 from ..zoo import find_in_zoo, zoo_home
 from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check_choice, hashed_training_args
-from .data import TaskData, backbone_for, build_model, examples_seen, prepare_data, steps_per_epoch
+from .data import TaskData, backbone_for, build_model, examples_seen, load_raw, prepare_data, steps_per_epoch
 from .imprinting import start_from_head
 from .records import RECORD_VERSION, atomic_write, clean_json, dumps_json, settings_hash
 from .results import FinetuneResult
@@ -359,7 +360,7 @@ def finetune(
     backbone: str | BackboneRef | None = None,
     *,
     model: Any = None,
-    strategy: str = "ft",
+    strategy: str | None = None,
     method: str | None = None,
     head: Head | str | os.PathLike[str] | None = None,
     settings: FinetuneSettings | Mapping[str, Any] | None = None,
@@ -376,6 +377,11 @@ def finetune(
     **overrides: Any,
 ) -> FinetuneResult:
     """Stage 2: fully fine-tune from a random head (FT), a probed head (LP-FT) or a PET-trained head (EH-FT).
+
+    The default start (no ``strategy``, ``method`` or ``head``) is ``head="auto"``: the zoo head that
+    :func:`headzoo.suggest_heads` ranks first on your training data, or an imprint of your class means when that
+    ranks first; never a random head. A regression or multi-label task, which suggest does not rank, gets the
+    paper's EH-FT (a LoRA stage 1). The transfer benchmark behind this choice: ``results/transfer/README.md``.
 
     Budget (see :mod:`headzoo.train`): ``T = round(epochs * steps_per_epoch)`` steps.
     ``protocol="matched"``: stage 1 takes ``max(1, round(stage1_fraction * T))``
@@ -398,7 +404,8 @@ def finetune(
             of loading ``backbone``. Both stages train deep copies of it, so it is never changed (peft and
             BitFit would change it in place) and stage 2 starts from its weights as given, with the head
             from stage 1 (or, for FT, a head initialised afresh with the seed).
-        strategy: ``"ft"``, ``"lp-ft"`` or ``"eh-ft"``.
+        strategy: ``"ft"``, ``"lp-ft"`` or ``"eh-ft"``; None (the default): ``"eh-ft"``, from ``head="auto"``
+            when neither ``head`` nor ``method`` is given (see above).
         method: the stage-1 PET method for ``eh-ft`` (default ``"lora"``); ``lp-ft`` implies ``"probe"``.
         head: start from this head instead of training one: a :class:`Head`, a head folder, a Hub repo id,
             or a task name, found in the zoo for this backbone (``head="sst2"``: a head of another task,
@@ -449,6 +456,12 @@ def finetune(
         '2 of 3 rows from sst2/lora (neg=negative, positive); new: neutral (imprinted from 120 examples)'
     """
     cfg = FinetuneSettings.from_any(settings, **overrides)
+    if strategy is None:
+        strategy = "eh-ft"
+        if head is None and method is None:
+            task = load_raw(task, data_dir, limit, cfg.seed)  # its problem type decides; loaded once, limit applied
+            data_dir = limit = None
+            head = "auto" if task[0].problem_type == CLASSIFICATION else None
     if label_map is not None:
         check_label_map(label_map)
         if head is None:

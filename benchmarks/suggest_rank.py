@@ -1,0 +1,266 @@
+"""Does suggest's order predict which start fine-tunes best? Measured on training data only.
+
+For each set of the transfer benchmark that has zoo heads sharing a label (``tweets``, ``reviews``; no shipped
+head shares a label with ``debates``), each ``k`` and seed, the seed's k-shot sample is drawn as
+``benchmarks/transfer.py`` draws it and ``suggest_heads`` ranks every candidate on it (a fresh, empty user
+zoo: the shipped heads and ``imprint``). Then every candidate is fine-tuned on the sample at the transfer
+budget (``T = max(30, 3 epochs)`` steps of 16, protocol ``zoo``, as the transfer ``zoo`` start) and scored on a
+**dev split of the training pool**: ``--dev`` examples per set, drawn stratified with the seed from the pool
+examples outside the sample. The held-out test split of the transfer benchmark is never read here.
+
+The page (``results/suggest_rank/README.md``) gives, per criterion suggest could sort by (its own order,
+zero-shot macro-F1, zero-shot accuracy, the number of rows from the head), the Spearman rank correlation
+between the criterion and the stage-2 dev accuracy over the candidates, per set, k and seed, their mean, and
+how far the criterion's top candidate falls below the best candidate after fine-tuning (regret).
+
+One JSON record per (set, k, seed) under ``results/suggest_rank/runs/``, written after every candidate, so the
+benchmark resumes where it stopped (a record is reused when its settings hash matches).
+
+    HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py --data-dir ../shared/data
+    python benchmarks/suggest_rank.py --report            # the page from the records only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import transfer  # benchmarks/transfer.py: its sets, samples, budget and prediction pass
+
+from headzoo.train.records import atomic_write, dumps_json
+
+OUT = transfer.ROOT / "results" / "suggest_rank"
+RECORD_VERSION = 1
+SETS = ("tweets", "reviews")
+KS = (32,)
+SEEDS = (0, 1, 2)
+DEV_SIZE = 300
+#: What suggest could sort the candidates by (higher first): its own order, and the figures it computes.
+CRITERIA = {
+    "suggest order": lambda c: -float(c["rank"]),
+    "zero-shot macro-F1": lambda c: float(c["macro_f1"]),
+    "zero-shot accuracy": lambda c: float(c["accuracy"]),
+    "rows from the head": lambda c: float(c["rows_from_head"]),
+}
+PAGE = "README.md"
+
+
+def dev_split(pool: list[tuple[str, int]], used: set[int], size: int, seed: int) -> list[int]:
+    """``size`` pool indices outside ``used``, stratified by label and drawn with ``seed``."""
+    from headzoo.tasks import sample_indices
+
+    free = [i for i in range(len(pool)) if i not in used]
+    picked = sample_indices([pool[i][1] for i in free], len(free), min(size, len(free)), seed)
+    return sorted(free[j] for j in picked)
+
+
+def settings_of(name: str, k: int, seed: int, steps: int, dev: int) -> dict[str, Any]:
+    """What a record's hash covers."""
+    return {"record_version": RECORD_VERSION, "set": name, "k": k, "seed": seed, "budget_steps": steps,
+            "batch_size": transfer.BATCH, "learning_rate": transfer.LEARNING_RATE,
+            "max_length": transfer.MAX_LENGTH, "dev_size": dev}
+
+
+def finetune_candidate(candidate: Any, task: Any, dev: list[tuple[str, int]], seed: int, steps: int,
+                       scratch: Path) -> dict[str, Any]:
+    """Stage 2 from one suggestion (a zoo head with its label map, or ``imprint``), scored on ``dev``."""
+    from headzoo import FinetuneSettings, finetune
+    from headzoo.backbone import load_tokenizer, resolve_backbone
+    from headzoo.suggest import IMPRINT_CANDIDATE
+
+    spec, data = task
+    spe = -(-data["train"].num_rows // transfer.BATCH)
+    settings = FinetuneSettings(epochs=steps / spe, learning_rate=transfer.LEARNING_RATE, batch_size=transfer.BATCH,
+                                max_length=transfer.MAX_LENGTH, seed=seed, protocol="zoo")
+    kwargs: dict[str, Any] = {"strategy": "eh-ft", "settings": settings, "output_dir": scratch,
+                              "save_checkpoints": False}
+    if candidate.origin == IMPRINT_CANDIDATE:
+        kwargs["method"] = "imprint"
+    else:
+        kwargs.update(head=candidate.head_path, label_map=candidate.label_map or None)
+    began = time.perf_counter()
+    result = finetune(task, "minilm", **kwargs)
+    pred = transfer.predict(result.model, load_tokenizer(resolve_backbone("minilm")), [t for t, _ in dev])
+    got = transfer.scores([y for _, y in dev], pred, spec.num_labels)
+    return {"dev_accuracy": got["accuracy"], "dev_macro_f1": got["macro_f1"], "stage2_steps": result.stage2_steps,
+            "seconds": round(time.perf_counter() - began, 2)}
+
+
+def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int, command: str) -> Path:
+    """Rank and fine-tune every candidate of one (set, k, seed); returns the record's path."""
+    from headzoo import suggest_heads
+    from headzoo.train import machine_info, settings_hash
+
+    steps = transfer.budget_steps(k * len(info["labels"]))
+    settings = settings_of(name, k, seed, steps, dev_size)
+    key = settings_hash(settings)
+    path = out / "runs" / name / f"k{k}-seed{seed}.json"
+    record: dict[str, Any] = {}
+    if path.is_file():
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("settings_hash") != key:
+            record = {}
+    sample, held = transfer.k_shot(info["pool"], len(info["labels"]), k, seed)
+    dev_idx = dev_split(info["pool"], set(sample) | set(held), dev_size, seed)
+    dev = [info["pool"][i] for i in dev_idx]
+    task = transfer.make_task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
+                                                     "validation": [info["pool"][j] for j in held]})
+    ranked = suggest_heads(task, "minilm", label_map=info["label_map"] or None, seed=seed)
+    if not record:
+        record = {**settings, "settings_hash": key, "labels": info["labels"], "label_map": info["label_map"],
+                  "train_examples": len(sample), "dev_examples": len(dev), "candidates": {},
+                  "machine": machine_info(), "command": command}
+    for candidate in ranked:
+        if candidate.name in record["candidates"]:
+            continue
+        scratch = Path(tempfile.mkdtemp(prefix="suggest-rank-"))
+        print(f"{name} k={k} seed={seed}: {candidate.name} (rank {candidate.rank} of {len(ranked)})", flush=True)
+        measured = finetune_candidate(candidate, task, dev, seed, steps, scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
+        fields = candidate.to_dict()
+        record["candidates"][candidate.name] = {
+            **{f: fields[f] for f in ("rank", "source", "origin", "accuracy", "macro_f1", "rows_from_head",
+                                      "label_fit")}, **measured}
+        print(f"    dev accuracy {measured['dev_accuracy']:.4f}", flush=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, dumps_json(record, indent=1) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (ties averaged); None when either side is constant or has fewer than 3 values.
+
+    Example:
+        >>> spearman([1, 2, 3], [10, 20, 30])
+        1.0
+    """
+    from scipy.stats import spearmanr
+
+    if len(xs) < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
+        return None
+    return float(spearmanr(xs, ys).statistic)
+
+
+def group_figures(record: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Per criterion: rho against stage-2 dev accuracy, and the regret of its top pick (points of accuracy).
+
+    The top pick of a criterion is its highest candidate; on a tie, the one suggest ranks first.
+    """
+    cands = list(record["candidates"].values())
+    dev = [float(c["dev_accuracy"]) for c in cands]
+    best = max(dev)
+    out: dict[str, dict[str, float | None]] = {}
+    for label, key in CRITERIA.items():
+        values = [key(c) for c in cands]
+        top = max(range(len(cands)), key=lambda i: (values[i], -float(cands[i]["rank"])))
+        out[label] = {"rho": spearman(values, dev), "regret": 100 * (best - dev[top])}
+    return out
+
+
+def _mean(values: list[float]) -> str:
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:+.2f} (1 group)"
+    return f"{statistics.mean(values):+.2f} ± {statistics.stdev(values):.2f} ({len(values)} groups)"
+
+
+def render(records: list[dict[str, Any]]) -> str:
+    """The page: one table of criteria over every (set, k, seed), then each group's candidates."""
+    lines = ["<!-- Generated by `python benchmarks/suggest_rank.py --report` from runs/*/*.json. "
+             "Do not edit by hand. -->", "",
+             "# Does suggest's order predict the best start? (training data only)", "",
+             "**Generated file: do not edit by hand.** [`benchmarks/suggest_rank.py`](../../benchmarks/suggest_rank.py)"
+             " fine-tunes MiniLM from every candidate `suggest` lists for a k-shot sample (the transfer benchmark's "
+             "samples, budget and settings) and scores each on a dev split drawn from the training pool, outside the "
+             "sample; the held-out test splits are never read. Per criterion: Spearman's ρ between the criterion and "
+             "the stage-2 dev accuracy over the candidates (mean ± sample std over groups of set, k and seed), and "
+             "the regret: how many points of dev accuracy the criterion's top candidate falls below the best "
+             "candidate.", ""]
+    figures = [(r, group_figures(r)) for r in records if len(r["candidates"]) >= 2]
+    if not figures:
+        return "\n".join([*lines, "No records yet: `HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py "
+                          "--data-dir ../shared/data`.", ""])
+    commands = sorted({r["command"] for r in records})
+    lines += [f"Command(s): {', '.join(f'`{c}`' for c in commands)}.", "",
+              "| criterion | mean ρ | mean regret (points) | " +
+              " | ".join(f"{r['set']} k={r['k']} seed {r['seed']} ρ" for r, _ in figures) + " |",
+              "|---|---|---|" + "---|" * len(figures)]
+    ranked_criteria = []
+    for label in CRITERIA:
+        rhos = [f[label]["rho"] for _, f in figures if f[label]["rho"] is not None]
+        regrets = [f[label]["regret"] for _, f in figures]
+        ranked_criteria.append((statistics.mean(rhos) if rhos else float("-inf"), label))
+        lines.append(f"| {label} | {_mean(rhos)} | {_mean(regrets)} | " + " | ".join(
+            "—" if f[label]["rho"] is None else f"{f[label]['rho']:+.2f}" for _, f in figures) + " |")
+    best_rho, best = max(ranked_criteria)
+    lines += ["", f"Highest mean ρ: **{best}** ({best_rho:+.2f}).", ""]
+    for record, _ in figures:
+        lines += [f"## {record['set']}, k={record['k']}, seed {record['seed']}", "",
+                  f"{record['train_examples']} training examples, {record['dev_examples']} dev examples from the pool, "
+                  f"{record['budget_steps']} stage-2 steps.", "",
+                  "| suggest rank | candidate | zero-shot macro-F1 % | zero-shot accuracy % | rows from head | "
+                  "dev accuracy after FT % | dev macro-F1 after FT % |", "|---|---|---|---|---|---|---|"]
+        for name, c in sorted(record["candidates"].items(), key=lambda kv: kv[1]["rank"]):
+            lines.append(f"| {c['rank']} | `{name}` | {100 * c['macro_f1']:.1f} | {100 * c['accuracy']:.1f} | "
+                         f"{c['rows_from_head']} | {100 * c['dev_accuracy']:.1f} | {100 * c['dev_macro_f1']:.1f} |")
+        lines.append("")
+    machines = sorted({transfer_machine(r["machine"]) for r in records})
+    lines += [f"Machine(s): {'; '.join(machines)}.", ""]
+    return "\n".join(lines)
+
+
+def transfer_machine(machine: dict[str, Any]) -> str:
+    """A machine record in one line."""
+    return (f"{machine.get('platform')}, {machine.get('cpu')}, {machine.get('cpu_count')} CPU cores, "
+            f"accelerator {machine.get('accelerator') or 'none'}, torch {machine.get('torch')}")
+
+
+def write_report(out: Path) -> Path:
+    """Write ``<out>/README.md`` from the records under ``<out>/runs``; returns its path."""
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "runs").glob("*/*.json"))]
+    records = [r for r in records if r.get("record_version") == RECORD_VERSION]
+    path = out / PAGE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, render(records))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--k", default=",".join(map(str, KS)), help="examples per class, comma-separated")
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--dev", type=int, default=DEV_SIZE, help="dev examples drawn from the pool")
+    parser.add_argument("--data-dir", type=Path, default=transfer.ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the records (default results/suggest_rank)")
+    parser.add_argument("--report", action="store_true", help="only write the page from the records")
+    args = parser.parse_args(argv)
+    if not args.report:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ["HEADZOO_HOME"] = tempfile.mkdtemp(prefix="suggest-rank-home-")  # the shipped heads only
+        command = "HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py " + " ".join(argv or sys.argv[1:])
+        for name in [s for s in args.sets.split(",") if s]:
+            info = transfer.load_set(name, args.data_dir)
+            for k in [int(k) for k in args.k.split(",") if k]:
+                for seed in [int(s) for s in args.seeds.split(",") if s]:
+                    run(name, k, seed, info, args.out, args.dev, command)
+    print(write_report(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

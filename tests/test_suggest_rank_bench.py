@@ -1,0 +1,71 @@
+"""benchmarks/suggest_rank.py: its dev split, rank correlation, regret and page (no training)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
+    sys.path.insert(0, str(BENCH))
+
+suggest_rank = importlib.import_module("suggest_rank")
+
+
+def test_dev_split_is_stratified_outside_the_sample_and_seeded() -> None:
+    pool = [(f"text {i}", i % 2) for i in range(100)]
+    used = set(range(10))
+    dev = suggest_rank.dev_split(pool, used, 40, seed=0)
+    assert len(dev) == 40 and not set(dev) & used
+    assert sum(pool[i][1] for i in dev) == 20
+    assert suggest_rank.dev_split(pool, used, 40, seed=0) == dev
+    assert suggest_rank.dev_split(pool, used, 40, seed=1) != dev
+    assert len(suggest_rank.dev_split(pool, used, 500, seed=0)) == 90  # no more than the pool has
+
+
+def test_spearman_handles_ties_and_says_none_when_undefined() -> None:
+    assert suggest_rank.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
+    assert abs(suggest_rank.spearman([1, 1, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-9
+    assert suggest_rank.spearman([1, 1, 1], [1, 2, 3]) is None  # a constant criterion
+    assert suggest_rank.spearman([1, 2], [1, 2]) is None
+
+
+def _cand(rank: int, macro_f1: float, accuracy: float, rows: int, dev: float) -> dict[str, object]:
+    return {"rank": rank, "source": f"h{rank}", "origin": "shipped", "macro_f1": macro_f1, "accuracy": accuracy,
+            "rows_from_head": rows, "label_fit": "", "dev_accuracy": dev, "dev_macro_f1": dev}
+
+
+def _record(seed: int) -> dict[str, object]:
+    # suggest's order puts h1 first, but after fine-tuning h3 (most rows from the head) is best
+    return {"record_version": suggest_rank.RECORD_VERSION, "set": "tweets", "k": 32, "seed": seed,
+            "budget_steps": 30, "train_examples": 96, "dev_examples": 300, "labels": ["a", "b"],
+            "command": "HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py",
+            "machine": {"platform": "Linux", "cpu": "x", "cpu_count": 2, "torch": "2.13.0"},
+            "candidates": {"h1": _cand(1, 0.6, 0.6, 0, 0.50), "h2": _cand(2, 0.5, 0.7, 1, 0.55),
+                           "h3": _cand(3, 0.4, 0.5, 2, 0.60)}}
+
+
+def test_group_figures_give_rho_and_the_regret_of_each_criterions_top_pick() -> None:
+    got = suggest_rank.group_figures(_record(0))
+    assert got["suggest order"]["rho"] == -1.0
+    assert abs(got["suggest order"]["regret"] - 10.0) < 1e-9  # h1 (50 %) against h3 (60 %)
+    assert got["rows from the head"]["rho"] == 1.0 and got["rows from the head"]["regret"] == 0.0
+    assert abs(got["zero-shot accuracy"]["regret"] - 5.0) < 1e-9  # h2
+
+
+def test_page_names_the_criterion_with_the_highest_mean_rho(tmp_path: Path) -> None:
+    runs = tmp_path / "runs" / "tweets"
+    runs.mkdir(parents=True)
+    for seed in (0, 1):
+        (runs / f"k32-seed{seed}.json").write_text(json.dumps(_record(seed)), encoding="utf-8")
+    page = suggest_rank.write_report(tmp_path).read_text(encoding="utf-8")
+    assert "Highest mean ρ: **rows from the head** (+1.00)." in page
+    assert "| suggest order | -1.00 ± 0.00 (2 groups) | +10.00 ± 0.00 (2 groups) |" in page
+    assert "## tweets, k=32, seed 1" in page
+
+
+def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:
+    page = suggest_rank.write_report(tmp_path).read_text(encoding="utf-8")
+    assert "No records yet" in page
