@@ -22,7 +22,6 @@ benchmark resumes where it stopped (a record is reused when its settings hash ma
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -239,13 +238,8 @@ def write_report(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--k", default=",".join(map(str, KS)), help="examples per class, comma-separated")
-    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser = transfer.plan_parser(__doc__, SETS, KS, SEEDS)
     parser.add_argument("--dev", type=int, default=DEV_SIZE, help="dev examples drawn from the pool")
-    parser.add_argument("--data-dir", type=Path, default=transfer.ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the records (default results/suggest_rank)")
     parser.add_argument("--report", action="store_true", help="only write the page from the records")
     args = parser.parse_args(argv)

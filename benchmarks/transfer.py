@@ -323,14 +323,22 @@ def run_settings(set_name: str, k: int, start: str, seed: int, steps: int) -> di
             **({"setfit": SETFIT_VERSION} if start == "setfit" else {})}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+def plan_parser(doc: str, sets: tuple[str, ...], ks: tuple[int, ...],
+                seeds: tuple[int, ...]) -> argparse.ArgumentParser:
+    """The options a benchmark over these sets shares: ``--sets``, ``--k``, ``--seeds``, ``--data-dir``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--k", default=",".join(map(str, KS)), help="examples per class, comma-separated")
-    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
-    parser.add_argument("--starts", default=",".join(STARTS))
-    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--sets", default=",".join(sets), help=f"comma-separated (default {','.join(sets)})")
+    parser.add_argument("--k", default=",".join(map(str, ks)), help="examples per class, comma-separated")
+    parser.add_argument("--seeds", default=",".join(map(str, seeds)), help="comma-separated; each draws its own sample")
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data",
+                        help="the GLUE files (../shared/data), for the SST-2 texts kept out of the reviews")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = plan_parser(__doc__, SETS, KS, SEEDS)
+    parser.add_argument("--starts", default=",".join(STARTS), help=f"comma-separated (default {','.join(STARTS)})")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the records (default results/transfer)")
     parser.add_argument("--dry-run", action="store_true", help="list the runs still to do")
     args = parser.parse_args(argv)
