@@ -308,6 +308,26 @@ def run_setfit(task: tuple[Any, Any], test: list[tuple[str, int]], seed: int, sc
             "setfit": importlib.metadata.version("setfit")}
 
 
+def zoo_pick_is_current(record: dict[str, Any]) -> bool:
+    """Whether suggest's order now (``rank_suggestions``) picks, from a zoo record's ranking, what the run took.
+
+    A zoo run made before suggest's order changed took another head (or auto another start): it runs again.
+    Records without a ranking (other starts, or a skipped zoo run with ``imprint`` alone) are current.
+    """
+    from headzoo.suggest import IMPRINT_CANDIDATE, Suggestion, rank_suggestions
+
+    if record.get("start") != "zoo" or not record.get("ranking"):
+        return True
+    fields = ("rank", "source", "origin", "label_fit", "accuracy", "macro_f1", "rows_from_head", "examples")
+    ranked = rank_suggestions([Suggestion(**{f: c[f] for f in fields}, repo_id=c.get("repo_id"))
+                               for c in sorted(record["ranking"], key=lambda c: c["rank"])])
+    heads = [s for s in ranked if s.origin != IMPRINT_CANDIDATE]
+    if "accuracy" not in record:
+        return not heads
+    return (ranked[0].name == record.get("suggest_top")
+            and bool(heads) and heads[0].source == (record.get("suggestion") or {}).get("source"))
+
+
 def record_path(out: Path, set_name: str, k: int, start: str, seed: int) -> Path:
     """Where one run's record goes."""
     return out / "runs" / set_name / f"k{k}" / f"{start}-seed{seed}.json"
@@ -376,9 +396,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = run_settings(name, k, start, seed, steps)
         key = settings_hash(settings)
         path = record_path(args.out, name, k, start, seed)
-        if path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("settings_hash") == key:
-            done_count += 1
-            continue
+        if path.is_file():
+            old = json.loads(path.read_text(encoding="utf-8"))
+            if old.get("settings_hash") == key and zoo_pick_is_current(old):
+                done_count += 1
+                continue
         if args.dry_run:
             print(f"to do: {name} k={k} seed={seed} {start}")
             continue

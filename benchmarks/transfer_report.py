@@ -84,12 +84,14 @@ def stale_settings(record: dict[str, Any]) -> list[str]:
     """The settings in which a record differs from what ``transfer.py`` would run now (it runs such records again).
 
     The settings are ``transfer.run_settings`` for the record's set, k, start and seed, with the budget of its
-    sample (k × the number of labels); an empty list for a current record.
+    sample (k × the number of labels), and for a zoo record whether suggest's order now would pick what it took
+    (``transfer.zoo_pick_is_current``); an empty list for a current record.
     """
     n = int(record["k"]) * len(record.get("labels") or [])
     expected = transfer.run_settings(str(record["set"]), int(record["k"]), str(record["start"]),
                                      int(record["seed"]), transfer.budget_steps(n))
-    return [key for key, value in expected.items() if record.get(key) != value]
+    differs = [key for key, value in expected.items() if record.get(key) != value]
+    return differs if transfer.zoo_pick_is_current(record) else [*differs, "suggest's order"]
 
 
 @dataclass

@@ -17,8 +17,8 @@
 4. imprints the rows of your labels that a head lacks from half A (:mod:`headzoo.imprint`); the
    matched rows are the head's. One more candidate, ``"imprint"``, has every row imprinted from A;
 5. scores each candidate zero-shot on half B (never on the rows it was imprinted from): accuracy
-   and macro-F1 over B's classes; ranks by macro-F1, except that candidates within one standard error of the
-   best are a tie, ordered by how many of your labels take a row of the head (:func:`rank_suggestions`).
+   and macro-F1 over B's classes; ranks by how many of your labels take a row of the head, then by
+   macro-F1 (:func:`rank_suggestions`).
 
 Candidates are the heads of the backbone in the user's zoo and the shipped zoo
 (:func:`headzoo.zoo.list_heads`), and with ``hub=True`` the Hub's (:func:`headzoo.hub.search_heads`,
@@ -255,25 +255,22 @@ def _scores(features: Any) -> tuple[float, float]:
 
 
 def rank_suggestions(suggestions: list[Suggestion]) -> list[Suggestion]:
-    """Order candidates (given best macro-F1 first): those within one standard error of the best are a tie.
+    """Order candidates: more of your labels taking a row of the head first, then zero-shot macro-F1.
 
-    Within that top group, more of your labels taking a head's row comes first (the label names are
-    evidence the sample cannot overturn at that size), then macro-F1; everyone else follows by macro-F1.
-    The standard error is ``sqrt(f * (1 - f) / n)`` for the best macro-F1 ``f`` on ``n`` scored examples.
+    ``imprint`` (no row from a head) comes last whenever some head shares a label with you. The order was
+    chosen by ``benchmarks/suggest_rank.py`` (``results/suggest_rank/README.md``): fine-tuning from every
+    candidate, on training data only, the heads' label coverage predicted the stage-2 result better than
+    their zero-shot scores, which a k-shot sample makes noisy. Candidates of equal coverage keep the order
+    given (best macro-F1 first).
 
     Example:
         >>> a = Suggestion(0, "imprint", "imprint", "", 0.60, 0.50, 0, 128)
-        >>> b = Suggestion(0, "sst2/probe", "shipped", "", 0.58, 0.48, 2, 128)
-        >>> [s.source for s in rank_suggestions([a, b])]
-        ['sst2/probe', 'imprint']
+        >>> b = Suggestion(0, "cb/probe", "shipped", "", 0.58, 0.48, 1, 128)
+        >>> c = Suggestion(0, "sst2/probe", "shipped", "", 0.40, 0.30, 2, 128)
+        >>> [s.source for s in rank_suggestions([a, b, c])]
+        ['sst2/probe', 'cb/probe', 'imprint']
     """
-    if not suggestions:
-        return []
-    best = suggestions[0]
-    se = math.sqrt(max(best.macro_f1 * (1 - best.macro_f1), 0.0) / max(1, best.examples))
-    top = [s for s in suggestions if s.macro_f1 >= best.macro_f1 - se]
-    rest = [s for s in suggestions if s.macro_f1 < best.macro_f1 - se]
-    return sorted(top, key=lambda s: (-s.rows_from_head, -s.macro_f1)) + rest
+    return sorted(suggestions, key=lambda s: (-s.rows_from_head, -s.macro_f1))
 
 
 def suggest_heads(

@@ -275,15 +275,14 @@ def test_minilm_ranks_a_sentiment_head_first_on_a_sentiment_csv(tmp_path: Path, 
     assert len(others) >= 10  # every other shipped head was looked at: no label in common, or regression
 
 
-def test_rank_suggestions_breaks_ties_within_one_standard_error_by_label_fit() -> None:
+def test_rank_suggestions_puts_label_coverage_first_then_macro_f1() -> None:
     from headzoo.suggest import Suggestion, rank_suggestions
 
-    imprint = Suggestion(0, "imprint", "imprint", "", 0.60, 0.500, 0, 100)  # SE = 0.05
-    close = Suggestion(0, "sst2/probe", "shipped", "", 0.55, 0.460, 2, 100)
+    imprint = Suggestion(0, "imprint", "imprint", "", 0.90, 0.900, 0, 1000)
     one_row = Suggestion(0, "cb/probe", "shipped", "", 0.55, 0.470, 1, 100)
+    close = Suggestion(0, "sst2/probe", "shipped", "", 0.55, 0.460, 2, 100)
     far = Suggestion(0, "rte/lora", "shipped", "", 0.40, 0.300, 2, 100)
-    assert [s.source for s in rank_suggestions([imprint, one_row, close, far])] == [
-        "sst2/probe", "cb/probe", "imprint", "rte/lora"]
-    clear = Suggestion(0, "imprint", "imprint", "", 0.90, 0.900, 0, 1000)  # SE < 0.01: no tie
-    assert [s.source for s in rank_suggestions([clear, close])] == ["imprint", "sst2/probe"]
+    assert [s.source for s in rank_suggestions([imprint, one_row, far, close])] == [
+        "sst2/probe", "rte/lora", "cb/probe", "imprint"]
+    assert [s.source for s in rank_suggestions([imprint])] == ["imprint"]  # no head shares a label
     assert rank_suggestions([]) == []

@@ -49,8 +49,10 @@ def _record(seed: int) -> dict[str, object]:
 
 def test_group_figures_give_rho_and_the_regret_of_each_criterions_top_pick() -> None:
     got = suggest_rank.group_figures(_record(0))
-    assert got["suggest order"]["rho"] == -1.0
-    assert abs(got["suggest order"]["regret"] - 10.0) < 1e-9  # h1 (50 %) against h3 (60 %)
+    recorded = "macro-F1, 1-SE ties by coverage (the recorded rank)"
+    assert got[recorded]["rho"] == -1.0
+    assert abs(got[recorded]["regret"] - 10.0) < 1e-9  # h1 (50 %) against h3 (60 %)
+    assert got["rows from the head, then macro-F1"]["regret"] == 0.0
     assert got["rows from the head"]["rho"] == 1.0 and got["rows from the head"]["regret"] == 0.0
     assert abs(got["zero-shot accuracy"]["regret"] - 5.0) < 1e-9  # h2
 
@@ -61,8 +63,9 @@ def test_page_names_the_criterion_with_the_highest_mean_rho(tmp_path: Path) -> N
     for seed in (0, 1):
         (runs / f"k32-seed{seed}.json").write_text(json.dumps(_record(seed)), encoding="utf-8")
     page = suggest_rank.write_report(tmp_path).read_text(encoding="utf-8")
-    assert "Highest mean ρ: **rows from the head** (+1.00)." in page
-    assert "| suggest order | -1.00 ± 0.00 (2 groups) | +10.00 ± 0.00 (2 groups) |" in page
+    assert "Highest mean ρ: **rows from the head** (+1.00); above 0 by more than 2 standard errors" in page
+    recorded = "| macro-F1, 1-SE ties by coverage (the recorded rank) |"
+    assert f"{recorded} -1.00 ± 0.00 (2 groups) | +10.00 ± 0.00 (2 groups) |" in page
     assert "## tweets, k=32, seed 1" in page
 
 

@@ -57,3 +57,21 @@ def test_the_tweets_set_is_the_demos_split_with_disjoint_pool_and_test() -> None
     assert info["labels"] == ["negative", "neutral", "positive"]
     assert len(info["pool"]) == 3000 and len(info["test"]) == transfer.TEST_SIZE
     assert not {t for t, _ in info["pool"]} & {t for t, _ in info["test"]}
+
+
+def _ranked(source: str, origin: str, rank: int, macro_f1: float, rows: int) -> dict[str, object]:
+    return {"rank": rank, "source": source, "origin": origin, "label_fit": "", "accuracy": macro_f1,
+            "macro_f1": macro_f1, "rows_from_head": rows, "examples": 48, "repo_id": None}
+
+
+def test_a_zoo_record_whose_pick_suggest_would_not_make_now_is_run_again() -> None:
+    ranking = [_ranked("cb/probe", "shipped", 1, 0.50, 1), _ranked("imprint", "imprint", 2, 0.49, 0),
+               _ranked("sst2/probe", "shipped", 3, 0.30, 2)]
+    old = {"start": "zoo", "accuracy": 0.6, "ranking": ranking, "suggest_top": "cb/probe (shipped)",
+           "suggestion": {"source": "cb/probe"}}
+    assert not transfer.zoo_pick_is_current(old)  # coverage first: sst2/probe now
+    now = {**old, "suggest_top": "sst2/probe (shipped)", "suggestion": {"source": "sst2/probe"}}
+    assert transfer.zoo_pick_is_current(now)
+    skipped = {"start": "zoo", "skipped": "no zoo head shares a label", "ranking": [ranking[1]]}
+    assert transfer.zoo_pick_is_current(skipped)
+    assert transfer.zoo_pick_is_current({"start": "ft", "accuracy": 0.5})
