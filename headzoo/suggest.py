@@ -33,7 +33,6 @@ The cache holds the base model's whole output for the sample (for MiniLM and 256
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
