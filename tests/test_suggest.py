@@ -76,7 +76,7 @@ def test_ranks_heads_and_reports_label_fit(three: Path, tiny_backbone: Path, zoo
     assert senti.rows_from_head == 2 and senti.origin == "user" and senti.head_path is not None
     assert senti.label_map == LABEL_MAP and senti.label_match is not None
     assert by[IMPRINT_CANDIDATE].head_path is None and by[IMPRINT_CANDIDATE].rows_from_head == 0
-    keys = [(-s.macro_f1, -s.rows_from_head, -s.accuracy) for s in ranked]
+    keys = [(-s.rows_from_head, -s.macro_f1) for s in ranked]  # label coverage first, then macro-F1
     assert keys == sorted(keys)
     assert all(0 <= s.accuracy <= 1 and 0 <= s.macro_f1 <= 1 and s.examples == 30 for s in ranked)
     assert {line.split(" (")[0] for line in ranked.skipped} == {"topics/imprint", "score/imprint"}

@@ -77,8 +77,13 @@ def _write(root: Path, record: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def results(tmp_path: Path) -> Path:
-    """Records of 2 sets, k 8 and 32, 3 seeds; one of another record_version; debates k=32's zoo skipped."""
+def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Records of 2 sets, k 8 and 32, 3 seeds; one of another record_version; debates k=32's zoo skipped.
+
+    Their zoo picks are taken as current (some have imprint on top while the run took a head, which suggest's
+    order no longer gives): these tests are of the page's arithmetic; stale picks have a test of their own.
+    """
+    monkeypatch.setattr(transfer, "zoo_pick_is_current", lambda record: True)
     for name, by_k in ACCURACY.items():
         for k, by_start in by_k.items():
             for start, values in by_start.items():
@@ -242,3 +247,18 @@ def test_target_setfit_counts_sets_not_worse_and_no_slower_and_names_the_catch_u
     assert "b (less accurate: -20.0 points, worse at 2 SE; FT at more budget not run yet)" in lines[2]
     grid[("c", 32, transfer_report.AUTO)] = _outcomes(FIVE["high"], 10.0)
     assert transfer_report.target_setfit(grid, ["a", "b", "c"])[2].startswith("  - k=32: **met** (2 of 3 sets: a, c)")
+
+
+def test_a_zoo_record_suggests_order_would_not_pick_is_ignored_and_counted(tmp_path: Path) -> None:
+    head = {"rank": 2, "source": "sst2/probe", "origin": "shipped", "label_fit": "2 of 2 rows", "accuracy": 0.6,
+            "macro_f1": 0.5, "rows_from_head": 2, "examples": 16, "repo_id": None}
+    imprint = {**head, "rank": 1, "source": "imprint", "origin": "imprint", "macro_f1": 0.7, "rows_from_head": 0}
+    old = _scored("tweets", 8, "zoo", 0, 0.6)
+    old.update(suggest_top="imprint", suggestion=head, ranking=[imprint, head])  # imprint on top: the old order
+    _write(tmp_path, old)
+    current = _scored("tweets", 8, "zoo", 1, 0.6)
+    current.update(suggest_top="sst2/probe (shipped)", suggestion=head, ranking=[head, {**imprint, "rank": 2}])
+    _write(tmp_path, current)
+    records = transfer_report.load_records(tmp_path)
+    assert list(records.runs) == [("tweets", 8, "zoo", 1)]
+    assert records.stale == {"suggest's order": 1}
