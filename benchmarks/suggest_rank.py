@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import transfer  # benchmarks/transfer.py: its sets, samples, budget and prediction pass
+import transfer_report  # its one-line machine
 
 from headzoo.train.records import atomic_write, dumps_json
 
@@ -233,15 +234,9 @@ def render(records: list[dict[str, Any]]) -> str:
             lines.append(f"| {c['rank']} | `{name}` | {100 * c['macro_f1']:.1f} | {100 * c['accuracy']:.1f} | "
                          f"{c['rows_from_head']} | {100 * c['dev_accuracy']:.1f} | {100 * c['dev_macro_f1']:.1f} |")
         lines.append("")
-    machines = sorted({transfer_machine(r["machine"]) for r in records})
+    machines = sorted({transfer_report.machine_line(r["machine"]) for r in records})
     lines += [f"Machine(s): {'; '.join(machines)}.", ""]
     return "\n".join(lines)
-
-
-def transfer_machine(machine: dict[str, Any]) -> str:
-    """A machine record in one line."""
-    return (f"{machine.get('platform')}, {machine.get('cpu')}, {machine.get('cpu_count')} CPU cores, "
-            f"accelerator {machine.get('accelerator') or 'none'}, torch {machine.get('torch')}")
 
 
 def write_report(out: Path) -> Path:

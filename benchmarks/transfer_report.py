@@ -559,7 +559,8 @@ def not_run(records: Records) -> list[str]:
     return [*lines, ""]
 
 
-def _machine(machine: dict[str, Any]) -> str:
+def machine_line(machine: dict[str, Any]) -> str:
+    """A run record's machine in one line (platform, CPU, accelerator, versions, then any other field)."""
     known = ("platform", "cpu", "cpu_count", "accelerator", "torch", "torch_threads", "transformers", "python")
     parts = [f"{machine.get('platform')}", f"{machine.get('cpu')}", f"{machine.get('cpu_count')} CPU cores",
              f"accelerator {machine.get('accelerator') or 'none'}",
@@ -606,7 +607,7 @@ def header(records: Records, page_dir: Path) -> list[str]:
     ]
     lines += [f"- `{c}` ({_runs(n)})" for c, n in sorted(commands.items())] or ["- none yet"]
     lines += ["", "Machine(s) of the runs:", ""]
-    lines += [f"- {_machine(json.loads(m))} ({_runs(n)})" for m, n in sorted(machines.items())] or ["- none yet"]
+    lines += [f"- {machine_line(json.loads(m))} ({_runs(n)})" for m, n in sorted(machines.items())] or ["- none yet"]
     notes = []
     if records.other_versions:
         notes.append("ignored " + ", ".join(f"{n} record(s) of record_version {v}"
