@@ -76,14 +76,12 @@ def settings_of(name: str, k: int, seed: int, steps: int, dev: int) -> dict[str,
 def finetune_candidate(candidate: Any, task: Any, dev: list[tuple[str, int]], seed: int, steps: int,
                        scratch: Path) -> dict[str, Any]:
     """Stage 2 from one suggestion (a zoo head with its label map, or ``imprint``), scored on ``dev``."""
-    from headzoo import FinetuneSettings, finetune
+    from headzoo import finetune
     from headzoo.backbone import load_tokenizer, resolve_backbone
     from headzoo.suggest import IMPRINT_CANDIDATE
 
     spec, data = task
-    spe = -(-data["train"].num_rows // transfer.BATCH)
-    settings = FinetuneSettings(epochs=steps / spe, learning_rate=transfer.LEARNING_RATE, batch_size=transfer.BATCH,
-                                max_length=transfer.MAX_LENGTH, seed=seed, protocol="zoo")
+    settings = transfer.stage2_settings(data["train"].num_rows, steps, seed)
     kwargs: dict[str, Any] = {"strategy": "eh-ft", "settings": settings, "output_dir": scratch,
                               "save_checkpoints": False}
     if candidate.origin == IMPRINT_CANDIDATE:

@@ -64,7 +64,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from headzoo import FinetuneSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "transfer"
@@ -231,19 +234,27 @@ def predict(model: Any, tokenizer: Any, texts: list[str]) -> list[int]:
     return out
 
 
+def stage2_settings(n_train: int, steps: int, seed: int) -> FinetuneSettings:
+    """The benchmark's stage-2 ``FinetuneSettings``: ``steps`` steps of ``BATCH`` on ``n_train`` examples.
+
+    >>> stage2_settings(64, 30, 0).epochs
+    7.5
+    """
+    from headzoo import FinetuneSettings
+
+    return FinetuneSettings(epochs=steps / -(-n_train // BATCH), learning_rate=LEARNING_RATE, batch_size=BATCH,
+                            max_length=MAX_LENGTH, seed=seed, protocol="zoo")
+
+
 def run_headzoo(start: str, task: tuple[Any, Any], test: list[tuple[str, int]], label_map: dict[str, str],
                 seed: int, steps: int, scratch: Path) -> dict[str, Any]:
     """One headzoo start, timed from loading the model to the last test prediction."""
-    from headzoo import FinetuneSettings, finetune, suggest_heads
+    from headzoo import finetune, suggest_heads
     from headzoo.backbone import load_tokenizer, resolve_backbone
     from headzoo.suggest import IMPRINT_CANDIDATE
 
     spec, data = task
-    n = data["train"].num_rows
-    spe = -(-n // BATCH)
-    factor = {"ft3x": 3, "ft10x": 10}.get(start, 1)
-    settings = FinetuneSettings(epochs=factor * steps / spe, learning_rate=LEARNING_RATE, batch_size=BATCH,
-                                max_length=MAX_LENGTH, seed=seed, protocol="zoo")
+    settings = stage2_settings(data["train"].num_rows, {"ft3x": 3, "ft10x": 10}.get(start, 1) * steps, seed)
     extra: dict[str, Any] = {}
     kwargs: dict[str, Any] = {"settings": settings, "output_dir": scratch / start, "save_checkpoints": False}
     began = time.perf_counter()

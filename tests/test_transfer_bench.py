@@ -22,6 +22,12 @@ def test_budget_is_three_epochs_of_16_with_a_floor() -> None:
     assert transfer.budget_steps(384) == 72
 
 
+def test_stage2_settings_give_the_budget_in_steps_of_the_benchmarks_batch() -> None:
+    settings = transfer.stage2_settings(100, 90, seed=3)  # 7 steps an epoch (the last one short)
+    assert settings.epochs * 7 == pytest.approx(90)
+    assert (settings.batch_size, settings.learning_rate, settings.seed, settings.protocol) == (16, 5e-5, 3, "zoo")
+
+
 def test_k_shot_draws_k_per_class_and_a_disjoint_validation_example_per_seed() -> None:
     pool = [(f"text {i}", i % 3) for i in range(60)]
     sample, held = transfer.k_shot(pool, 3, 8, seed=0)

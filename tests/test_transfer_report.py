@@ -168,11 +168,11 @@ def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
 
     which = page.split("## Which start to use")[1].split("\n## ")[0]
     gain8 = statistics.fmean([72.0 - 52.0, 59.0 - 56.0])
-    assert f"- With 8 examples per class: use **imprint** (+{gain8:.1f} points over FT on average over 2 sets, " \
-           f"{SECONDS['imprint']:.1f} s)." in which
+    assert f"- With 8 examples per class: start from **imprint** (+{gain8:.1f} points over FT on average over 2 " \
+           f"sets, {SECONDS['imprint']:.1f} s)." in which
     # k=32: the zoo row is out (debates' zoo runs are skipped); auto = the zoo runs on tweets, imprint's on debates
     gain32 = statistics.fmean([81.0, 63.0]) - statistics.fmean([64.0, 61.0])
-    assert f"- With 32 examples per class: use **auto** (+{gain32:.1f} points over FT on average over 2 sets, " \
+    assert f"- With 32 examples per class: start from **auto** (+{gain32:.1f} points over FT on average over 2 sets, " \
            "16.0 s). Not in the comparison (incomplete cells): ft3x, ft10x, lp-ft, eh-ft, zoo." in which
     assert "- With 128 examples per class: no recommendation yet" in which
 
@@ -207,6 +207,33 @@ def test_verdict_rule() -> None:
     assert transfer_report.compare(cell(90.0, None, 1), cell(70.0, 1.0, 3)) == ("n/a", 20.0)
 
 
+def test_recommendation_names_the_best_start_at_the_budget_and_what_more_cost_buys() -> None:
+    grid = {}
+    for name in ("a", "b"):
+        grid[(name, 32, "ft")] = _outcomes(FIVE["low"], 10.0)
+        grid[(name, 32, transfer_report.AUTO)] = _outcomes(FIVE["mid"], 12.0)
+        grid[(name, 32, "setfit")] = _outcomes(FIVE["high"], 300.0)
+    line = transfer_report.recommendation(grid, ["a", "b"], 32)
+    assert line.startswith("- With 32 examples per class: start from **auto** (+10.0 points over FT on average "
+                           "over 2 sets, 12.0 s); more accurate at more cost: **setfit** (+20.0 points")
+    grid[("a", 32, "setfit")] = grid[("b", 32, "setfit")] = _outcomes(FIVE["low"], 300.0)
+    assert "more cost" not in transfer_report.recommendation(grid, ["a", "b"], 32)
+
+
+def test_paired_verdict_leaves_out_the_luck_of_the_sample() -> None:
+    base = [0.50, 0.60, 0.70, 0.55, 0.65]  # samples of very different luck
+    row = [b + d for b, d in zip(base, [0.02, 0.01, 0.02, 0.015, 0.01], strict=True)]
+    unpaired = transfer_report.compare(transfer_report.stats(_outcomes(row, 1.0)),
+                                       transfer_report.stats(_outcomes(base, 1.0)))
+    assert unpaired[0] == "tie"
+    got = transfer_report.paired(_outcomes(row, 1.0), _outcomes(base, 1.0))
+    assert (got.n, got.ahead, got.verdict) == (5, 5, "better")
+    assert got.diff == pytest.approx(1.5) and got.se == pytest.approx(0.2236, abs=1e-3)
+    # only common seeds count; one seed is too few for a verdict
+    assert transfer_report.paired(_outcomes(row, 1.0)[:1], _outcomes(base, 1.0)).verdict == "n/a"
+    assert transfer_report.paired(_outcomes(row, 1.0), _outcomes(base, 1.0)[3:]).n == 2
+
+
 def _outcomes(accuracies: list[float], seconds: float) -> list[Any]:
     return [transfer_report.Outcome(seed, acc, acc - 0.05, seconds) for seed, acc in enumerate(accuracies)]
 
@@ -223,7 +250,9 @@ def test_target_default_needs_better_than_ft_and_not_worse_than_eh_ft_in_every_c
         grid[(name, 8, transfer_report.AUTO)] = _outcomes(FIVE["mid"] if name == "a" else FIVE["low"], 12.0)
     lines = transfer_report.target_default(grid, ["a", "b"], [8])
     assert "**not met** in 1 of 2 cells (b k=8)" in lines[0]
-    assert "  - a k=8: vs FT better (+10.0); vs EH-FT tie (+0.0, 12.0 s vs 30.0 s)" in lines
+    assert ("  - a k=8: vs FT better (+10.0; paired by seed: better, ahead in 5 of 5 seeds, +10.0 ± 0.0 SE); "
+            "vs EH-FT tie (+0.0, 12.0 s vs 30.0 s)") in lines
+    assert "better than FT at 2 SE in 1 of 2 cells" in lines[0]
     grid[("b", 8, transfer_report.AUTO)] = _outcomes(FIVE["high"], 12.0)
     assert "**met** in every cell" in transfer_report.target_default(grid, ["a", "b"], [8])[0]
     grid[("b", 8, transfer_report.AUTO)] = _outcomes(FIVE["high"][:3], 12.0)  # 3 of 5 seeds
