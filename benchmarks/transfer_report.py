@@ -255,7 +255,8 @@ def paired(row: Sequence[Outcome], base: Sequence[Outcome]) -> Paired:
     """Accuracy differences (points) over the seeds both cells have: mean, standard error and a 2-SE verdict.
 
     A seed draws the k-shot sample every start of it trains on, so the paired difference leaves out how lucky the
-    sample was, which the unpaired :func:`compare` counts twice. "n/a" with fewer than 2 common seeds.
+    sample was, which the unpaired :func:`compare` counts in the spread of both cells. "n/a" with fewer than 2
+    common seeds.
 
     Example:
         >>> a = [Outcome(s, v, v, 1.0) for s, v in enumerate([0.62, 0.70, 0.66])]
@@ -331,7 +332,9 @@ def recommendation(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
     line = f"- With {k} examples per class: start from **{best}** ({figures(best)})"
     anything = top(rows)
     if anything != best:
-        line += f"; more accurate at more cost: **{anything}** ({figures(anything)})"
+        dearer = _over_sets(grid, sets, k, anything, "seconds") > _over_sets(grid, sets, k, best, "seconds")
+        how = " at more cost" if dearer else ", and no slower"
+        line += f"; more accurate{how}: **{anything}** ({figures(anything)})"
     incomplete = [r for r in ROWS if r not in rows]
     tail = f" Not in the comparison (incomplete cells): {', '.join(incomplete)}." if incomplete else ""
     return f"{line}.{tail}"
@@ -431,7 +434,8 @@ def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
             f"never worse than EH-FT at no more time: {verdict}.")
     if lines:
         head += (" Compared seed by seed (the same k-shot sample for both starts), `auto` is better than FT at "
-                 f"2 SE in {len(paired_better)} of {len(lines)} cells; the verdict above is the page's unpaired rule.")
+                 f"{VERDICT_SE:g} SE in {len(paired_better)} of {len(lines)} cells; the verdict above is the page's "
+                 "unpaired rule.")
     return [head, *["  " + line for line in lines]]
 
 

@@ -216,6 +216,8 @@ def test_recommendation_names_the_best_start_at_the_budget_and_what_more_cost_bu
     line = transfer_report.recommendation(grid, ["a", "b"], 32)
     assert line.startswith("- With 32 examples per class: start from **auto** (+10.0 points over FT on average "
                            "over 2 sets, 12.0 s); more accurate at more cost: **setfit** (+20.0 points")
+    grid[("a", 32, "setfit")] = grid[("b", 32, "setfit")] = _outcomes(FIVE["high"], 5.0)
+    assert "; more accurate, and no slower: **setfit**" in transfer_report.recommendation(grid, ["a", "b"], 32)
     grid[("a", 32, "setfit")] = grid[("b", 32, "setfit")] = _outcomes(FIVE["low"], 300.0)
     assert "more cost" not in transfer_report.recommendation(grid, ["a", "b"], 32)
 
