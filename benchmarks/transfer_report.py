@@ -232,12 +232,17 @@ def compare(row: Stats, base: Stats) -> tuple[str, float | None]:
     diff = row.accuracy - base.accuracy
     if row.n < 2 or base.n < 2 or row.accuracy_std is None or base.accuracy_std is None:
         return "n/a", diff
-    se = math.sqrt(row.accuracy_std**2 / row.n + base.accuracy_std**2 / base.n)
-    if diff > VERDICT_SE * se:
-        return "better", diff
-    if diff < -VERDICT_SE * se:
-        return "worse", diff
-    return "tie", diff
+    return se_verdict(diff, math.sqrt(row.accuracy_std**2 / row.n + base.accuracy_std**2 / base.n)), diff
+
+
+def se_verdict(diff: float, se: float) -> str:
+    """"better" / "worse" when ``diff`` is beyond :data:`VERDICT_SE` standard errors ``se``, else "tie".
+
+    Example:
+        >>> se_verdict(3.0, 1.0), se_verdict(-1.0, 1.0)
+        ('better', 'tie')
+    """
+    return "better" if diff > VERDICT_SE * se else "worse" if diff < -VERDICT_SE * se else "tie"
 
 
 @dataclass
@@ -271,8 +276,7 @@ def paired(row: Sequence[Outcome], base: Sequence[Outcome]) -> Paired:
     if len(diffs) < 2:
         return Paired(len(diffs), ahead, statistics.fmean(diffs) if diffs else None, None, "n/a")
     diff, se = statistics.fmean(diffs), statistics.stdev(diffs) / math.sqrt(len(diffs))
-    verdict = "better" if diff > VERDICT_SE * se else "worse" if diff < -VERDICT_SE * se else "tie"
-    return Paired(len(diffs), ahead, diff, se, verdict)
+    return Paired(len(diffs), ahead, diff, se, se_verdict(diff, se))
 
 
 # --------------------------------------------------------------------------- formatting
