@@ -17,13 +17,16 @@ Each set's held-out test split is drawn once (stratified, seed 0) and read only 
 For each ``k`` examples per class (``--k``, default 8, 32, 128) and seed (``--seeds``), the seed draws its
 own k-shot training sample from the pool, and each start (``--starts``) is trained on it:
 
-- ``ft``, ``ft3x``, ``ft10x``: FT from a random head, at 1, 3 and 10 times the budget;
+- ``ft``, ``ft3x``, ``ft10x``: FT from a random head, at 1, 3 and 10 times the budget (10 times for
+  k <= 32: at k = 128, 3 times already passes every start at 1 time on every set);
 - ``lp-ft``: a linear probe on the sample (stage 1, as many steps as the budget), then FT from it;
 - ``eh-ft``: the paper's recipe on the sample: a LoRA stage 1 of as many steps as the budget, then FT;
 - ``imprint``: rows from the sample's class means (one forward pass), then FT;
 - ``zoo``: ``suggest_heads`` on the sample (a fresh, empty user zoo: only the shipped heads), the
   top head that is not ``imprint``, with the set's label map; labels the head lacks are imprinted (the zoo head
   and imprint combined, the partial-overlap case);
+- ``auto3x``: ``finetune(head="auto")`` itself (suggest's top start, with the set's label map) at 3 times the
+  budget, to say whether a good start still counts once FT gets more steps;
 - ``setfit``: SetFit 1.2.0 on the same MiniLM body with its default head and training arguments,
   for k <= 32 (the pairs it trains on grow with the square of the sample).
 
@@ -73,7 +76,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "transfer"
 RECORD_VERSION = 1
 SETS = ("tweets", "reviews", "debates")
-STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "setfit")
+STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "auto3x", "setfit")
+#: Starts given a multiple of the stage-2 budget; every other start (SetFit aside) gets the budget itself.
+BUDGET_FACTOR = {"ft3x": 3, "ft10x": 10, "auto3x": 3}
 KS = (8, 32, 128)
 SEEDS = (0, 1, 2, 3, 4)
 BATCH = 16
@@ -83,6 +88,8 @@ MIN_STEPS = 30
 SETFIT_VERSION = "1.2.0"
 #: SetFit runs up to this k: its contrastive pairs grow with the square of the sample.
 SETFIT_MAX_K = 32
+#: FT at 10x the budget runs up to this k (at k = 128 FT at 3x is ahead of every 1x start on every set).
+FT10X_MAX_K = 32
 #: Held-out examples of tweets and reviews (debates: 300, it is a small set).
 TEST_SIZE = 500
 
@@ -254,7 +261,7 @@ def run_headzoo(start: str, task: tuple[Any, Any], test: list[tuple[str, int]], 
     from headzoo.suggest import IMPRINT_CANDIDATE
 
     spec, data = task
-    settings = stage2_settings(data["train"].num_rows, {"ft3x": 3, "ft10x": 10}.get(start, 1) * steps, seed)
+    settings = stage2_settings(data["train"].num_rows, BUDGET_FACTOR.get(start, 1) * steps, seed)
     extra: dict[str, Any] = {}
     kwargs: dict[str, Any] = {"settings": settings, "output_dir": scratch / start, "save_checkpoints": False}
     began = time.perf_counter()
@@ -278,6 +285,8 @@ def run_headzoo(start: str, task: tuple[Any, Any], test: list[tuple[str, int]], 
         extra = {"suggest_top": ranked[0].name, "suggestion": top.to_dict(),
                  "ranking": [s.to_dict() for s in ranked]}
         kwargs.update(strategy="eh-ft", head=top.head_path, label_map=top.label_map or None)
+    elif start == "auto3x":
+        kwargs.update(head="auto", label_map=label_map or None)
     else:
         raise SystemExit(f"transfer: unknown start {start!r}")
     result = finetune(task, "minilm", **kwargs)
@@ -286,7 +295,7 @@ def run_headzoo(start: str, task: tuple[Any, Any], test: list[tuple[str, int]], 
     pred = predict(result.model, tokenizer, [t for t, _ in test])
     done = time.perf_counter()
     return {**scores([y for _, y in test], pred, spec.num_labels), **extra,
-            "steps": {"stage1": result.stage1_steps if start not in ("zoo", "imprint") else 0,
+            "steps": {"stage1": result.stage1_steps if start not in ("zoo", "imprint", "auto3x") else 0,
                       "stage2": result.stage2_steps},
             "stage1": {k: v for k, v in (result.stage1 or {}).items() if k in ("source", "labels", "method",
                                                                                  "suggested", "seconds")},
@@ -346,12 +355,22 @@ def record_path(out: Path, set_name: str, k: int, start: str, seed: int) -> Path
 
 def run_settings(set_name: str, k: int, start: str, seed: int, steps: int) -> dict[str, Any]:
     """What a run's hash covers."""
-    factor = {"ft3x": 3, "ft10x": 10}.get(start, 1)
+    factor = BUDGET_FACTOR.get(start, 1)
     return {"record_version": RECORD_VERSION, "set": set_name, "k": k, "start": start, "seed": seed,
             "budget_steps": steps, "stage2_steps": factor * steps if start != "setfit" else None,
             "batch_size": BATCH, "learning_rate": LEARNING_RATE, "max_length": MAX_LENGTH,
             "test_size": 300 if set_name == "debates" else TEST_SIZE,
             **({"setfit": SETFIT_VERSION} if start == "setfit" else {})}
+
+
+def planned(k: int, start: str) -> bool:
+    """Whether the benchmark runs ``start`` at ``k``: SetFit up to ``SETFIT_MAX_K``, FT 10x up to ``FT10X_MAX_K``.
+
+    >>> planned(128, "setfit"), planned(128, "ft10x"), planned(128, "auto3x")
+    (False, False, True)
+    """
+    limit = {"setfit": SETFIT_MAX_K, "ft10x": FT10X_MAX_K}.get(start)
+    return limit is None or k <= limit
 
 
 def plan_parser(doc: str, sets: tuple[str, ...], ks: tuple[int, ...],
@@ -396,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in ks:
             for name in sets:
                 for start in starts:
-                    if start != "setfit" or k <= SETFIT_MAX_K:
+                    if planned(k, start):
                         todo.append((name, k, seed, start))
     machine = machine_info()
     done_count = 0

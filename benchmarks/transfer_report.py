@@ -40,7 +40,8 @@ AUTO = "auto"
 #: The rows of every set's table, in order: the planned starts with ``auto`` after ``zoo``.
 ROWS: tuple[str, ...] = tuple(s for start in transfer.STARTS for s in ((start, AUTO) if start == "zoo" else (start,)))
 LABELS = {"ft": "FT", "ft3x": "FT 3× budget", "ft10x": "FT 10× budget", "lp-ft": "LP-FT", "eh-ft": "EH-FT (LoRA)",
-          "imprint": "imprint → FT", "zoo": "zoo head → FT", AUTO: "auto (`--from auto`)", "setfit": "SetFit"}
+          "imprint": "imprint → FT", "zoo": "zoo head → FT", AUTO: "auto (`--from auto`)",
+          "auto3x": "auto, 3× budget", "setfit": "SetFit"}
 BENCHMARK = Path(__file__).resolve().parent / "transfer.py"
 
 
@@ -329,12 +330,9 @@ def recommendation(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
         return f"{_signed(gain)} points over FT on average over {len(sets)} sets, " \
                f"{_seconds(_over_sets(grid, sets, k, row, 'seconds'))} s"
 
-    def top(candidates: list[str]) -> str:
-        return max(candidates, key=lambda r: (_over_sets(grid, sets, k, r, "accuracy"), r == "ft"))
-
-    best = top([r for r in rows if r not in OTHER_BUDGET])
+    best = leader(grid, sets, k, [r for r in rows if r not in OTHER_BUDGET])
     line = f"- With {k} examples per class: start from **{best}** ({figures(best)})"
-    anything = top(rows)
+    anything = leader(grid, sets, k, rows)
     if anything != best:
         dearer = _over_sets(grid, sets, k, anything, "seconds") > _over_sets(grid, sets, k, best, "seconds")
         how = " at more cost" if dearer else ", and no slower"
@@ -345,7 +343,12 @@ def recommendation(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
 
 
 #: Rows that are not a start at the stage-2 budget: FT given more steps, and the peer with its own schedule.
-OTHER_BUDGET = ("ft3x", "ft10x", "setfit")
+OTHER_BUDGET = ("ft3x", "ft10x", "auto3x", "setfit")
+
+
+def leader(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], k: int, rows: Sequence[str]) -> str:
+    """The row of highest mean accuracy over ``sets`` at ``k``; FT wins a tie (a start must beat it)."""
+    return max(rows, key=lambda r: (_over_sets(grid, sets, k, r, "accuracy"), r == "ft"))
 
 
 def _over_sets(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], k: int, row: str,
@@ -361,7 +364,7 @@ def _provisional(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence
     rows = [r for r in ROWS if seen and all(stats(grid.get((s, k, r), [])).n for s in seen)]
     if not rows:
         return line + "."
-    best = max(rows, key=lambda r: (_over_sets(grid, seen, k, r, "accuracy"), r == "ft"))
+    best = leader(grid, seen, k, rows)
     gain = _over_sets(grid, seen, k, best, "accuracy") - _over_sets(grid, seen, k, "ft", "accuracy")
     return line + (f"; so far, on incomplete cells of {', '.join(seen)}, **{best}** leads ({_signed(gain)} points "
                    f"over FT, {_seconds(_over_sets(grid, seen, k, best, 'seconds'))} s).")
@@ -376,11 +379,34 @@ def which_start(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[
              "gain is over FT at the same k, the time the mean wall time of a run (the whole job: loading, suggest, "
              "training, prediction).", ""]
     lines += [recommendation(grid, sets, k) for k in ks]
+    lines += ["", *start_at_more_budget(grid, sets, ks)]
     lines += ["", "`headzoo finetune` without `--strategy`, `--method` or `--from` starts from **auto**: the zoo head "
               "`suggest` ranks first, or an imprint when that ranks first. Against the benchmark's targets:", ""]
     lines += target_default(grid, sets, ks)
     lines += target_setfit(grid, sets)
     return [*lines, ""]
+
+
+def start_at_more_budget(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str],
+                         ks: Sequence[int]) -> list[str]:
+    """Whether a good start still counts with more steps: ``auto3x`` against ``ft3x``, per k and set, paired by seed."""
+    lines = ["Does the start still count at 3 times the budget? `auto` against FT, both at 3x the budget (paired by "
+             f"seed, {VERDICT_SE:g} SE; in brackets the unpaired verdict):", ""]
+    for k in ks:
+        parts = []
+        for name in sets:
+            row, base = grid.get((name, k, "auto3x"), []), grid.get((name, k, "ft3x"), [])
+            pair = paired(row, base)
+            if pair.diff is None or pair.se is None:
+                parts.append(f"{name} not run" if not row or not base else f"{name} n/a ({pair.n} common seed)")
+                continue
+            cell = _cell(grid, name, k, "auto3x")
+            parts.append(f"{name} {pair.verdict} ({_signed(pair.diff)} ± {pair.se:.1f} SE, ahead in {pair.ahead} of "
+                         f"{pair.n} seeds; unpaired {compare(cell, _cell(grid, name, k, 'ft3x'))[0]}; "
+                         f"{_pct(cell.accuracy, cell.accuracy_std)} % in {_seconds(cell.seconds)} s"
+                         + ("" if cell.complete else ", incomplete") + ")")
+        lines.append(f"- k={k}: " + "; ".join(parts) + ".")
+    return lines
 
 
 #: The peer's comparison covers these k (SetFit runs up to transfer.SETFIT_MAX_K).
@@ -590,12 +616,7 @@ def set_section(records: Records, grid: dict[tuple[str, int, str], list[Outcome]
 def planned_keys() -> list[tuple[str, int, str, int]]:
     """Every planned run."""
     return [(s, k, start, seed) for s in transfer.SETS for k in transfer.KS for start in transfer.STARTS
-            for seed in transfer.SEEDS if planned(k, start)]
-
-
-def planned(k: int, start: str) -> bool:
-    """Whether the benchmark runs ``start`` at ``k`` (SetFit only up to ``transfer.SETFIT_MAX_K``)."""
-    return start != "setfit" or k <= transfer.SETFIT_MAX_K
+            for seed in transfer.SEEDS if transfer.planned(k, start)]
 
 
 def not_run(records: Records) -> list[str]:
@@ -604,7 +625,7 @@ def not_run(records: Records) -> list[str]:
     partial: dict[tuple[str, int, tuple[int, ...]], list[str]] = {}
     for name in transfer.SETS:
         for k in transfer.KS:
-            for start in (st for st in transfer.STARTS if planned(k, st)):
+            for start in (st for st in transfer.STARTS if transfer.planned(k, st)):
                 seeds = [seed for seed in transfer.SEEDS if (name, k, start, seed) not in records.runs]
                 if len(seeds) == len(transfer.SEEDS):
                     missing.setdefault((name, k), []).append(start)
@@ -621,9 +642,11 @@ def not_run(records: Records) -> list[str]:
         for (name, k, seeds), starts in partial.items():
             which = ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, seeds))
             lines.append(f"- {name} k={k}: {', '.join(starts)} ({which} missing)")
-    lines += ["", "Not in the plan: the rows over each set's whole training pool (3 epochs of 3,000 tweets are "
-              "about 560 steps per run, against 72 at k=128; with every start, 10x FT and 5 seeds that is about a "
-              "day of this 2-core CPU). They are left for an accelerator; see docs/benchmarks.md."]
+    lines += ["", f"Not in the plan: FT at 10x the budget above k = {transfer.FT10X_MAX_K} (at k = 128 FT at 3x is "
+              "already ahead of every start at the budget on every set); the rows over each set's whole training "
+              "pool (3 epochs of 3,000 tweets are about 560 steps per run, against 72 at k=128; with every start, "
+              "10x FT and 5 seeds that is about a day of this 2-core CPU). They are left for an accelerator; see "
+              "docs/benchmarks.md."]
     return [*lines, ""]
 
 
@@ -658,8 +681,9 @@ def header(records: Records, page_dir: Path) -> list[str]:
         f"**Generated file: do not edit by hand.** [`benchmarks/transfer.py`]({link}) trains MiniLM on k examples "
         f"per class ({', '.join(map(str, transfer.KS))}) of {len(transfer.SETS)} labelled sets that no shipped zoo "
         f"head was trained on ({', '.join(transfer.SETS)}), {len(transfer.SEEDS)} seeds (each its own k-shot "
-        f"sample), from each start: FT from a random head (at 1, 3 and 10 times the budget), LP-FT, EH-FT (LoRA "
-        f"stage 1), imprinted rows, the zoo head suggest ranks highest (rows a head lacks imprinted), and "
+        f"sample), from each start: FT from a random head (at 1, 3 and 10 times the budget; 10 times up to "
+        f"k = {transfer.FT10X_MAX_K}), LP-FT, EH-FT (LoRA stage 1), imprinted rows, the zoo head suggest ranks "
+        f"highest (rows a head lacks imprinted), `finetune --from auto` at 3 times the budget, and "
         f"SetFit {transfer.SETFIT_VERSION} with its default head (k <= {transfer.SETFIT_MAX_K}); "
         f"`auto` is derived from the zoo and imprint runs. Stage 2 gets the same budget for every start "
         f"(max({transfer.MIN_STEPS}, 3 epochs) steps of {transfer.BATCH}, learning rate {transfer.LEARNING_RATE:g}); "

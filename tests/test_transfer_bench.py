@@ -52,6 +52,7 @@ def test_settings_hash_covers_the_start_and_its_budget() -> None:
     a = transfer.run_settings("tweets", 8, "ft", 0, 30)
     assert a["stage2_steps"] == 30 and a["test_size"] == transfer.TEST_SIZE
     assert transfer.run_settings("tweets", 8, "ft10x", 0, 30)["stage2_steps"] == 300
+    assert transfer.run_settings("tweets", 8, "auto3x", 0, 30)["stage2_steps"] == 90
     assert transfer.run_settings("debates", 8, "ft", 0, 30)["test_size"] == 300
     assert transfer.run_settings("tweets", 8, "setfit", 0, 30)["setfit"] == transfer.SETFIT_VERSION
 

@@ -129,8 +129,8 @@ def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
     assert "do not edit by hand" in page.lower()
     assert "`HF_HUB_OFFLINE=1 python benchmarks/transfer.py --sets tweets,debates`" in page
     assert "Fake CPU" in page
-    # 2 sets x 2 of 3 k x 4 of 8 starts x 3 seeds have records (the zoo's skipped ones count as done)
-    assert f"Status: 48 of {2 * 3 * (3 * 8 - 1)} planned runs done." in page  # no SetFit at k=128
+    # 2 sets x 2 of 3 k x 4 of 9 starts x 3 seeds have records (the zoo's skipped ones count as done)
+    assert f"Status: 48 of {2 * 3 * (3 * 9 - 2)} planned runs done." in page  # no SetFit or FT 10x at k=128
 
     ft = _row(page, "tweets", "FT")
     values = ACCURACY["tweets"][8]["ft"]
@@ -173,11 +173,12 @@ def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
     # k=32: the zoo row is out (debates' zoo runs are skipped); auto = the zoo runs on tweets, imprint's on debates
     gain32 = statistics.fmean([81.0, 63.0]) - statistics.fmean([64.0, 61.0])
     assert f"- With 32 examples per class: start from **auto** (+{gain32:.1f} points over FT on average over 2 sets, " \
-           "16.0 s). Not in the comparison (incomplete cells): ft3x, ft10x, lp-ft, eh-ft, zoo." in which
+           "16.0 s). Not in the comparison (incomplete cells): ft3x, ft10x, lp-ft, eh-ft, zoo, auto3x." in which
+    assert "- k=8: tweets not run; debates not run." in which
     assert "- With 128 examples per class: no recommendation yet" in which
 
     not_run = page.split("## Not run")[1]
-    assert "- tweets k=128: ft, ft3x, ft10x, lp-ft, eh-ft, imprint, zoo\n" in not_run  # SetFit runs up to k=32
+    assert "- tweets k=128: ft, ft3x, lp-ft, eh-ft, imprint, zoo, auto3x\n" in not_run  # no SetFit, FT 10x
     assert "- debates k=8: ft3x, ft10x, lp-ft, eh-ft" in not_run
 
     for name in ("tweets", "debates"):
@@ -234,6 +235,17 @@ def test_paired_verdict_leaves_out_the_luck_of_the_sample() -> None:
     # only common seeds count; one seed is too few for a verdict
     assert transfer_report.paired(_outcomes(row, 1.0)[:1], _outcomes(base, 1.0)).verdict == "n/a"
     assert transfer_report.paired(_outcomes(row, 1.0), _outcomes(base, 1.0)[3:]).n == 2
+
+
+def test_start_at_more_budget_compares_auto_and_ft_at_3x_seed_by_seed() -> None:
+    grid = {("a", 128, "ft3x"): _outcomes([0.50, 0.60, 0.70, 0.55, 0.65], 80.0),
+            ("a", 128, "auto3x"): _outcomes([0.52, 0.61, 0.72, 0.565, 0.66], 90.0),
+            ("b", 128, "ft3x"): _outcomes(FIVE["mid"], 80.0)}
+    lines = transfer_report.start_at_more_budget(grid, ["a", "b"], [128])
+    assert lines[-1] == ("- k=128: a better (+1.5 ± 0.2 SE, ahead in 5 of 5 seeds; unpaired tie; 61.5 ± 7.8 % in "
+                         "90.0 s); b not run.")
+    grid[("b", 128, "auto3x")] = _outcomes(FIVE["mid"][:1], 90.0)
+    assert "b n/a (1 common seed)" in transfer_report.start_at_more_budget(grid, ["a", "b"], [128])[-1]
 
 
 def _outcomes(accuracies: list[float], seconds: float) -> list[Any]:
