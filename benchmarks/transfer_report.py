@@ -375,9 +375,9 @@ def which_start(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[
     lines = ["## Which start to use", "",
              f"Highest mean test accuracy averaged over the sets ({', '.join(sets)}), among the rows whose cells "
              f"have all {len(transfer.SEEDS)} planned seeds on every set: first among the starts at the stage-2 "
-             "budget, then among every row (FT at 3x and 10x the budget, SetFit) where one of those is ahead; the "
-             "gain is over FT at the same k, the time the mean wall time of a run (the whole job: loading, suggest, "
-             "training, prediction).", ""]
+             "budget, then among every row (FT at 3x and 10x the budget, `auto` at 3x, SetFit) where one of those "
+             "is ahead; the gain is over FT at the same k, the time the mean wall time of a run (the whole job: "
+             "loading, suggest, training, prediction).", ""]
     lines += [recommendation(grid, sets, k) for k in ks]
     lines += ["", *start_at_more_budget(grid, sets, ks)]
     lines += ["", "`headzoo finetune` without `--strategy`, `--method` or `--from` starts from **auto**: the zoo head "
@@ -390,8 +390,9 @@ def which_start(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[
 def start_at_more_budget(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str],
                          ks: Sequence[int]) -> list[str]:
     """Whether a good start still counts with more steps: ``auto3x`` against ``ft3x``, per k and set, paired by seed."""
-    lines = ["Does the start still count at 3 times the budget? `auto` against FT, both at 3x the budget (paired by "
-             f"seed, {VERDICT_SE:g} SE; in brackets the unpaired verdict):", ""]
+    lines = ["Does the start still count at 3 times the budget? `auto` against FT, both at 3x the budget, paired by "
+             f"seed at {VERDICT_SE:g} SE (in brackets: the difference ± SE, the seeds where `auto` is ahead, the "
+             "unpaired verdict, and `auto`'s accuracy and time at 3x):", ""]
     for k in ks:
         parts = []
         for name in sets:
@@ -411,8 +412,9 @@ def start_at_more_budget(grid: dict[tuple[str, int, str], list[Outcome]], sets: 
 
 #: The peer's comparison covers these k (SetFit runs up to transfer.SETFIT_MAX_K).
 SETFIT_KS = (8, 32)
-#: The budgets of FT tried beyond 1×, in order, for "the budget at which it would be".
-MORE_BUDGET = ("ft3x", "ft10x")
+#: The rows at more than 1× the budget, in the order tried for "the budget at which it would be": the default
+#: start given more steps first, then FT.
+MORE_BUDGET = ("auto3x", "ft3x", "ft10x")
 
 
 def _cell(grid: dict[tuple[str, int, str], list[Outcome]], name: str, k: int, row: str) -> Stats:
@@ -509,7 +511,7 @@ def target_setfit(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequenc
 
 
 def catch_up(grid: dict[tuple[str, int, str], list[Outcome]], name: str, k: int, setfit: Stats) -> str:
-    """The smallest FT budget measured here that is not worse than SetFit on accuracy, or that none is."""
+    """The first row of :data:`MORE_BUDGET` measured here that is not worse than SetFit on accuracy, or that none is."""
     tried = []
     for row in MORE_BUDGET:
         cell = _cell(grid, name, k, row)
@@ -521,8 +523,8 @@ def catch_up(grid: dict[tuple[str, int, str], list[Outcome]], name: str, k: int,
             return (f"{LABELS[row]} is not worse at {VERDICT_SE:g} SE: {_pct(cell.accuracy, cell.accuracy_std)} % "
                     f"against SetFit's {_pct(setfit.accuracy, None)} %, in {_seconds(cell.seconds)} s")
     if not tried:
-        return "FT at more budget not run yet"
-    return f"no FT budget measured reaches it (up to {LABELS[tried[-1]]})"
+        return "more budget not run yet"
+    return f"no longer budget measured reaches it (tried: {', '.join(LABELS[r] for r in tried)})"
 
 
 def set_table(grid: dict[tuple[str, int, str], list[Outcome]], name: str, ks: Sequence[int]) -> list[str]:

@@ -287,7 +287,13 @@ def test_target_setfit_counts_sets_not_worse_and_no_slower_and_names_the_catch_u
     assert ("b (less accurate: -20.0 points, worse at 2 SE; FT 10× budget is not worse at 2 SE: 72.0 ± 1.6 % "
             "against SetFit's 72.0 %, in 90.0 s)" in lines[1])
     assert "c (as accurate, +0.0 points, but slower: 99.0 s vs 50.0 s)" in lines[1]
-    assert "b (less accurate: -20.0 points, worse at 2 SE; FT at more budget not run yet)" in lines[2]
+    assert "b (less accurate: -20.0 points, worse at 2 SE; more budget not run yet)" in lines[2]
+    grid[("b", 8, "auto3x")] = _outcomes(FIVE["high"], 40.0)  # the default start at 3x comes first
+    assert "b (less accurate: -20.0 points, worse at 2 SE; auto, 3× budget is not worse at 2 SE: 72.0 ± 1.6 % " \
+        "against SetFit's 72.0 %, in 40.0 s)" in transfer_report.target_setfit(grid, ["a", "b", "c"])[1]
+    grid[("b", 8, "auto3x")] = grid[("b", 8, "ft10x")] = _outcomes(FIVE["low"], 40.0)
+    assert "no longer budget measured reaches it (tried: auto, 3× budget, FT 3× budget, FT 10× budget)" in \
+        transfer_report.target_setfit(grid, ["a", "b", "c"])[1]
     grid[("c", 32, transfer_report.AUTO)] = _outcomes(FIVE["high"], 10.0)
     assert transfer_report.target_setfit(grid, ["a", "b", "c"])[2].startswith("  - k=32: **met** (2 of 3 sets: a, c)")
 
