@@ -337,7 +337,7 @@ def recommendation(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
         dearer = _over_sets(grid, sets, k, anything, "seconds") > _over_sets(grid, sets, k, best, "seconds")
         how = " at more cost" if dearer else ", and no slower"
         line += f"; more accurate{how}: **{anything}** ({figures(anything)})"
-    incomplete = [r for r in ROWS if r not in rows and (r == AUTO or transfer.planned(k, r))]
+    incomplete = [r for r in ROWS if r not in rows and transfer.planned(k, r)]
     tail = f" Not in the comparison (incomplete cells): {', '.join(incomplete)}." if incomplete else ""
     return f"{line}.{tail}"
 
