@@ -468,7 +468,46 @@ def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
         head += (" Compared seed by seed (the same k-shot sample for both starts), `auto` is better than FT at "
                  f"{VERDICT_SE:g} SE in {len(paired_better)} of {len(lines)} cells; the verdict above is the page's "
                  "unpaired rule.")
-    return [head, *["  " + line for line in lines]]
+    reach = reachable(grid, failed)
+    return [head, *["  " + line for line in lines], *(["  " + reach] if reach else [])]
+
+
+def rows_beating_ft(grid: dict[tuple[str, int, str], list[Outcome]], name: str, k: int,
+                    rows: Sequence[str]) -> list[str]:
+    """The ``rows`` with all their seeds whose accuracy is better than FT's at ``k`` on ``name`` (unpaired, 2 SE)."""
+    ft = _cell(grid, name, k, "ft")
+    return [r for r in rows if r != "ft" and _cell(grid, name, k, r).complete
+            and compare(_cell(grid, name, k, r), ft)[0] == "better"]
+
+
+def reachable(grid: dict[tuple[str, int, str], list[Outcome]], failed: Sequence[str]) -> str:
+    """For target 1's failed cells (``"set k=K"``): which rows beat FT there at all, at the budget or beyond it.
+
+    A cell where no start at the budget separates from FT is one the target asks of no start measured here.
+    """
+    if not failed:
+        return ""
+    at_budget = [r for r in ROWS if r not in OTHER_BUDGET]
+    parts, none_at_budget, none_at_all = [], [], []
+    for cell in failed:
+        name, k = cell.split(" k=")[0], int(cell.split(" k=")[1])
+        same = rows_beating_ft(grid, name, k, at_budget)
+        more = rows_beating_ft(grid, name, k, OTHER_BUDGET)
+        if not same:
+            none_at_budget.append(cell)
+        if not same and not more:
+            none_at_all.append(cell)
+        shown = ", ".join(LABELS[r] for r in same) or "none"
+        beyond = ", ".join(LABELS[r] for r in more) or "none"
+        parts.append(f"{cell}: at the budget {shown}; beyond it {beyond}")
+    line = (f"Where target 1 is not met, the rows better than FT at {VERDICT_SE:g} SE (unpaired): "
+            + "; ".join(parts) + ". ")
+    line += (f"In {len(none_at_budget)} of {len(failed)} of these cells no start at the stage-2 budget is better "
+             "than FT")
+    line += (f", and in {len(none_at_all)} ({', '.join(none_at_all)}) no row at all, more steps and SetFit "
+             "included: there every difference to FT is within the spread between the k-shot samples of the seeds."
+             if none_at_all else ".")
+    return line
 
 
 def target_setfit(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str]) -> list[str]:

@@ -274,6 +274,27 @@ def test_target_default_needs_better_than_ft_and_not_worse_than_eh_ft_in_every_c
     assert "not decided yet" in transfer_report.target_default(grid, ["a", "b"], [8])[0]
 
 
+def test_target_default_says_where_no_start_beats_ft_at_the_budget_or_at_all() -> None:
+    grid = {}
+    for name in ("a", "b", "c"):
+        grid[(name, 8, "ft")] = _outcomes(FIVE["low"], 10.0)
+        grid[(name, 8, "eh-ft")] = _outcomes(FIVE["low"], 30.0)
+        grid[(name, 8, transfer_report.AUTO)] = _outcomes(FIVE["low"], 12.0)  # ties FT: the target fails everywhere
+    grid[("a", 8, "imprint")] = _outcomes(FIVE["high"], 12.0)  # a start at the budget that beats FT
+    grid[("b", 8, "ft10x")] = _outcomes(FIVE["mid"], 90.0)  # only more steps beat FT
+    grid[("c", 8, "ft10x")] = _outcomes(FIVE["low"], 90.0)  # nothing does
+    grid[("c", 8, "setfit")] = _outcomes(FIVE["mid"][:1], 40.0)  # one seed: not a complete cell, not counted
+    last = transfer_report.target_default(grid, ["a", "b", "c"], [8])[-1]
+    assert last.startswith("  Where target 1 is not met, the rows better than FT at 2 SE (unpaired): ")
+    assert "a k=8: at the budget imprint → FT; beyond it none" in last
+    assert "b k=8: at the budget none; beyond it FT 10× budget" in last
+    assert "c k=8: at the budget none; beyond it none" in last
+    assert "In 2 of 3 of these cells no start at the stage-2 budget is better than FT, and in 1 (c k=8) no row" in last
+    for name in ("a", "b", "c"):
+        grid[(name, 8, transfer_report.AUTO)] = _outcomes(FIVE["high"], 12.0)
+    assert not transfer_report.target_default(grid, ["a", "b", "c"], [8])[-1].startswith("  Where")
+
+
 def test_target_setfit_counts_sets_not_worse_and_no_slower_and_names_the_catch_up_budget() -> None:
     grid = {}
     for name, auto, seconds in (("a", "high", 10.0), ("b", "low", 10.0), ("c", "high", 99.0)):
