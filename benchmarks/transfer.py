@@ -79,6 +79,9 @@ SETS = ("tweets", "reviews", "debates")
 STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "auto3x", "setfit")
 #: Starts given a multiple of the stage-2 budget; every other start (SetFit aside) gets the budget itself.
 BUDGET_FACTOR = {"ft3x": 3, "ft10x": 10, "auto3x": 3}
+#: Starts whose head costs the user no optimizer step: a shipped head's steps were paid when the zoo was built,
+#: an imprint makes none. Their records say 0 stage-1 steps, whatever the head's card recorded.
+NO_STAGE1_STEPS = ("zoo", "imprint", "auto3x")
 KS = (8, 32, 128)
 SEEDS = (0, 1, 2, 3, 4)
 BATCH = 16
@@ -296,7 +299,7 @@ def run_headzoo(start: str, task: tuple[Any, Any], test: list[tuple[str, int]], 
     pred = predict(result.model, tokenizer, [t for t, _ in test])
     done = time.perf_counter()
     return {**scores([y for _, y in test], pred, spec.num_labels), **extra,
-            "steps": {"stage1": result.stage1_steps if start not in ("zoo", "imprint", "auto3x") else 0,
+            "steps": {"stage1": 0 if start in NO_STAGE1_STEPS else result.stage1_steps,
                       "stage2": result.stage2_steps},
             "stage1": {k: v for k, v in (result.stage1 or {}).items() if k in ("source", "labels", "method",
                                                                                  "suggested", "seconds")},
