@@ -49,7 +49,7 @@ def _record(seed: int) -> dict[str, object]:
 
 def test_group_figures_give_rho_and_the_regret_of_each_criterions_top_pick() -> None:
     got = suggest_rank.group_figures(_record(0))
-    recorded = "macro-F1, 1-SE ties by coverage (the recorded rank)"
+    recorded = "suggest's rank in the record"
     assert got[recorded]["rho"] == -1.0
     assert abs(got[recorded]["regret"] - 10.0) < 1e-9  # h1 (50 %) against h3 (60 %)
     assert got["rows from the head, then macro-F1"]["regret"] == 0.0
@@ -64,9 +64,24 @@ def test_page_names_the_criterion_with_the_highest_mean_rho(tmp_path: Path) -> N
         (runs / f"k32-seed{seed}.json").write_text(json.dumps(_record(seed)), encoding="utf-8")
     page = suggest_rank.write_report(tmp_path).read_text(encoding="utf-8")
     assert "Highest mean ρ: **rows from the head** (+1.00); above 0 by more than 2 standard errors" in page
-    recorded = "| macro-F1, 1-SE ties by coverage (the recorded rank) |"
+    recorded = "| suggest's rank in the record |"
     assert f"{recorded} -1.00 ± 0.00 (2 groups) | +10.00 ± 0.00 (2 groups) |" in page
     assert "## tweets, k=32, seed 1" in page
+    # the per-group table names suggest's order of each record (none recorded in these), its top and the winner
+    assert "| tweets k=32 seed 0 | -1.00 | " in page
+    assert "| not recorded | `h1` 50.0 % | `h3` 60.0 % |" in page
+
+
+def test_the_order_new_records_name_is_suggests_order() -> None:
+    ranked = sorted([_cand(1, 0.6, 0.6, 0, 0.5), _cand(2, 0.4, 0.4, 2, 0.5), _cand(3, 0.5, 0.5, 2, 0.5)],
+                    key=suggest_rank.CRITERIA["rows from the head, then macro-F1"], reverse=True)
+    # SUGGEST_ORDER describes headzoo's order: rows from the head first, then zero-shot macro-F1
+    from headzoo.suggest import Suggestion, rank_suggestions
+
+    as_suggestions = [Suggestion(0, c["source"], "shipped", "", c["accuracy"], c["macro_f1"], c["rows_from_head"], 9)
+                      for c in (_cand(1, 0.6, 0.6, 0, 0.5), _cand(2, 0.4, 0.4, 2, 0.5), _cand(3, 0.5, 0.5, 2, 0.5))]
+    assert [s.source for s in rank_suggestions(as_suggestions)] == [c["source"] for c in ranked] == ["h3", "h2", "h1"]
+    assert suggest_rank.SUGGEST_ORDER == "rows from the head, then zero-shot macro-F1"
 
 
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:
