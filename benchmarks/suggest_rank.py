@@ -193,6 +193,37 @@ def _distinct(figures: list[tuple[dict[str, Any], dict[str, dict[str, float | No
     return f"not above 0 by 2 standard errors ({mean:+.2f}, SE {se:.2f}): no criterion is shown to predict the result"
 
 
+def candidate_means(records: list[dict[str, Any]]) -> list[str]:
+    """Per set: each candidate's dev accuracy after fine-tuning, mean ± std over seeds, one column per k.
+
+    Example:
+        >>> rec = {"set": "s", "k": 8, "seed": 0, "candidates": {"h": {"rank": 1, "dev_accuracy": 0.5}}}
+        >>> candidate_means([rec])[-1]
+        '| `h` | 50.0 (1) |'
+    """
+    lines: list[str] = []
+    for name in sorted({r["set"] for r in records}):
+        mine = [r for r in records if r["set"] == name]
+        ks = sorted({int(r["k"]) for r in mine})
+        accuracy: dict[str, dict[int, list[float]]] = {}
+        for r in mine:
+            for cand, c in r["candidates"].items():
+                accuracy.setdefault(cand, {}).setdefault(int(r["k"]), []).append(100 * float(c["dev_accuracy"]))
+
+        def shown(values: list[float]) -> str:
+            if len(values) < 2:
+                return f"{values[0]:.1f} (1)"
+            return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f} ({len(values)})"
+
+        order = sorted(accuracy, key=lambda c: -statistics.mean(v for vs in accuracy[c].values() for v in vs))
+        lines += [f"Dev accuracy (%) after fine-tuning from each candidate, {name}: mean ± std over seeds (seeds):", "",
+                  "| candidate | " + " | ".join(f"k={k}" for k in ks) + " |", "|---|" + "---|" * len(ks)]
+        lines += [f"| `{c}` | " + " | ".join(shown(accuracy[c][k]) if k in accuracy[c] else "—" for k in ks) + " |"
+                  for c in order]
+        lines.append("")
+    return lines[:-1]
+
+
 def _rhos_regrets(figures: list[tuple[dict[str, Any], dict[str, dict[str, float | None]]]],
                   label: str) -> tuple[list[float], list[float]]:
     """A criterion's rho (where defined) and regret over the groups of ``figures``."""
@@ -213,6 +244,7 @@ def render(records: list[dict[str, Any]]) -> str:
              "the stage-2 dev accuracy over the candidates (mean ± sample std over groups of set, k and seed), and "
              "the regret: how many points of dev accuracy the criterion's top candidate falls below the best "
              "candidate.", ""]
+    records = sorted(records, key=lambda r: (r["set"], int(r["k"]), int(r["seed"])))
     figures = [(r, group_figures(r)) for r in records if len(r["candidates"]) >= 2]
     if not figures:
         return "\n".join([*lines, "No records yet: `HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py "
@@ -255,7 +287,7 @@ def render(records: list[dict[str, Any]]) -> str:
                      f"{record.get('suggest_order', 'not recorded')} | `{first}` "
                      f"{100 * cands[first]['dev_accuracy']:.1f} % | `{winner}` "
                      f"{100 * cands[winner]['dev_accuracy']:.1f} % |")
-    lines.append("")
+    lines += ["", *candidate_means(records), ""]
     for record, _ in figures:
         lines += [f"## {record['set']}, k={record['k']}, seed {record['seed']}", "",
                   f"{record['train_examples']} training examples, {record['dev_examples']} dev examples from the pool, "
