@@ -42,7 +42,7 @@ from headzoo.train.records import atomic_write, dumps_json
 OUT = transfer.ROOT / "results" / "suggest_rank"
 RECORD_VERSION = 1
 SETS = ("tweets", "reviews")
-KS = (32,)
+KS = (8, 32, 128)
 SEEDS = (0, 1, 2)
 DEV_SIZE = 300
 #: suggest's order (``headzoo.suggest.rank_suggestions``), written into each new record as ``suggest_order``.
