@@ -185,7 +185,7 @@ def test_partial_overlap_copies_matched_rows_keeps_the_rest(sst2: tuple[Head, to
         "classifier.weight"][1])
     assert torch.equal(w[1], own[0][1]) and torch.equal(b[1], own[1][1])  # neutral: the model's own init
     out = logits(model)
-    assert torch.equal(out[:, [0, 2]], source_logits)
+    torch.testing.assert_close(out[:, [0, 2]], source_logits, rtol=1e-6, atol=1e-7)  # 3 rows vs 2: float32 rounding
 
 
 def test_roberta_copies_dense_whole_and_out_proj_rows() -> None:
@@ -309,7 +309,9 @@ def test_fuzzed_label_maps_and_sets(sst2: tuple[Head, torch.Tensor], model_label
         if not match.by_position:
             want = mapping.get(normalize_label(label), normalize_label(label))
             assert normalize_label(head.config.labels[row]) == want
-        assert torch.equal(out[:, i], source_logits[:, row])
+        # the row's logits are the head's: to the last bits of float32 (a layer of 4 rows and one of 2 can round
+        # their products differently)
+        torch.testing.assert_close(out[:, i], source_logits[:, row], rtol=1e-6, atol=1e-7)
     assert match.report.startswith(f"{len(rows)} of {len(model_labels)} rows from sst2/lora (")
 
 
