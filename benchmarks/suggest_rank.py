@@ -228,8 +228,21 @@ def _rhos_regrets(figures: list[tuple[dict[str, Any], dict[str, dict[str, float 
                   label: str) -> tuple[list[float], list[float]]:
     """A criterion's rho (where defined) and regret over the groups of ``figures``."""
     rhos = [float(f[label]["rho"]) for _, f in figures if f[label]["rho"] is not None]
-    regrets = [float(f[label]["regret"] or 0.0) for _, f in figures]
+    regrets = [float(f[label]["regret"]) for _, f in figures]
     return rhos, regrets
+
+
+def best_criterion(figures: list[tuple[dict[str, Any], dict[str, dict[str, float | None]]]]) -> tuple[float, str]:
+    """The criterion of highest mean rho over ``figures`` (on a tie the lower mean regret, then the earlier one).
+
+    Returns its mean rho (``-inf`` where no group defines one) and its label.
+    """
+    ranked = []
+    for index, label in enumerate(CRITERIA):
+        rhos, regrets = _rhos_regrets(figures, label)
+        ranked.append((statistics.mean(rhos) if rhos else float("-inf"), -statistics.mean(regrets), -index, label))
+    rho, _, _, label = max(ranked)
+    return rho, label
 
 
 def render(records: list[dict[str, Any]]) -> str:
@@ -256,20 +269,15 @@ def render(records: list[dict[str, Any]]) -> str:
               "| criterion | mean ρ | mean regret (points) | "
               + " | ".join(f"k={k} mean ρ | k={k} mean regret" for k in ks) + " |",
               "|---|---|---|" + "---|---|" * len(ks)]
-    ranked_criteria = []
-    for index, label in enumerate(CRITERIA):
+    for label in CRITERIA:
         rhos, regrets = _rhos_regrets(figures, label)
-        # highest mean rho; on a tie the lower mean regret, then the earlier criterion
-        ranked_criteria.append((statistics.mean(rhos) if rhos else float("-inf"), -statistics.mean(regrets),
-                                -index, label))
         per_k = " | ".join(" | ".join(_mean(v) for v in _rhos_regrets(by_k[k], label)) for k in ks)
         lines.append(f"| {label} | {_mean(rhos)} | {_mean(regrets)} | {per_k} |")
-    best_rho, _, _, best = max(ranked_criteria)
+    best_rho, best = best_criterion(figures)
     lines += ["", f"Highest mean ρ: **{best}** ({best_rho:+.2f}); {_distinct(figures, best)}.", ""]
     if len(ks) > 1:
         for k in ks:
-            top = max(CRITERIA, key=lambda c: (statistics.mean(_rhos_regrets(by_k[k], c)[0] or [float("-inf")]),
-                                               -statistics.mean(_rhos_regrets(by_k[k], c)[1])))
+            top = best_criterion(by_k[k])[1]
             lines.append(f"- k={k}: highest mean ρ **{top}**; {_distinct(by_k[k], top)}.")
         lines.append("")
     names = list(CRITERIA)
@@ -303,13 +311,17 @@ def render(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def load_records(out: Path) -> list[dict[str, Any]]:
+    """The records under ``<out>/runs`` of this :data:`RECORD_VERSION`, in path order."""
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "runs").glob("*/*.json"))]
+    return [r for r in records if r.get("record_version") == RECORD_VERSION]
+
+
 def write_report(out: Path) -> Path:
     """Write ``<out>/README.md`` from the records under ``<out>/runs``; returns its path."""
-    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "runs").glob("*/*.json"))]
-    records = [r for r in records if r.get("record_version") == RECORD_VERSION]
     path = out / PAGE
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, render(records))
+    atomic_write(path, render(load_records(out)))
     return path
 
 

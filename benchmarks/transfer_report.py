@@ -425,7 +425,7 @@ def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
                    ks: Sequence[int]) -> list[str]:
     """Target 1: ``auto`` beats FT at equal budget on every set and k, and is never worse than EH-FT at its cost."""
     lines: list[str] = []
-    failed: list[str] = []
+    failed: list[tuple[str, int]] = []
     failed_so_far: list[str] = []
     open_cells: list[str] = []
     paired_better: list[str] = []
@@ -452,10 +452,14 @@ def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
             if not complete:
                 open_cells.append(f"{name} k={k}")
             if v_ft != "better" or v_eh == "worse" or (auto.seconds or 0) > (eh.seconds or math.inf):
-                (failed if complete else failed_so_far).append(f"{name} k={k}")
+                if complete:
+                    failed.append((name, k))
+                else:
+                    failed_so_far.append(f"{name} k={k}")
     parts = []
     if failed:
-        parts.append(f"**not met** in {len(failed)} of {len(ks) * len(sets)} cells ({', '.join(failed)})")
+        parts.append(f"**not met** in {len(failed)} of {len(ks) * len(sets)} cells "
+                     f"({', '.join(f'{name} k={k}' for name, k in failed)})")
     if failed_so_far:
         parts.append(f"not met so far in {len(failed_so_far)} cells without all seeds ({', '.join(failed_so_far)})")
     if not parts:
@@ -480,8 +484,8 @@ def rows_beating_ft(grid: dict[tuple[str, int, str], list[Outcome]], name: str, 
             and compare(_cell(grid, name, k, r), ft)[0] == "better"]
 
 
-def reachable(grid: dict[tuple[str, int, str], list[Outcome]], failed: Sequence[str]) -> str:
-    """For target 1's failed cells (``"set k=K"``): which rows beat FT there at all, at the budget or beyond it.
+def reachable(grid: dict[tuple[str, int, str], list[Outcome]], failed: Sequence[tuple[str, int]]) -> str:
+    """For target 1's failed cells (set, k): which rows beat FT there at all, at the budget or beyond it.
 
     A cell where no start at the budget separates from FT is one the target asks of no start measured here.
     """
@@ -489,8 +493,8 @@ def reachable(grid: dict[tuple[str, int, str], list[Outcome]], failed: Sequence[
         return ""
     at_budget = [r for r in ROWS if r not in OTHER_BUDGET]
     parts, none_at_budget, none_at_all = [], [], []
-    for cell in failed:
-        name, k = cell.split(" k=")[0], int(cell.split(" k=")[1])
+    for name, k in failed:
+        cell = f"{name} k={k}"
         same = rows_beating_ft(grid, name, k, at_budget)
         more = rows_beating_ft(grid, name, k, OTHER_BUDGET)
         if not same:

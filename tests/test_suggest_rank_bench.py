@@ -73,15 +73,21 @@ def test_page_names_the_criterion_with_the_highest_mean_rho(tmp_path: Path) -> N
 
 
 def test_the_order_new_records_name_is_suggests_order() -> None:
-    ranked = sorted([_cand(1, 0.6, 0.6, 0, 0.5), _cand(2, 0.4, 0.4, 2, 0.5), _cand(3, 0.5, 0.5, 2, 0.5)],
-                    key=suggest_rank.CRITERIA["rows from the head, then macro-F1"], reverse=True)
-    # SUGGEST_ORDER describes headzoo's order: rows from the head first, then zero-shot macro-F1
     from headzoo.suggest import Suggestion, rank_suggestions
 
+    cands = [_cand(1, 0.6, 0.6, 0, 0.5), _cand(2, 0.4, 0.4, 2, 0.5), _cand(3, 0.5, 0.5, 2, 0.5)]
+    ranked = sorted(cands, key=suggest_rank.CRITERIA["rows from the head, then macro-F1"], reverse=True)
+    # SUGGEST_ORDER describes headzoo's order: rows from the head first, then zero-shot macro-F1
     as_suggestions = [Suggestion(0, c["source"], "shipped", "", c["accuracy"], c["macro_f1"], c["rows_from_head"], 9)
-                      for c in (_cand(1, 0.6, 0.6, 0, 0.5), _cand(2, 0.4, 0.4, 2, 0.5), _cand(3, 0.5, 0.5, 2, 0.5))]
+                      for c in cands]
     assert [s.source for s in rank_suggestions(as_suggestions)] == [c["source"] for c in ranked] == ["h3", "h2", "h1"]
     assert suggest_rank.SUGGEST_ORDER == "rows from the head, then zero-shot macro-F1"
+
+
+def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records() -> None:
+    out = suggest_rank.OUT
+    assert suggest_rank.render(suggest_rank.load_records(out)) == (out / suggest_rank.PAGE).read_text(
+        encoding="utf-8"), "run: python benchmarks/suggest_rank.py --report"
 
 
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:

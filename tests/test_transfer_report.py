@@ -334,17 +334,11 @@ def test_a_zoo_record_suggests_order_would_not_pick_is_ignored_and_counted(tmp_p
     assert records.stale == {"suggest's order": 1}
 
 
-def test_the_committed_pages_are_what_their_generators_make_of_the_committed_records() -> None:
-    """results/transfer/README.md and results/suggest_rank/README.md are regenerated after every change."""
+def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records() -> None:
+    """results/transfer/README.md is regenerated after every change of the records or the page's code."""
     results = transfer.OUT
     records = transfer_report.load_records(results)
     plots = {name: f"{transfer_report.PLOTS}/{name}.png" for name in transfer_report.sets_of(records)
              if (results / transfer_report.PLOTS / f"{name}.png").is_file()}
     page = (results / transfer_report.PAGE).read_text(encoding="utf-8")
     assert transfer_report.render(records, plots, results) == page, "run: python benchmarks/transfer_report.py"
-    suggest_rank = importlib.import_module("suggest_rank")
-    out = suggest_rank.OUT
-    ranked = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "runs").glob("*/*.json"))]
-    ranked = [r for r in ranked if r.get("record_version") == suggest_rank.RECORD_VERSION]
-    assert suggest_rank.render(ranked) == (out / suggest_rank.PAGE).read_text(encoding="utf-8"), (
-        "run: python benchmarks/suggest_rank.py --report")
