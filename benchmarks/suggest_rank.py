@@ -10,9 +10,10 @@ examples outside the sample. The held-out test split of the transfer benchmark i
 
 The page (``results/suggest_rank/README.md``) gives, per criterion suggest could sort by (:data:`CRITERIA`:
 the order it had when the record was made (the record's ``suggest_order``), zero-shot macro-F1, zero-shot
-accuracy, the number of rows from the head, and rows then macro-F1, the order it has now), the Spearman rank correlation
-between the criterion and the stage-2 dev accuracy over the candidates, per set, k and seed, their mean, and
-how far the criterion's top candidate falls below the best candidate after fine-tuning (regret).
+accuracy, the number of rows from the head, rows then macro-F1 (the order it has now), the zero-shot
+cross-entropy of the start's logits (the loss stage 2 begins at), and rows then cross-entropy), the Spearman
+rank correlation between the criterion and the stage-2 dev accuracy over the candidates, per set, k and seed,
+their mean, and how far the criterion's top candidate falls below the best candidate after fine-tuning (regret).
 
 One JSON record per (set, k, seed) under ``results/suggest_rank/runs/``, written after every candidate, so the
 benchmark resumes where it stopped (a record is reused when its settings hash matches).
@@ -55,6 +56,9 @@ CRITERIA = {
     "zero-shot accuracy": lambda c: float(c["accuracy"]),
     "rows from the head": lambda c: float(c["rows_from_head"]),
     "rows from the head, then macro-F1": lambda c: float(c["rows_from_head"]) + float(c["macro_f1"]) / 2,
+    "lower zero-shot cross-entropy": lambda c: None if c.get("cross_entropy") is None else -float(c["cross_entropy"]),
+    "rows from the head, then lower cross-entropy": lambda c: None if c.get("cross_entropy") is None else (
+        float(c["rows_from_head"]) + 1 / (1 + float(c["cross_entropy"]))),
 }
 PAGE = "README.md"
 
@@ -123,6 +127,9 @@ def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size:
                   "train_examples": len(sample), "dev_examples": len(dev), "suggest_order": SUGGEST_ORDER,
                   "candidates": {},
                   "machine": machine_info(), "command": command}
+    elif backfill_cross_entropy(record, ranked):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, dumps_json(record, indent=1) + "\n")
     for candidate in ranked:
         if candidate.name in record["candidates"]:
             continue
@@ -133,11 +140,39 @@ def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size:
         fields = candidate.to_dict()
         record["candidates"][candidate.name] = {
             **{f: fields[f] for f in ("rank", "source", "origin", "accuracy", "macro_f1", "rows_from_head",
-                                      "label_fit")}, **measured}
+                                      "label_fit", "cross_entropy")}, **measured}
         print(f"    dev accuracy {measured['dev_accuracy']:.4f}", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, dumps_json(record, indent=1) + "\n")
     return path
+
+
+def backfill_cross_entropy(record: dict[str, Any], ranked: list[Any]) -> bool:
+    """Copy each fresh suggestion's zero-shot cross-entropy into the record's candidate of that name.
+
+    Only where the candidate has none yet and the fresh ranking gives it the recorded zero-shot accuracy and
+    macro-F1 (the same sample, heads and scoring); the record's ``cross_entropy_backfilled`` counts them.
+    Returns whether the record changed.
+
+    Example:
+        >>> from types import SimpleNamespace as S
+        >>> rec = {"candidates": {"h": {"accuracy": 0.5, "macro_f1": 0.4}}}
+        >>> backfill_cross_entropy(rec, [S(name="h", accuracy=0.5, macro_f1=0.4, cross_entropy=0.9)])
+        True
+        >>> rec["candidates"]["h"]["cross_entropy"], rec["cross_entropy_backfilled"]
+        (0.9, 1)
+    """
+    changed = 0
+    for s in ranked:
+        c = record["candidates"].get(s.name)
+        if c is None or c.get("cross_entropy") is not None or s.cross_entropy is None:
+            continue
+        if abs(c["accuracy"] - s.accuracy) < 1e-9 and abs(c["macro_f1"] - s.macro_f1) < 1e-9:
+            c["cross_entropy"] = s.cross_entropy
+            changed += 1
+    if changed:
+        record["cross_entropy_backfilled"] = record.get("cross_entropy_backfilled", 0) + changed
+    return bool(changed)
 
 
 # --------------------------------------------------------------------------- the page
@@ -161,6 +196,7 @@ def group_figures(record: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     """Per criterion: rho against stage-2 dev accuracy, and the regret of its top pick (points of accuracy).
 
     The top pick of a criterion is its highest candidate; on a tie, the one suggest ranks first.
+    A criterion that some candidate lacks (a record made before its field was recorded) has neither.
     """
     cands = list(record["candidates"].values())
     dev = [float(c["dev_accuracy"]) for c in cands]
@@ -168,6 +204,9 @@ def group_figures(record: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     out: dict[str, dict[str, float | None]] = {}
     for label, key in CRITERIA.items():
         values = [key(c) for c in cands]
+        if any(v is None for v in values):
+            out[label] = {"rho": None, "regret": None}
+            continue
         top = max(range(len(cands)), key=lambda i: (values[i], -float(cands[i]["rank"])))
         out[label] = {"rho": spearman(values, dev), "regret": 100 * (best - dev[top])}
     return out
@@ -228,7 +267,7 @@ def _rhos_regrets(figures: list[tuple[dict[str, Any], dict[str, dict[str, float 
                   label: str) -> tuple[list[float], list[float]]:
     """A criterion's rho (where defined) and regret over the groups of ``figures``."""
     rhos = [float(f[label]["rho"]) for _, f in figures if f[label]["rho"] is not None]
-    regrets = [float(f[label]["regret"]) for _, f in figures]
+    regrets = [float(f[label]["regret"]) for _, f in figures if f[label]["regret"] is not None]
     return rhos, regrets
 
 
@@ -240,7 +279,8 @@ def best_criterion(figures: list[tuple[dict[str, Any], dict[str, dict[str, float
     ranked = []
     for index, label in enumerate(CRITERIA):
         rhos, regrets = _rhos_regrets(figures, label)
-        ranked.append((statistics.mean(rhos) if rhos else float("-inf"), -statistics.mean(regrets), -index, label))
+        ranked.append((statistics.mean(rhos) if rhos else float("-inf"),
+                       -statistics.mean(regrets) if regrets else float("-inf"), -index, label))
     rho, _, _, label = max(ranked)
     return rho, label
 
@@ -275,6 +315,12 @@ def render(records: list[dict[str, Any]]) -> str:
         lines.append(f"| {label} | {_mean(rhos)} | {_mean(regrets)} | {per_k} |")
     best_rho, best = best_criterion(figures)
     lines += ["", f"Highest mean ρ: **{best}** ({best_rho:+.2f}); {_distinct(figures, best)}.", ""]
+    backfilled = sum(int(r.get("cross_entropy_backfilled", 0)) for r in records)
+    if backfilled:
+        lines += [f"The zero-shot cross-entropy of {backfilled} candidates (in "
+                  f"{sum(1 for r in records if r.get('cross_entropy_backfilled'))} records made before suggest "
+                  "reported it) comes from a later ranking of the same sample, kept only where that ranking "
+                  "reproduced the recorded zero-shot accuracy and macro-F1.", ""]
     if len(ks) > 1:
         for k in ks:
             top = best_criterion(by_k[k])[1]
@@ -300,10 +346,12 @@ def render(records: list[dict[str, Any]]) -> str:
         lines += [f"## {record['set']}, k={record['k']}, seed {record['seed']}", "",
                   f"{record['train_examples']} training examples, {record['dev_examples']} dev examples from the pool, "
                   f"{record['budget_steps']} stage-2 steps.", "",
-                  "| suggest rank | candidate | zero-shot macro-F1 % | zero-shot accuracy % | rows from head | "
-                  "dev accuracy after FT % | dev macro-F1 after FT % |", "|---|---|---|---|---|---|---|"]
+                  "| suggest rank | candidate | zero-shot macro-F1 % | zero-shot accuracy % | "
+                  "zero-shot cross-entropy | rows from head | dev accuracy after FT % | dev macro-F1 after FT % |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, c in sorted(record["candidates"].items(), key=lambda kv: kv[1]["rank"]):
-            lines.append(f"| {c['rank']} | `{name}` | {100 * c['macro_f1']:.1f} | {100 * c['accuracy']:.1f} | "
+            ce = "—" if c.get("cross_entropy") is None else f"{c['cross_entropy']:.2f}"
+            lines.append(f"| {c['rank']} | `{name}` | {100 * c['macro_f1']:.1f} | {100 * c['accuracy']:.1f} | {ce} | "
                          f"{c['rows_from_head']} | {100 * c['dev_accuracy']:.1f} | {100 * c['dev_macro_f1']:.1f} |")
         lines.append("")
     machines = sorted({transfer_report.machine_line(r["machine"]) for r in records})

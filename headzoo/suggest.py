@@ -78,6 +78,8 @@ class Suggestion:
         repo_id: the Hub repo of a head found with ``hub=True``.
         label_match: the :class:`~headzoo.labels.LabelMatch` (None for ``"imprint"``).
         label_map: the entries of your ``label_map`` that apply to this head (those naming its labels).
+        cross_entropy: on half B, the mean cross-entropy of the start's logits (the loss stage 2 begins
+            at; lower is better; a confidently wrong head scores high).
 
     Example:
         >>> s = Suggestion(1, "sst2/lora", "shipped", "2 of 3 rows from sst2/lora (negative, positive); "
@@ -98,6 +100,7 @@ class Suggestion:
     repo_id: str | None = None
     label_match: LabelMatch | None = field(default=None, repr=False)
     label_map: dict[str, str] = field(default_factory=dict)
+    cross_entropy: float | None = None
 
     @property
     def name(self) -> str:
@@ -117,7 +120,7 @@ class Suggestion:
         return {"rank": self.rank, "source": self.source, "origin": self.origin, "label_fit": self.label_fit,
                 "accuracy": self.accuracy, "macro_f1": self.macro_f1, "rows_from_head": self.rows_from_head,
                 "examples": self.examples, "head_path": str(self.head_path) if self.head_path else None,
-                "repo_id": self.repo_id, "label_map": dict(self.label_map)}
+                "repo_id": self.repo_id, "label_map": dict(self.label_map), "cross_entropy": self.cross_entropy}
 
 
 def format_suggestions(suggestions: list[Suggestion]) -> str:
@@ -241,8 +244,10 @@ def _select(features: Any, mask: Any) -> Any:
                     features.layer)
 
 
-def _scores(features: Any) -> tuple[float, float]:
-    """Accuracy and macro-F1 (the mean F1 over the classes of the gold labels) of captured logits."""
+def _scores(features: Any) -> tuple[float, float, float]:
+    """Accuracy, macro-F1 (the mean F1 over the classes of the gold labels) and cross-entropy of captured logits."""
+    import torch
+
     gold = features.labels.long().reshape(-1)
     pred = features.outputs.argmax(1)
     f1 = []
@@ -250,7 +255,8 @@ def _scores(features: Any) -> tuple[float, float]:
         tp = int(((pred == c) & (gold == c)).sum())
         wrong = int(((pred == c) != (gold == c)).sum())  # false positives + false negatives
         f1.append(2 * tp / (2 * tp + wrong))
-    return float((pred == gold).float().mean()), sum(f1) / len(f1)
+    loss = float(torch.nn.functional.cross_entropy(features.outputs.float(), gold))
+    return float((pred == gold).float().mean()), sum(f1) / len(f1), loss
 
 
 def rank_suggestions(suggestions: list[Suggestion]) -> list[Suggestion]:
@@ -399,7 +405,7 @@ def suggest_heads(
                 state[name].copy_(tensor)
         cfg.id2label, cfg.label2id, cfg.problem_type = dict(fresh_cfg[0]), dict(fresh_cfg[1]), fresh_cfg[2]
 
-    def score(rows: list[int]) -> tuple[float, float]:
+    def score(rows: list[int]) -> tuple[float, float, float]:
         if rows and part_a:
             imprint_rows(net, _select(capture_features(net, feed(range(len(batches)))), in_a), rows,
                          keep_empty=True)
@@ -421,15 +427,16 @@ def suggest_heads(
             except HeadzooError as exc:
                 skipped.append(f"{head.source} ({cand.repo_id or cand.origin}): {' '.join(str(exc).split())}")
                 continue
-            accuracy, macro = score(match.new_rows)
+            accuracy, macro, loss = score(match.new_rows)
             s = Suggestion(0, head.source, cand.origin, match.report, accuracy, macro, len(match.matched),
-                           len(part_b), cand.path, cand.repo_id, match, sub_map)
+                           len(part_b), cand.path, cand.repo_id, match, sub_map, loss)
             scored.append(((-macro, -s.rows_from_head, -accuracy, order), s))
         restore()
-        accuracy, macro = score(list(range(spec.num_labels)))
+        accuracy, macro, loss = score(list(range(spec.num_labels)))
         fit = f"{spec.num_labels} of {spec.num_labels} rows imprinted from {len(part_a)} examples"
         scored.append(((-macro, 0, -accuracy, len(candidates)),
-                       Suggestion(0, IMPRINT_CANDIDATE, IMPRINT_CANDIDATE, fit, accuracy, macro, 0, len(part_b))))
+                       Suggestion(0, IMPRINT_CANDIDATE, IMPRINT_CANDIDATE, fit, accuracy, macro, 0, len(part_b),
+                                  cross_entropy=loss)))
     finally:
         del base.forward  # the instance attribute: the class's forward is back
         torch.set_num_threads(threads)

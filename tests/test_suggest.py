@@ -79,6 +79,10 @@ def test_ranks_heads_and_reports_label_fit(three: Path, tiny_backbone: Path, zoo
     keys = [(-s.rows_from_head, -s.macro_f1) for s in ranked]  # label coverage first, then macro-F1
     assert keys == sorted(keys)
     assert all(0 <= s.accuracy <= 1 and 0 <= s.macro_f1 <= 1 and s.examples == 30 for s in ranked)
+    # the loss stage 2 would begin at: finite, and higher for the head whose names are swapped
+    assert all(s.cross_entropy is not None and 0 <= s.cross_entropy < float("inf") for s in ranked)
+    assert senti.cross_entropy < by["flipped/imprint"].cross_entropy
+    assert senti.to_dict()["cross_entropy"] == senti.cross_entropy
     assert {line.split(" (")[0] for line in ranked.skipped} == {"topics/imprint", "score/imprint"}
     table = format_suggestions(ranked)
     assert "senti/imprint (user)" in table and "macro-F1" in table

@@ -93,3 +93,31 @@ def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:
     page = suggest_rank.write_report(tmp_path).read_text(encoding="utf-8")
     assert "No records yet" in page
+
+
+def test_cross_entropy_is_backfilled_only_where_the_fresh_ranking_reproduces_the_record() -> None:
+    from types import SimpleNamespace
+
+    record = _record(0)
+    fresh = [SimpleNamespace(name="h1", accuracy=0.6, macro_f1=0.6, cross_entropy=0.7),
+             SimpleNamespace(name="h2", accuracy=0.69, macro_f1=0.5, cross_entropy=0.8),  # not the recorded score
+             SimpleNamespace(name="h9", accuracy=0.5, macro_f1=0.5, cross_entropy=0.9)]  # not in the record
+    assert suggest_rank.backfill_cross_entropy(record, fresh)
+    cands = record["candidates"]
+    assert cands["h1"]["cross_entropy"] == 0.7 and "cross_entropy" not in cands["h2"] and "h9" not in cands
+    assert record["cross_entropy_backfilled"] == 1
+    assert not suggest_rank.backfill_cross_entropy(record, fresh)  # already there: nothing changes
+    # a criterion some candidate lacks has no rho and no regret in that group; the others are unaffected
+    got = suggest_rank.group_figures(record)
+    assert got["lower zero-shot cross-entropy"] == {"rho": None, "regret": None}
+    assert got["rows from the head"]["rho"] == 1.0
+
+
+def test_cross_entropy_criteria_rank_the_lower_loss_higher() -> None:
+    low, high = _cand(1, 0.5, 0.5, 1, 0.5), _cand(2, 0.5, 0.5, 1, 0.5)
+    low["cross_entropy"], high["cross_entropy"] = 0.6, 2.0
+    for label in ("lower zero-shot cross-entropy", "rows from the head, then lower cross-entropy"):
+        assert suggest_rank.CRITERIA[label](low) > suggest_rank.CRITERIA[label](high)
+    more_rows = {**high, "rows_from_head": 2}
+    assert suggest_rank.CRITERIA["rows from the head, then lower cross-entropy"](more_rows) > \
+        suggest_rank.CRITERIA["rows from the head, then lower cross-entropy"](low)
