@@ -280,6 +280,23 @@ def paired(row: Sequence[Outcome], base: Sequence[Outcome]) -> Paired:
     return Paired(len(diffs), ahead, diff, se, se_verdict(diff, se))
 
 
+def seeds_to_show(pair: Paired) -> int | None:
+    """How many seeds a paired difference as large as ``pair``'s, at its spread, needs to pass the 2-SE rule.
+
+    With n seeds the rule asks ``diff > 2 × sd / sqrt(n)``, so ``n > (2 × sd / diff)²``, sd being the sample std
+    of the per-seed differences. A power estimate from the same runs, not a plan: adding seeds until a cell
+    turns "better" would be optional stopping. None when the difference is not positive or has no spread.
+
+    Example:
+        >>> seeds_to_show(Paired(5, 4, 2.0, 1.5, "tie"))  # sd 3.35: n > (2 × 3.35 / 2)² = 11.25
+        12
+    """
+    if pair.diff is None or pair.se is None or pair.diff <= 0 or pair.se == 0:
+        return None
+    sd = pair.se * math.sqrt(pair.n)
+    return math.floor((VERDICT_SE * sd / pair.diff) ** 2) + 1
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -429,6 +446,7 @@ def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
     failed_so_far: list[str] = []
     open_cells: list[str] = []
     paired_better: list[str] = []
+    powered: list[tuple[int, int]] = []  # (seeds needed, seeds run)
     for k in ks:
         for name in sets:
             auto, ft, eh = (_cell(grid, name, k, r) for r in (AUTO, "ft", "eh-ft"))
@@ -446,6 +464,10 @@ def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
             pair_text = ("" if pair.diff is None or pair.se is None else
                          f"; paired by seed: {pair.verdict}, ahead in {pair.ahead} of {pair.n} seeds, "
                          f"{_signed(pair.diff)} ± {pair.se:.1f} SE")
+            needed = seeds_to_show(pair)
+            if pair.verdict != "better" and needed is not None:
+                pair_text += f", would need {needed} seeds to show at {VERDICT_SE:g} SE"
+                powered.append((needed, pair.n))
             lines.append(f"- {name} k={k}: vs FT {v_ft} ({_signed(d_ft or 0.0)}{pair_text}); {eh_text}"
                          + ("" if auto.complete and ft.complete and eh.complete else "; incomplete cells"))
             complete = auto.complete and ft.complete and eh.complete
@@ -472,6 +494,12 @@ def target_default(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
         head += (" Compared seed by seed (the same k-shot sample for both starts), `auto` is better than FT at "
                  f"{VERDICT_SE:g} SE in {len(paired_better)} of {len(lines)} cells; the verdict above is the page's "
                  "unpaired rule.")
+    if powered:
+        head += (f" Where `auto` is ahead of FT on the mean but not at {VERDICT_SE:g} SE paired, \"would need N "
+                 "seeds\" is how many seeds a difference that large, at the spread of its per-seed differences, "
+                 f"needs to pass the rule ({min(powered)[0]} to {max(powered)[0]} here, against "
+                 f"{'/'.join(str(n) for n in sorted({n for _, n in powered}))} run): a power estimate from these "
+                 "runs, not a plan, since adding seeds until a cell passes would be optional stopping.")
     reach = reachable(grid, failed)
     return [head, *["  " + line for line in lines], *(["  " + reach] if reach else [])]
 

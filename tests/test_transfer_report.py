@@ -237,6 +237,25 @@ def test_paired_verdict_leaves_out_the_luck_of_the_sample() -> None:
     assert transfer_report.paired(_outcomes(row, 1.0), _outcomes(base, 1.0)[3:]).n == 2
 
 
+def test_seeds_to_show_is_the_smallest_n_whose_two_se_rule_passes_at_the_observed_spread() -> None:
+    tie = transfer_report.Paired(5, 3, 2.0, 1.5, "tie")
+    n = transfer_report.seeds_to_show(tie)
+    sd = 1.5 * math.sqrt(5)
+    assert 2.0 > 2 * sd / math.sqrt(n) and not 2.0 > 2 * sd / math.sqrt(n - 1)
+    assert transfer_report.seeds_to_show(transfer_report.Paired(5, 1, -1.0, 1.0, "tie")) is None  # behind FT
+    assert transfer_report.seeds_to_show(transfer_report.Paired(1, 1, 1.0, None, "n/a")) is None
+    # the target's line names it for a tie that is ahead on the mean, and says it is no plan
+    base = [0.50, 0.60, 0.70, 0.55, 0.65]
+    grid = {("a", 8, "ft"): _outcomes(base, 10.0), ("a", 8, "eh-ft"): _outcomes(base, 30.0),
+            ("a", 8, transfer_report.AUTO): _outcomes([b + d for b, d in zip(
+                base, [0.04, -0.02, 0.03, 0.0, 0.01], strict=True)], 12.0)}
+    lines = transfer_report.target_default(grid, ["a"], [8])
+    pair = transfer_report.paired(grid[("a", 8, transfer_report.AUTO)], grid[("a", 8, "ft")])
+    assert pair.verdict == "tie"
+    assert f"would need {transfer_report.seeds_to_show(pair)} seeds to show at 2 SE" in lines[1]
+    assert "optional stopping" in lines[0]
+
+
 def test_start_at_more_budget_compares_auto_and_ft_at_3x_seed_by_seed() -> None:
     grid = {("a", 128, "ft3x"): _outcomes([0.50, 0.60, 0.70, 0.55, 0.65], 80.0),
             ("a", 128, "auto3x"): _outcomes([0.52, 0.61, 0.72, 0.565, 0.66], 90.0),
