@@ -31,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,44 @@ def dev_split(pool: list[tuple[str, int]], used: set[int], size: int, seed: int)
     free = [i for i in range(len(pool)) if i not in used]
     picked = sample_indices([pool[i][1] for i in free], len(free), min(size, len(free)), seed)
     return sorted(free[j] for j in picked)
+
+
+def draw_group(name: str, info: dict[str, Any], k: int, seed: int,
+               dev_size: int) -> tuple[Any, list[int], list[tuple[str, int]]]:
+    """One (set, k, seed): the task of its k-shot sample, the sample's pool indices and its dev split.
+
+    The sample (and the validation examples beside it) are drawn as ``benchmarks/transfer.py`` draws them; the
+    dev split is :func:`dev_split` of the pool outside both.
+    """
+    sample, held = transfer.k_shot(info["pool"], len(info["labels"]), k, seed)
+    dev = [info["pool"][i] for i in dev_split(info["pool"], set(sample) | set(held), dev_size, seed)]
+    task = transfer.make_task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
+                                                     "validation": [info["pool"][j] for j in held]})
+    return task, sample, dev
+
+
+def resume_record(path: Path, key: str) -> dict[str, Any]:
+    """The record at ``path`` when its ``settings_hash`` is ``key``, else an empty dict (start afresh)."""
+    if not path.is_file():
+        return {}
+    record = json.loads(path.read_text(encoding="utf-8"))
+    return record if record.get("settings_hash") == key else {}
+
+
+def groups(sets: str, ks: str, seeds: str, data_dir: Path) -> Iterator[tuple[str, int, int, dict[str, Any]]]:
+    """``(set, k, seed, the set's data)`` for the comma-separated ``sets``, ``ks`` and ``seeds``, in that order."""
+    for name in [s for s in sets.split(",") if s]:
+        info = transfer.load_set(name, data_dir)
+        for k in [int(k) for k in ks.split(",") if k]:
+            for seed in [int(s) for s in seeds.split(",") if s]:
+                yield name, k, seed, info
+
+
+def offline_session(script: str, argv: list[str] | None) -> str:
+    """Offline, with a fresh empty user zoo (the shipped heads only); returns the command line to record."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ["HEADZOO_HOME"] = tempfile.mkdtemp(prefix=f"{Path(script).stem}-home-")
+    return f"HF_HUB_OFFLINE=1 python benchmarks/{script} " + " ".join(sys.argv[1:] if argv is None else argv)
 
 
 def settings_of(name: str, k: int, seed: int, steps: int, dev: int) -> dict[str, Any]:
@@ -111,16 +149,8 @@ def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size:
     settings = settings_of(name, k, seed, steps, dev_size)
     key = settings_hash(settings)
     path = out / "runs" / name / f"k{k}-seed{seed}.json"
-    record: dict[str, Any] = {}
-    if path.is_file():
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if record.get("settings_hash") != key:
-            record = {}
-    sample, held = transfer.k_shot(info["pool"], len(info["labels"]), k, seed)
-    dev_idx = dev_split(info["pool"], set(sample) | set(held), dev_size, seed)
-    dev = [info["pool"][i] for i in dev_idx]
-    task = transfer.make_task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
-                                                     "validation": [info["pool"][j] for j in held]})
+    record = resume_record(path, key)
+    task, sample, dev = draw_group(name, info, k, seed, dev_size)
     ranked = suggest_heads(task, "minilm", label_map=info["label_map"] or None, seed=seed)
     if not record:
         record = {**settings, "settings_hash": key, "labels": info["labels"], "label_map": info["label_map"],
@@ -380,14 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="only write the page from the records")
     args = parser.parse_args(argv)
     if not args.report:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ["HEADZOO_HOME"] = tempfile.mkdtemp(prefix="suggest-rank-home-")  # the shipped heads only
-        command = "HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py " + " ".join(argv or sys.argv[1:])
-        for name in [s for s in args.sets.split(",") if s]:
-            info = transfer.load_set(name, args.data_dir)
-            for k in [int(k) for k in args.k.split(",") if k]:
-                for seed in [int(s) for s in args.seeds.split(",") if s]:
-                    run(name, k, seed, info, args.out, args.dev, command)
+        command = offline_session("suggest_rank.py", argv)
+        for name, k, seed, info in groups(args.sets, args.k, args.seeds, args.data_dir):
+            run(name, k, seed, info, args.out, args.dev, command)
     print(write_report(args.out))
     return 0
 
