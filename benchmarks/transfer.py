@@ -35,10 +35,11 @@ own k-shot training sample from the pool, and each start (``--starts``) is train
 
 The stage-2 budget, the same for every start: ``T = max(30, round(3 * n / 16))`` steps of 16 examples
 (``n`` = the sample's size), learning rate 5e-5 (FinetuneSettings' default), protocol ``zoo``.
-Runs see a validation split of one pool example per class outside the sample, so the evaluations
-during training cost almost nothing; the figures come from one prediction pass over the test split
-after training, which is timed. Wall time counts everything the user pays: loading the model,
-suggest (zoo), stage 1, stage 2 and that prediction pass.
+Runs see a validation split of one pool example per class outside the sample, evaluated at each epoch
+boundary; those evaluations stay in the timed runs, which SetFit (no evaluation) does not pay
+(``benchmarks/transfer_eval_cost.py`` measures what they cost; the figure is in docs/benchmarks.md). The
+figures come from one prediction pass over the test split after training, which is timed. Wall time counts
+everything the user pays: loading the model, suggest (zoo), stage 1, stage 2 and that prediction pass.
 
 One JSON record per run under ``results/transfer/runs/<set>/k<k>/<start>-seed<seed>.json``; a run whose
 record exists with the same settings hash is skipped, so the benchmark resumes where it stopped.

@@ -761,7 +761,9 @@ def header(records: Records, page_dir: Path) -> list[str]:
         f"`auto` is derived from the zoo and imprint runs. Stage 2 gets the same budget for every start "
         f"(max({transfer.MIN_STEPS}, 3 epochs) steps of {transfer.BATCH}, learning rate {transfer.LEARNING_RATE:g}); "
         "the figures are test accuracy and macro-F1 in percent (mean ± sample std over seeds) from one prediction "
-        "pass over each set's held-out split; wall time is the whole run. `python benchmarks/transfer_report.py` "
+        "pass over each set's held-out split; wall time is the whole run, the headzoo starts' evaluations at each "
+        "epoch on a one-example-per-class validation split included (SetFit evaluates nothing; the cost is "
+        "measured by `benchmarks/transfer_eval_cost.py`). `python benchmarks/transfer_report.py` "
         "writes this page from the records.",
         "",
         f"Status: {done} of {len(plan)} planned runs done"

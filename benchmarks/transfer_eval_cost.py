@@ -1,0 +1,54 @@
+"""What the transfer benchmark's evaluations during stage 2 cost: ``auto`` with them and without them.
+
+The transfer runs evaluate at each epoch boundary on a one-example-per-class validation split, and those
+evaluations stay in their timed totals; SetFit evaluates nothing. This times ``finetune(head="auto")`` on one
+k-shot sample (``--set``, ``--k``, ``--seed``) at the transfer budget, ``--repeats`` times each, with the
+evaluations at every epoch and with one evaluation at the end only, and prints stage 2's seconds.
+
+    HF_HUB_OFFLINE=1 python benchmarks/transfer_eval_cost.py --data-dir ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import transfer  # benchmarks/transfer.py: its sets, samples and budget
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=transfer.ROOT.parent / "shared" / "data")
+    parser.add_argument("--set", default="reviews", choices=transfer.SETS)
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ["HEADZOO_HOME"] = tempfile.mkdtemp(prefix="eval-cost-home-")  # the shipped heads only
+
+    import headzoo.train.stage2 as stage2
+    from headzoo import finetune
+
+    info = transfer.load_set(args.set, args.data_dir)
+    sample, held = transfer.k_shot(info["pool"], len(info["labels"]), args.k, args.seed)
+    task = transfer.make_task(args.set, info["labels"], {"train": [info["pool"][j] for j in sample],
+                                                         "validation": [info["pool"][j] for j in held]})
+    steps = transfer.budget_steps(len(sample))
+    every_epoch = stage2.epoch_points
+    for _ in range(args.repeats):
+        for label, points in (("every epoch", every_epoch), ("end only", lambda length, spe, offset: [length])):
+            stage2.epoch_points = points
+            result = finetune(task, "minilm", head="auto", label_map=info["label_map"] or None,
+                              settings=transfer.stage2_settings(len(sample), steps, args.seed),
+                              output_dir=Path(tempfile.mkdtemp(prefix="eval-cost-")), save_checkpoints=False)
+            print(f"{args.set} k={args.k} seed {args.seed}, evaluations {label}: {len(result.history)} "
+                  f"evaluation(s), stage 2 {result.stage2_seconds:.2f} s", flush=True)
+    stage2.epoch_points = every_epoch
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
