@@ -149,11 +149,10 @@ def mean_std(values: list[float]) -> str:
     >>> mean_std([1.0, 3.0])
     '2.0 ± 1.4 (2)'
     """
-    if not values:
+    mean, std = transfer_report.mean_std(values)
+    if mean is None:
         return "—"
-    if len(values) == 1:
-        return f"{values[0]:.1f} (1)"
-    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f} ({len(values)})"
+    return f"{mean:.1f}" + ("" if std is None else f" ± {std:.1f}") + f" ({len(values)})"
 
 
 def diff_verdict(diffs: list[float]) -> str:
@@ -167,8 +166,7 @@ def diff_verdict(diffs: list[float]) -> str:
     if len(diffs) < 2:
         return f"{diffs[0]:+.1f} (1 seed), n/a" if diffs else "—"
     mean, se = statistics.mean(diffs), statistics.stdev(diffs) / len(diffs) ** 0.5
-    verdict = "better" if mean > 2 * se else "worse" if mean < -2 * se else "tie"
-    return f"{mean:+.1f} ± {se:.1f} SE, {verdict}"
+    return f"{mean:+.1f} ± {se:.1f} SE, {transfer_report.se_verdict(mean, se)}"
 
 
 def render(records: list[dict[str, Any]]) -> str:
@@ -189,7 +187,8 @@ def render(records: list[dict[str, Any]]) -> str:
         "",
         f"{len(records)} groups (set, k, seed).",
         "",
-        "Command(s): " + "; ".join(f"`{c}`" for c in commands) if commands else "No records yet.",
+        "Command(s): " + "; ".join(f"`{c}`" for c in commands) if commands else (
+            "No records yet: `HF_HUB_OFFLINE=1 python benchmarks/stage2_lr.py --data-dir ../shared/data`."),
         "",
         "Machine(s): " + "; ".join(sorted({transfer_report.machine_line(r["machine"]) for r in records})),
         "",
@@ -229,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="only write the page from the records")
     args = parser.parse_args(argv)
     if not args.report:
-        command = suggest_rank.offline_session("stage2_lr.py", argv)
+        command = transfer.offline_session("stage2_lr.py", argv)
         lrs = [float(x) for x in args.lrs.split(",") if x]
         for name, k, seed, info in suggest_rank.groups(args.sets, args.k, args.seeds, args.data_dir):
             run(name, k, seed, info, args.out, args.dev, lrs, command)

@@ -25,10 +25,8 @@ benchmark resumes where it stopped (a record is reused when its settings hash ma
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -79,10 +77,8 @@ def draw_group(name: str, info: dict[str, Any], k: int, seed: int,
     The sample (and the validation examples beside it) are drawn as ``benchmarks/transfer.py`` draws them; the
     dev split is :func:`dev_split` of the pool outside both.
     """
-    sample, held = transfer.k_shot(info["pool"], len(info["labels"]), k, seed)
+    task, sample, held = transfer.sample_task(name, info, k, seed)
     dev = [info["pool"][i] for i in dev_split(info["pool"], set(sample) | set(held), dev_size, seed)]
-    task = transfer.make_task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
-                                                     "validation": [info["pool"][j] for j in held]})
     return task, sample, dev
 
 
@@ -101,13 +97,6 @@ def groups(sets: str, ks: str, seeds: str, data_dir: Path) -> Iterator[tuple[str
         for k in [int(k) for k in ks.split(",") if k]:
             for seed in [int(s) for s in seeds.split(",") if s]:
                 yield name, k, seed, info
-
-
-def offline_session(script: str, argv: list[str] | None) -> str:
-    """Offline, with a fresh empty user zoo (the shipped heads only); returns the command line to record."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ["HEADZOO_HOME"] = tempfile.mkdtemp(prefix=f"{Path(script).stem}-home-")
-    return f"HF_HUB_OFFLINE=1 python benchmarks/{script} " + " ".join(sys.argv[1:] if argv is None else argv)
 
 
 def settings_of(name: str, k: int, seed: int, steps: int, dev: int) -> dict[str, Any]:
@@ -410,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="only write the page from the records")
     args = parser.parse_args(argv)
     if not args.report:
-        command = offline_session("suggest_rank.py", argv)
+        command = transfer.offline_session("suggest_rank.py", argv)
         for name, k, seed, info in groups(args.sets, args.k, args.seeds, args.data_dir):
             run(name, k, seed, info, args.out, args.dev, command)
     print(write_report(args.out))

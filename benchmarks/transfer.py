@@ -199,6 +199,23 @@ def k_shot(pool: list[tuple[str, int]], n_labels: int, k: int, seed: int) -> tup
     return sorted(sample), held
 
 
+def sample_task(name: str, info: dict[str, Any], k: int, seed: int) -> tuple[Any, list[int], list[int]]:
+    """The task of one (set, k, seed): its :func:`k_shot` sample as the train split and the held examples as
+    the validation split; returns ``(task, sample, held)`` (pool indices)."""
+    sample, held = k_shot(info["pool"], len(info["labels"]), k, seed)
+    task = make_task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
+                                            "validation": [info["pool"][j] for j in held]})
+    return task, sample, held
+
+
+def offline_session(script: str, argv: list[str] | None) -> str:
+    """Offline, with a fresh empty user zoo (the shipped heads only, as on a fresh install); returns the
+    command line a record names (``script`` in ``benchmarks/`` with ``argv``, or the process's arguments)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ["HEADZOO_HOME"] = tempfile.mkdtemp(prefix=f"{Path(script).stem}-home-")
+    return f"HF_HUB_OFFLINE=1 python benchmarks/{script} " + " ".join(sys.argv[1:] if argv is None else argv)
+
+
 def make_task(name: str, labels: list[str], splits: dict[str, list[tuple[str, int]]]) -> tuple[Any, Any]:
     """A ``(TaskSpec, DatasetDict)`` pair of one text column from ``{split: [(text, label id)]}``."""
     import datasets
@@ -399,9 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="list the runs still to do")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    home = Path(tempfile.mkdtemp(prefix="transfer-home-"))
-    os.environ["HEADZOO_HOME"] = str(home)  # an empty user zoo: the shipped heads only, as on a fresh install
+    command = offline_session("transfer.py", argv)
     import torch
 
     from headzoo.train import machine_info, settings_hash
@@ -440,9 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.dry_run:
             print(f"to do: {name} k={k} seed={seed} {start}")
             continue
-        sample, held = k_shot(info["pool"], len(info["labels"]), k, seed)
-        task = make_task(name, info["labels"], {"train": [info["pool"][j] for j in sample],
-                                            "validation": [info["pool"][j] for j in held]})
+        task, _, _ = sample_task(name, info, k, seed)
         scratch = Path(tempfile.mkdtemp(prefix="transfer-run-"))
         print(f"[{i}/{len(todo)}] {name} k={k} seed={seed} {start} (budget {steps} steps)", flush=True)
         if start == "setfit":
@@ -453,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         record = {**settings, "settings_hash": key, "labels": info["labels"], "source": info["source"],
                   "train_examples": n, "test_examples": len(info["test"]), "label_map": info["label_map"],
                   **measured, "machine": machine,
-                  "command": "HF_HUB_OFFLINE=1 python benchmarks/transfer.py " + " ".join(argv or sys.argv[1:])}
+                  "command": command}
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, dumps_json(record, indent=1) + "\n")
         if "accuracy" in measured:

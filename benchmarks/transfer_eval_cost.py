@@ -11,7 +11,6 @@ evaluations at every epoch and with one evaluation at the end only, and prints s
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
@@ -26,16 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ["HEADZOO_HOME"] = tempfile.mkdtemp(prefix="eval-cost-home-")  # the shipped heads only
+    transfer.offline_session("transfer_eval_cost.py", argv)
 
     import headzoo.train.stage2 as stage2
     from headzoo import finetune
 
     info = transfer.load_set(args.set, args.data_dir)
-    sample, held = transfer.k_shot(info["pool"], len(info["labels"]), args.k, args.seed)
-    task = transfer.make_task(args.set, info["labels"], {"train": [info["pool"][j] for j in sample],
-                                                         "validation": [info["pool"][j] for j in held]})
+    task, sample, _ = transfer.sample_task(args.set, info, args.k, args.seed)
     steps = transfer.budget_steps(len(sample))
     every_epoch = stage2.epoch_points
     for _ in range(args.repeats):
