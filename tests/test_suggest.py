@@ -88,6 +88,32 @@ def test_ranks_heads_and_reports_label_fit(three: Path, tiny_backbone: Path, zoo
     assert "senti/imprint (user)" in table and "macro-F1" in table
 
 
+def test_candidates_label_fits_are_in_the_ranking_not_the_log(three: Path, tiny_backbone: Path,
+                                                              zoo_heads: dict[str, Head],
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    head_log = logging.getLogger("headzoo.head")
+    level = head_log.level
+    with caplog.at_level(logging.INFO):
+        ranked = suggest_heads(custom_task(three, "text", "label"), str(tiny_backbone), label_map=LABEL_MAP,
+                               sample=60)
+    fits = {s.label_fit for s in ranked if s.head_path is not None}
+    assert "2 of 3 rows from senti/imprint (neg=negative, pos=positive); new: meh" in fits
+    logged = [r.getMessage() for r in caplog.records if r.name == "headzoo.head"]
+    assert not [m for m in logged if m in fits], logged
+    assert any(r.name == "headzoo.suggest" and "candidate(s) ranked" in r.getMessage() for r in caplog.records)
+    assert head_log.level == level  # put back: loading a head alone still reports a partial fit
+    from headzoo.backbone import load_classifier, resolve_backbone
+
+    spec, _ = custom_task(three, "text", "label")
+    model = load_classifier(resolve_backbone(str(tiny_backbone)), num_labels=3, id2label=dict(spec.id2label),
+                            label2id=dict(spec.label2id))
+    with caplog.at_level(logging.INFO):
+        zoo_heads["senti"].apply(model, label_map=LABEL_MAP)
+    assert any(r.name == "headzoo.head" and "new: meh" in r.getMessage() for r in caplog.records)
+
+
 def test_the_backbone_runs_once_over_the_sample(three: Path, tiny_backbone: Path, zoo_heads: dict[str, Head],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from transformers.models.bert import modeling_bert
