@@ -3,7 +3,8 @@
 The transfer runs evaluate at each epoch boundary on a one-example-per-class validation split, and those
 evaluations stay in their timed totals; SetFit evaluates nothing. This times ``finetune(head="auto")`` on one
 k-shot sample (``--set``, ``--k``, ``--seed``) at the transfer budget, ``--repeats`` times each, with the
-evaluations at every epoch and with one evaluation at the end only, and prints stage 2's seconds.
+evaluations at every epoch and with one evaluation at the end only (``eval_strategy="no"``), and prints
+stage 2's seconds.
 
     HF_HUB_OFFLINE=1 python benchmarks/transfer_eval_cost.py --data-dir ../shared/data
 """
@@ -27,22 +28,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     transfer.offline_session("transfer_eval_cost.py", argv)
 
-    import headzoo.train.stage2 as stage2
+    import dataclasses
+
     from headzoo import finetune
 
     info = transfer.load_set(args.set, args.data_dir)
     task, sample, _ = transfer.sample_task(args.set, info, args.k, args.seed)
     steps = transfer.budget_steps(len(sample))
-    every_epoch = stage2.epoch_points
+    settings = transfer.stage2_settings(len(sample), steps, args.seed)
     for _ in range(args.repeats):
-        for label, points in (("every epoch", every_epoch), ("end only", lambda length, spe, offset: [length])):
-            stage2.epoch_points = points
+        for label, strategy in (("every epoch", "epoch"), ("end only", "no")):
             result = finetune(task, "minilm", head="auto", label_map=info["label_map"] or None,
-                              settings=transfer.stage2_settings(len(sample), steps, args.seed),
+                              settings=dataclasses.replace(settings, eval_strategy=strategy),
                               output_dir=Path(tempfile.mkdtemp(prefix="eval-cost-")), save_checkpoints=False)
             print(f"{args.set} k={args.k} seed {args.seed}, evaluations {label}: {len(result.history)} "
                   f"evaluation(s), stage 2 {result.stage2_seconds:.2f} s", flush=True)
-    stage2.epoch_points = every_epoch
     return 0
 
 

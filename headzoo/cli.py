@@ -53,6 +53,9 @@ def _echo_json(data: object) -> None:
 DataOrderOpt = Annotated[str, typer.Option(
     help="matched only: continue (stage 2 takes the batches after stage 1's, so every example is seen as often as "
          "under FT) or restart (stage 2 starts a new pass over the data).")]
+EvalOpt = Annotated[str, typer.Option(
+    "--eval-strategy", help="epoch: evaluate on the validation split at every epoch boundary and at the end of "
+    "stage 2; no: at the end only (faster; best is then the final evaluation).")]
 
 Bf16Opt = Annotated[bool, typer.Option("--bf16", help="Mixed precision in bfloat16 (TrainingArguments.bf16).")]
 Fp16Opt = Annotated[bool, typer.Option("--fp16", help="Mixed precision in float16 (TrainingArguments.fp16; "
@@ -450,6 +453,7 @@ def finetune(
     protocol: Annotated[str, typer.Option(help="matched: stage 1 takes its share of the budget (the paper); "
                                           "zoo: stage 2 gets the whole budget from a published head.")] = "matched",
     data_order: DataOrderOpt = "continue",
+    eval_strategy: EvalOpt = "epoch",
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     max_length: Annotated[int, typer.Option(min=2)] = 128,
     seed: Annotated[int, typer.Option(min=0)] = 0,
@@ -491,7 +495,8 @@ def finetune(
         _task_arg(task, data_file, text_column, label_column, validation_file, label_columns=label_columns,
                   multi_label=multi_label, label_separator=label_separator), backbone, strategy=strategy,
         method=method, head=head, epochs=epochs, learning_rate=learning_rate, protocol=protocol,
-        data_order=data_order, batch_size=batch_size, max_length=max_length, seed=seed, data_dir=data_dir, limit=limit,
+        data_order=data_order, eval_strategy=eval_strategy, batch_size=batch_size, max_length=max_length, seed=seed,
+        data_dir=data_dir, limit=limit,
         output_dir=output_dir, resume=resume, callbacks=_progress_callbacks(no_progress),
         training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
                                      training_arg),
@@ -562,6 +567,7 @@ def compare(
     learning_rate: Annotated[float, typer.Option("--lr", help="Stage-2 learning rate.")] = 5e-5,
     protocol: Annotated[str, typer.Option(help="matched or zoo (see `headzoo finetune --help`).")] = "matched",
     data_order: DataOrderOpt = "continue",
+    eval_strategy: EvalOpt = "epoch",
     stage1_lr: Annotated[str | None, typer.Option(
         "--stage1-lr", help="Stage-1 learning rates per method, like 'ia3=0.09,probe=0.1' (probe: LP-FT); "
         "methods not named take the headzoo preset's rate.")] = None,
@@ -599,7 +605,7 @@ def compare(
         _task_arg(task, data_file, text_column, label_column, validation_file, label_columns=label_columns,
                   multi_label=multi_label, label_separator=label_separator), backbone,
         strategies=_split(strategies), methods=_split(methods), seeds=seed_list, epochs=epochs,
-        learning_rate=learning_rate, protocol=protocol, data_order=data_order,
+        learning_rate=learning_rate, protocol=protocol, data_order=data_order, eval_strategy=eval_strategy,
         stage1_learning_rates=_parse_rates(stage1_lr), batch_size=batch_size, max_length=max_length,
         data_dir=data_dir, limit=limit, out_dir=out, callbacks=_progress_callbacks(no_progress),
         training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,

@@ -64,6 +64,8 @@ BAD_COMMANDS: list[tuple[list[str], list[str]]] = [
     (["compare", "cb", "--stage1-lr", "ia3=0"], ["stage1_learning_rates['ia3'] must be a number > 0", "got 0.0"]),
     (["compare", "cb", "--data-order", "later"], ["data_order must be one of 'continue', 'restart'", "got 'later'"]),
     (["finetune", "cb", "--data-order", "later"], ["data_order must be one of", "got 'later'"]),
+    (["finetune", "cb", "--eval-strategy", "steps"], ["eval_strategy must be one of 'epoch', 'no'", "got 'steps'"]),
+    (["compare", "cb", "--eval-strategy", "steps"], ["eval_strategy must be one of 'epoch', 'no'", "got 'steps'"]),
     (["demo", "--batch-size", "0"], ["'--batch-size'", "greater than or equal to 1"]),
     (["demo", "--epochs", "0"], ["epochs must be a number > 0", "got 0.0"]),
     (["demo", "--n-train", "1"], ["'--n-train'", "greater than or equal to 3"]),

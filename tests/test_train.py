@@ -167,6 +167,8 @@ def test_stage1_settings_presets_and_dicts() -> None:
         ({"learning_rate": 0}, "0"),
         ({"preset": "fastest"}, "'fastest'"),
         ({"data_order": "shuffled"}, "'shuffled'"),
+        ({"eval_strategy": "steps"}, "'steps'"),
+        ({"training_args": {"eval_strategy": "no"}}, "eval_strategy="),
     ],
 )
 def test_finetune_rejects_bad_arguments_before_loading(kwargs: dict[str, Any], quoted: str) -> None:
@@ -584,6 +586,33 @@ def test_finetune_resumes_from_the_last_checkpoint(tiny_backbone: Path, data_dir
     again = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir, output_dir=out,
                      resume=True, **FAST)
     assert again.model is None and again.final == result.final  # finished: the stored result comes back
+
+
+def test_eval_strategy_no_evaluates_once_at_the_end_and_trains_alike(tiny_backbone: Path, data_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    every = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir,
+                     output_dir=tmp_path / "every", **FAST)
+    end = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir, eval_strategy="no",
+                   output_dir=tmp_path / "end", **FAST)
+    assert [h["step"] for h in every.history] == [4, 8]
+    assert [h["step"] for h in end.history] == [8] and end.best == end.final and end.best_step == 8
+    # Not bit for bit the same model: each evaluation's DataLoader draws a seed from torch's global RNG, which
+    # moves the dropout stream after it (transformers' Trainer does the same with its own eval_strategy).
+    assert end.final.keys() == every.final.keys() and end.total_steps == every.total_steps == 8
+    assert end.settings["eval_strategy"] == "no" and "eval_strategy" not in every.settings
+    assert end.settings_hash != every.settings_hash  # a stored result with other evaluations is not reused
+
+
+def test_cli_eval_strategy_no_reaches_the_run(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+    from headzoo.cli import main
+
+    out = tmp_path / "run"
+    assert main(["finetune", "cb", "--backbone", str(tiny_backbone), "--strategy", "ft", "--epochs", "2",
+                 "--eval-strategy", "no", "--data-dir", str(data_dir), "--limit", str(FAST["limit"]),
+                 "--batch-size", str(FAST["batch_size"]), "--max-length", "48", "--output-dir", str(out),
+                 "--no-progress"]) == 0
+    stored = json.loads((out / "result.json").read_text())
+    assert [h["step"] for h in stored["history"]] == [8] and stored["settings"]["eval_strategy"] == "no"
 
 
 # --------------------------------------------------------------------------- compare

@@ -29,6 +29,9 @@ STRATEGIES = ("ft", "lp-ft", "eh-ft")
 PROTOCOLS = ("matched", "zoo")
 #: How stage 2 of a ``matched`` run takes its batches after stage 1 (see :mod:`headzoo.train`).
 DATA_ORDERS = ("continue", "restart")
+#: When stage 2 evaluates on the validation split, as ``TrainingArguments.eval_strategy`` names it: at every
+#: epoch boundary and at the end (``"epoch"``), or at the end only (``"no"``: no evaluation during training).
+EVAL_STRATEGIES = ("epoch", "no")
 
 #: Stage-1 learning rates per preset and method.
 #:
@@ -74,10 +77,13 @@ RESERVED_TRAINING_ARGS: dict[str, str] = {
     "seed": "use seed= (CLI --seed)",
     "data_seed": "use seed= (CLI --seed); the batch order follows it",
     "train_sampling_strategy": "use group_by_length=",
-    "eval_strategy": "headzoo evaluates at every epoch boundary and at the end of stage 2",
-    "eval_steps": "headzoo evaluates at every epoch boundary and at the end of stage 2",
-    "eval_delay": "headzoo evaluates at every epoch boundary and at the end of stage 2",
-    "eval_on_start": "headzoo evaluates at every epoch boundary and at the end of stage 2",
+    "eval_strategy": "use eval_strategy= (CLI --eval-strategy): 'epoch' or 'no' (at the end of stage 2 only)",
+    "eval_steps": "headzoo evaluates at every epoch boundary and at the end of stage 2; eval_strategy='no': "
+                  "at the end only",
+    "eval_delay": "headzoo evaluates at every epoch boundary and at the end of stage 2; eval_strategy='no': "
+                  "at the end only",
+    "eval_on_start": "headzoo evaluates at every epoch boundary and at the end of stage 2; eval_strategy='no': "
+                     "at the end only",
     "save_strategy": "headzoo saves checkpoints at epoch boundaries; pass save_checkpoints=False to skip them",
     "save_steps": "headzoo saves checkpoints at epoch boundaries; pass save_checkpoints=False to skip them",
     "save_total_limit": "headzoo keeps one checkpoint per stage",
@@ -475,6 +481,11 @@ class FinetuneSettings:
         metadata={"help": "matched only: continue (stage 2 takes the batches after stage 1's, so every example is "
                           "seen as often as under FT) or restart (stage 2 starts a new pass over the data)."},
     )
+    eval_strategy: str = field(
+        default="epoch",
+        metadata={"help": "epoch: evaluate on the validation split at every epoch boundary and at the end of "
+                          "stage 2; no: at the end only (faster; best is then the final evaluation)."},
+    )
     training_args: dict[str, Any] = field(
         default_factory=dict,
         metadata={"help": "Other transformers.TrainingArguments fields for both stages (bf16, fp16, "
@@ -496,6 +507,7 @@ class FinetuneSettings:
         if not isinstance(self.group_by_length, bool):
             raise bad_value("group_by_length", self.group_by_length, "True or False")
         check_choice("data_order", self.data_order, DATA_ORDERS)
+        check_choice("eval_strategy", self.eval_strategy, EVAL_STRATEGIES)
         self.training_args = check_training_args(self.training_args)
 
     @property

@@ -100,7 +100,8 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     ``data_order`` is recorded only where it acts (``matched``, a strategy with a stage 1), and
     ``training_args`` only when it holds a field that changes what the run computes
     (:func:`~headzoo.train.args.hashed_training_args`), so runs keep the hashes they had before these existed;
-    ``label_map`` likewise only when one is given.
+    ``label_map`` likewise only when one is given, and ``eval_strategy`` only when it is not ``"epoch"`` (the
+    evaluations a result holds differ).
 
     Example:
         >>> run_settings(data, FinetuneSettings(), strategy="ft", method=None,  # doctest: +SKIP
@@ -110,6 +111,7 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
                          max_length=data.max_length).resolved(cfg.preset) if method else None
     own = asdict(cfg)
     data_order = own.pop("data_order")
+    eval_strategy = own.pop("eval_strategy")
     hashed = hashed_training_args(own.pop("training_args"))
     own.update(epochs=float(cfg.epochs), max_length=data.max_length)
     return clean_json({
@@ -118,6 +120,7 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
         "head": head_id(head),
         **({"data_order": data_order} if cfg.protocol == "matched" and strategy != "ft" else {}),
         **({"training_args": hashed} if hashed else {}),
+        **({"eval_strategy": eval_strategy} if eval_strategy != "epoch" else {}),
         **({"label_map": dict(sorted(check_label_map(label_map).items()))} if label_map else {}),
     })
 
@@ -338,7 +341,8 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     planned = settings.get("data_order") == "continue"
     trainer = make_trainer(
         model, data, stage2_dir, cfg, learning_rate=cfg.learning_rate, max_steps=steps2,
-        run_name=f"headzoo-stage2-{strategy}", progress=progress, evaluate_at=points,
+        run_name=f"headzoo-stage2-{strategy}", progress=progress,
+        evaluate_at=points if cfg.eval_strategy == "epoch" else [steps2],
         save_at=[p for p in points if p < steps2] if save_checkpoints else (), callbacks=callbacks,
         plan=(offset, budget) if planned else None, training_args=cfg.training_args,
     )
@@ -393,7 +397,8 @@ def finetune(
 
     Stage 2 starts from a freshly loaded backbone with the head applied, is
     evaluated on the validation split at every epoch boundary (counted over the
-    whole budget) and at its end, and keeps the final and the best evaluation.
+    whole budget) and at its end, and keeps the final and the best evaluation
+    (``eval_strategy="no"``: at its end only, which is then both).
     Stage 1 uses this call's ``seed``, ``batch_size``, ``max_length`` and training arguments.
 
     Args:
@@ -417,7 +422,7 @@ def finetune(
             imprint of it when ``"imprint"`` is on top); ``result.stage1["suggested"]`` says which.
         settings: a :class:`FinetuneSettings` (or dict of its fields): epochs, learning_rate,
             batch_size, max_length, seed, protocol, stage1_fraction, preset, warmup_ratio,
-            weight_decay, max_grad_norm, group_by_length, data_order, training_args.
+            weight_decay, max_grad_norm, group_by_length, data_order, eval_strategy, training_args.
         stage1_settings: :class:`Stage1Settings` (or dict) for stage 1; its method, seed,
             batch size and max length are replaced by this call's.
         data_dir, limit: data source and subset size (a stratified subset drawn with the seed).
