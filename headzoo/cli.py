@@ -53,6 +53,10 @@ def _echo_json(data: object) -> None:
 DataOrderOpt = Annotated[str, typer.Option(
     help="matched only: continue (stage 2 takes the batches after stage 1's, so every example is seen as often as "
          "under FT) or restart (stage 2 starts a new pass over the data).")]
+MinStepsOpt = Annotated[int, typer.Option(
+    "--min-steps", min=0, help="Floor of the budget in optimizer steps: the run makes at least this many, "
+    "however few examples there are (0: --epochs alone).")]
+
 EvalOpt = Annotated[str, typer.Option(
     "--eval-strategy", help="epoch: evaluate on the validation split at every epoch boundary and at the end of "
     "stage 2; no: at the end only (faster; best is then the final evaluation).")]
@@ -454,6 +458,7 @@ def finetune(
                                           "zoo: stage 2 gets the whole budget from a published head.")] = "matched",
     data_order: DataOrderOpt = "continue",
     eval_strategy: EvalOpt = "epoch",
+    min_steps: MinStepsOpt = 0,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     max_length: Annotated[int, typer.Option(min=2)] = 128,
     seed: Annotated[int, typer.Option(min=0)] = 0,
@@ -495,8 +500,8 @@ def finetune(
         _task_arg(task, data_file, text_column, label_column, validation_file, label_columns=label_columns,
                   multi_label=multi_label, label_separator=label_separator), backbone, strategy=strategy,
         method=method, head=head, epochs=epochs, learning_rate=learning_rate, protocol=protocol,
-        data_order=data_order, eval_strategy=eval_strategy, batch_size=batch_size, max_length=max_length, seed=seed,
-        data_dir=data_dir, limit=limit,
+        data_order=data_order, eval_strategy=eval_strategy, min_steps=min_steps, batch_size=batch_size,
+        max_length=max_length, seed=seed, data_dir=data_dir, limit=limit,
         output_dir=output_dir, resume=resume, callbacks=_progress_callbacks(no_progress),
         training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
                                      training_arg),
@@ -568,6 +573,7 @@ def compare(
     protocol: Annotated[str, typer.Option(help="matched or zoo (see `headzoo finetune --help`).")] = "matched",
     data_order: DataOrderOpt = "continue",
     eval_strategy: EvalOpt = "epoch",
+    min_steps: MinStepsOpt = 0,
     stage1_lr: Annotated[str | None, typer.Option(
         "--stage1-lr", help="Stage-1 learning rates per method, like 'ia3=0.09,probe=0.1' (probe: LP-FT); "
         "methods not named take the headzoo preset's rate.")] = None,
@@ -606,8 +612,8 @@ def compare(
                   multi_label=multi_label, label_separator=label_separator), backbone,
         strategies=_split(strategies), methods=_split(methods), seeds=seed_list, epochs=epochs,
         learning_rate=learning_rate, protocol=protocol, data_order=data_order, eval_strategy=eval_strategy,
-        stage1_learning_rates=_parse_rates(stage1_lr), batch_size=batch_size, max_length=max_length,
-        data_dir=data_dir, limit=limit, out_dir=out, callbacks=_progress_callbacks(no_progress),
+        min_steps=min_steps, stage1_learning_rates=_parse_rates(stage1_lr), batch_size=batch_size,
+        max_length=max_length, data_dir=data_dir, limit=limit, out_dir=out, callbacks=_progress_callbacks(no_progress),
         training_args=_training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
                                      training_arg),
         on_run_end=lambda r: main_process and typer.echo(

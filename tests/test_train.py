@@ -168,6 +168,8 @@ def test_stage1_settings_presets_and_dicts() -> None:
         ({"preset": "fastest"}, "'fastest'"),
         ({"data_order": "shuffled"}, "'shuffled'"),
         ({"eval_strategy": "steps"}, "'steps'"),
+        ({"min_steps": -1}, "-1"),
+        ({"min_steps": 2.5}, "2.5"),
         ({"training_args": {"eval_strategy": "no"}}, "eval_strategy="),
     ],
 )
@@ -603,16 +605,32 @@ def test_eval_strategy_no_evaluates_once_at_the_end_and_trains_alike(tiny_backbo
     assert end.settings_hash != every.settings_hash  # a stored result with other evaluations is not reused
 
 
-def test_cli_eval_strategy_no_reaches_the_run(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+def test_min_steps_is_a_floor_under_the_budget(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+    # 32 examples in batches of 8: 4 steps per epoch, so one epoch is a budget of 4 steps
+    plain = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, data_dir=data_dir,
+                     output_dir=tmp_path / "plain", **FAST)
+    loose = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, min_steps=3, data_dir=data_dir,
+                     output_dir=tmp_path / "loose", **FAST)
+    floored = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=1, min_steps=10,
+                       data_dir=data_dir, output_dir=tmp_path / "floored", **FAST)
+    assert (plain.budget_steps, plain.stage2_steps) == (4, 4)
+    assert loose.settings_hash == plain.settings_hash and "min_steps" not in loose.settings  # the floor does not bind
+    assert floored.budget_steps == 10 and (floored.stage1_steps, floored.stage2_steps) == (1, 9)  # matched: 10 %
+    assert floored.settings["min_steps"] == 10 and floored.history[-1]["step"] == 10
+
+
+def test_cli_eval_strategy_and_min_steps_reach_the_run(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
     from headzoo.cli import main
 
     out = tmp_path / "run"
     assert main(["finetune", "cb", "--backbone", str(tiny_backbone), "--strategy", "ft", "--epochs", "2",
-                 "--eval-strategy", "no", "--data-dir", str(data_dir), "--limit", str(FAST["limit"]),
-                 "--batch-size", str(FAST["batch_size"]), "--max-length", "48", "--output-dir", str(out),
+                 "--eval-strategy", "no", "--min-steps", "10", "--data-dir", str(data_dir),
+                 "--limit", str(FAST["limit"]), "--batch-size", str(FAST["batch_size"]), "--max-length", "48",
+                 "--output-dir", str(out),
                  "--no-progress"]) == 0
     stored = json.loads((out / "result.json").read_text())
-    assert [h["step"] for h in stored["history"]] == [8] and stored["settings"]["eval_strategy"] == "no"
+    assert [h["step"] for h in stored["history"]] == [10] and stored["settings"]["eval_strategy"] == "no"
+    assert stored["budget_steps"] == 10 and stored["settings"]["min_steps"] == 10
 
 
 # --------------------------------------------------------------------------- compare

@@ -458,7 +458,14 @@ class FinetuneSettings:
         headzoo.errors.ConfigError: protocol must be one of 'matched', 'zoo', got 'paper'
     """
 
-    epochs: float = field(default=3, metadata={"help": "FT's budget in epochs; T = round(epochs * steps per epoch)."})
+    epochs: float = field(
+        default=3, metadata={"help": "FT's budget in epochs; T = max(min_steps, round(epochs * steps per epoch))."}
+    )
+    min_steps: int = field(
+        default=0,
+        metadata={"help": "Floor of the budget T in optimizer steps, so that a few dozen examples still train "
+                          "(0: epochs alone)."},
+    )
     learning_rate: float = field(
         default=5e-5, metadata={"help": "Stage-2 peak learning rate (5e-5 suits small backbones such as MiniLM)."}
     )
@@ -494,6 +501,7 @@ class FinetuneSettings:
 
     def __post_init__(self) -> None:
         check_float("epochs", self.epochs, low=0, low_open=True)
+        check_int("min_steps", self.min_steps, 0)
         check_float("learning_rate", self.learning_rate, low=0, low_open=True)
         check_int("batch_size", self.batch_size, 1)
         check_int("max_length", self.max_length, 2)
@@ -509,6 +517,17 @@ class FinetuneSettings:
         check_choice("data_order", self.data_order, DATA_ORDERS)
         check_choice("eval_strategy", self.eval_strategy, EVAL_STRATEGIES)
         self.training_args = check_training_args(self.training_args)
+
+    def budget_steps(self, steps_per_epoch: int) -> int:
+        """The budget T in optimizer steps: ``max(1, min_steps, round(epochs * steps_per_epoch))``.
+
+        Example:
+            >>> FinetuneSettings(epochs=3).budget_steps(2)
+            6
+            >>> FinetuneSettings(epochs=3, min_steps=30).budget_steps(2)
+            30
+        """
+        return max(1, self.min_steps, round(self.epochs * steps_per_epoch))
 
     @property
     def accumulation(self) -> int:

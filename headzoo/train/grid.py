@@ -316,7 +316,7 @@ def _run_grid(data: TaskData, data_for: Callable[[int], TaskData], out: Path, cf
     summary = summarise(results, main)
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
     meta = {
-        "protocol": cfg.protocol, "epochs": cfg.epochs, "budget_steps": max(1, round(cfg.epochs * spe)),
+        "protocol": cfg.protocol, "epochs": cfg.epochs, "budget_steps": cfg.budget_steps(spe),
         "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate, "stage1_fraction": cfg.stage1_fraction,
         "preset": cfg.preset, "seeds": list(dict.fromkeys(seeds)), "data_order": cfg.data_order,
         "stage1_learning_rates": dict(rates),

@@ -100,8 +100,8 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     ``data_order`` is recorded only where it acts (``matched``, a strategy with a stage 1), and
     ``training_args`` only when it holds a field that changes what the run computes
     (:func:`~headzoo.train.args.hashed_training_args`), so runs keep the hashes they had before these existed;
-    ``label_map`` likewise only when one is given, and ``eval_strategy`` only when it is not ``"epoch"`` (the
-    evaluations a result holds differ).
+    ``label_map`` likewise only when one is given, ``eval_strategy`` only when it is not ``"epoch"`` (the
+    evaluations a result holds differ), and ``min_steps`` only where it raises the budget.
 
     Example:
         >>> run_settings(data, FinetuneSettings(), strategy="ft", method=None,  # doctest: +SKIP
@@ -112,6 +112,9 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     own = asdict(cfg)
     data_order = own.pop("data_order")
     eval_strategy = own.pop("eval_strategy")
+    min_steps = own.pop("min_steps")
+    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
+    floor_binds = cfg.budget_steps(spe) != replace(cfg, min_steps=0).budget_steps(spe)
     hashed = hashed_training_args(own.pop("training_args"))
     own.update(epochs=float(cfg.epochs), max_length=data.max_length)
     return clean_json({
@@ -121,6 +124,7 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
         **({"data_order": data_order} if cfg.protocol == "matched" and strategy != "ft" else {}),
         **({"training_args": hashed} if hashed else {}),
         **({"eval_strategy": eval_strategy} if eval_strategy != "epoch" else {}),
+        **({"min_steps": min_steps} if floor_binds else {}),
         **({"label_map": dict(sorted(check_label_map(label_map).items()))} if label_map else {}),
     })
 
@@ -156,7 +160,7 @@ def resolve_start(data: TaskData, cfg: FinetuneSettings, *, strategy: str, metho
     if strategy == "ft":
         return Start()
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
-    budget = max(1, round(cfg.epochs * spe))
+    budget = cfg.budget_steps(spe)
     s1_matched = max(1, round(cfg.stage1_fraction * budget))
     if head is not None:
         found: Head | None = load_given_head(head, data.backbone)
@@ -256,7 +260,7 @@ def build_result(data: TaskData, cfg: FinetuneSettings, trainer: Any, *, strateg
         history=history,
         stage1=start.info,
         steps_per_epoch=spe,
-        budget_steps=max(1, round(cfg.epochs * spe)),
+        budget_steps=cfg.budget_steps(spe),
         stage1_steps=start.steps,
         stage2_steps=steps2,
         stage1_seconds=round(start.seconds, 3),
@@ -273,7 +277,8 @@ def build_result(data: TaskData, cfg: FinetuneSettings, trainer: Any, *, strateg
 
 def _no_stage2_left(cfg: FinetuneSettings, budget: int, spe: int, stage1_steps: int) -> ConfigError:
     return ConfigError(
-        f"the budget of {budget} step(s) ({cfg.epochs} epoch(s) of {spe}) leaves nothing for stage 2 after "
+        f"the budget of {budget} step(s) ({cfg.epochs} epoch(s) of {spe}, min_steps {cfg.min_steps}) leaves "
+        f"nothing for stage 2 after "
         f"{stage1_steps} stage-1 step(s); raise epochs or lower stage1_fraction (got {cfg.stage1_fraction})"
     )
 
@@ -307,7 +312,7 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
         ...                       callbacks=None, progress=False, save_checkpoints=True, keep_checkpoints=False)
     """
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
-    budget = max(1, round(cfg.epochs * spe))
+    budget = cfg.budget_steps(spe)
     s1_matched = max(1, round(cfg.stage1_fraction * budget))
     settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
                             label_map=label_map)

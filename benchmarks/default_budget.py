@@ -1,0 +1,223 @@
+"""How much do ``finetune``'s defaults train on a few dozen examples, and what is a floor of steps worth?
+
+``finetune(task)`` counts its budget in epochs: ``T = round(3 epochs * steps per epoch)`` optimizer steps of 32
+examples, of which the ``matched`` protocol charges a tenth to the start. On 8 examples per class that is 3
+steps; the transfer benchmark, whose figures back the default start, gave every start at least 30 steps of 16.
+``FinetuneSettings.min_steps`` puts a floor under ``T``. This benchmark asks what the floor is worth with every
+other setting at ``finetune``'s defaults (epochs, batch size, learning rate, protocol).
+
+For each set of the transfer benchmark, each ``k`` and seed, the seed's k-shot sample is drawn as
+``benchmarks/transfer.py`` draws it; FT (``strategy="ft"``) and ``auto`` (``finetune``'s default start) are
+fine-tuned on it with every floor of ``--floors`` and scored on a **dev split of the training pool**
+(``--dev`` examples outside the sample, as ``benchmarks/suggest_rank.py`` draws it). The held-out test split of
+the transfer benchmark is never read here.
+
+Records: ``results/default_budget/runs/<set>/k<k>-seed<seed>.json``, rewritten after each fine-tuning run and
+reused on the next start while their settings hash is unchanged (the run resumes).
+
+    HF_HUB_OFFLINE=1 python benchmarks/default_budget.py --data-dir ../shared/data
+    python benchmarks/default_budget.py --report            # the page from the records only
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import stage2_lr  # its records' layout, paired differences and verdicts
+import suggest_rank  # its dev split of the training pool
+import transfer  # benchmarks/transfer.py: its sets, samples and prediction pass
+import transfer_report  # its one-line machine
+
+from headzoo.train.records import atomic_write, dumps_json
+
+OUT = transfer.ROOT / "results" / "default_budget"
+RECORD_VERSION = 1
+SETS = ("tweets", "reviews", "debates")
+KS = (8, 32)
+SEEDS = (0, 1, 2)
+FLOORS = (0, 30)
+STARTS = ("ft", "auto")
+PAGE = "README.md"
+
+
+def settings_of(name: str, k: int, seed: int, dev: int) -> dict[str, Any]:
+    """What a record's hash covers (the floors are keys inside the record); every other setting is the default."""
+    from headzoo import FinetuneSettings
+
+    defaults = FinetuneSettings()
+    return {"record_version": RECORD_VERSION, "set": name, "k": k, "seed": seed, "dev_size": dev,
+            "epochs": defaults.epochs, "batch_size": defaults.batch_size, "learning_rate": defaults.learning_rate,
+            "protocol": defaults.protocol, "max_length": defaults.max_length}
+
+
+def finetune_start(start: str, task: Any, dev: list[tuple[str, int]], label_map: dict[str, str], seed: int,
+                   floor: int, scratch: Path) -> dict[str, Any]:
+    """``finetune`` at its defaults from FT's random head or from ``auto``, with ``min_steps=floor``; scored on dev."""
+    from headzoo import finetune
+    from headzoo.backbone import load_tokenizer, resolve_backbone
+
+    spec, _ = task
+    kwargs: dict[str, Any] = {"seed": seed, "min_steps": floor, "output_dir": scratch, "save_checkpoints": False}
+    if start == "ft":
+        kwargs["strategy"] = "ft"
+    else:
+        kwargs["label_map"] = label_map or None  # no strategy, method or head: the default start, auto
+    began = time.perf_counter()
+    result = finetune(task, "minilm", **kwargs)
+    pred = transfer.predict(result.model, load_tokenizer(resolve_backbone("minilm")), [t for t, _ in dev])
+    got = transfer.scores([y for _, y in dev], pred, spec.num_labels)
+    return {"dev_accuracy": got["accuracy"], "dev_macro_f1": got["macro_f1"], "budget_steps": result.budget_steps,
+            "stage1_steps": result.stage1_steps, "stage2_steps": result.stage2_steps,
+            "head": (result.stage1 or {}).get("source"), "seconds": round(time.perf_counter() - began, 2)}
+
+
+def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int, floors: list[int],
+        command: str) -> Path:
+    """Every (start, floor) of one (set, k, seed); returns the record's path."""
+    from headzoo.train import machine_info, settings_hash
+
+    settings = settings_of(name, k, seed, dev_size)
+    key = settings_hash(settings)
+    path = out / "runs" / name / f"k{k}-seed{seed}.json"
+    record = suggest_rank.resume_record(path, key)
+    task, sample, dev = suggest_rank.draw_group(name, info, k, seed, dev_size)
+    if not record:
+        record = {**settings, "settings_hash": key, "labels": info["labels"], "label_map": info["label_map"],
+                  "train_examples": len(sample), "dev_examples": len(dev), "runs": {},
+                  "machine": machine_info(), "command": command}
+    for floor in floors:
+        for start in STARTS:
+            if stage2_lr.run_key(start, floor) in record["runs"]:
+                continue
+            scratch = Path(tempfile.mkdtemp(prefix="default-budget-"))
+            print(f"{name} k={k} seed={seed}: {start}, min_steps {floor}", flush=True)
+            measured = finetune_start(start, task, dev, info["label_map"], seed, floor, scratch)
+            shutil.rmtree(scratch, ignore_errors=True)
+            record["runs"][stage2_lr.run_key(start, floor)] = {"start": start, "min_steps": floor, **measured}
+            print(f"    {measured['budget_steps']} steps, dev accuracy {measured['dev_accuracy']:.4f} "
+                  f"({measured['seconds']:.0f} s)", flush=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, dumps_json(record, indent=1) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def steps_seconds(records: list[dict[str, Any]], start: str, floor: int) -> str:
+    """The range of budgets in steps and the mean seconds of ``start`` runs at ``floor``.
+
+    >>> rec = {"runs": {"auto@30": {"budget_steps": 30, "seconds": 40.0}}}
+    >>> steps_seconds([rec, rec], "auto", 30)
+    '30 steps, 40 s'
+    """
+    runs = [r["runs"][stage2_lr.run_key(start, floor)] for r in records
+            if stage2_lr.run_key(start, floor) in r["runs"]]
+    if not runs:
+        return "—"
+    low, high = min(x["budget_steps"] for x in runs), max(x["budget_steps"] for x in runs)
+    steps = f"{low}" if low == high else f"{low}-{high}"
+    return f"{steps} steps, {sum(x['seconds'] for x in runs) / len(runs):.0f} s"
+
+
+def table_rows(records: list[dict[str, Any]], floors: list[int], prefix: str = "") -> list[str]:
+    """One row per floor: FT and auto (dev accuracy, steps and time), auto − FT, and each start's floor gain."""
+    rows = []
+    for floor in floors:
+        cells = [f"{stage2_lr.mean_std(stage2_lr.accuracies(records, s, floor))} ({steps_seconds(records, s, floor)})"
+                 for s in STARTS]
+        gains = [gain(records, s, floors[0], floor) if floor != floors[0] else "—" for s in STARTS]
+        rows.append(f"| {prefix}{floor} | {' | '.join(cells)} | "
+                    f"{stage2_lr.diff_verdict(stage2_lr.paired(records, floor))} | {' | '.join(gains)} |")
+    return rows
+
+
+def gain(records: list[dict[str, Any]], start: str, base: int, floor: int) -> str:
+    """``start`` at ``floor`` minus ``start`` at ``base``, paired by group, with the 2-SE verdict.
+
+    >>> rec = {"runs": {"ft@0": {"dev_accuracy": 0.4}, "ft@30": {"dev_accuracy": 0.5}}}
+    >>> gain([rec], "ft", 0, 30)
+    '+10.0 (1 seed), n/a'
+    """
+    a, b = stage2_lr.run_key(start, base), stage2_lr.run_key(start, floor)
+    diffs = [100 * (r["runs"][b]["dev_accuracy"] - r["runs"][a]["dev_accuracy"]) for r in records
+             if a in r["runs"] and b in r["runs"]]
+    return stage2_lr.diff_verdict(diffs)
+
+
+def render(records: list[dict[str, Any]]) -> str:
+    """The page (Markdown) of these records."""
+    floors = sorted({run["min_steps"] for r in records for run in r["runs"].values()})
+    commands = sorted({r["command"] for r in records})
+    head = ("| min_steps | FT | auto | auto − FT (paired) | FT: gain over the first floor | "
+            "auto: gain over the first floor |")
+    lines = [
+        "<!-- Generated by `python benchmarks/default_budget.py --report` from runs/**/*.json. "
+        "Do not edit by hand. -->",
+        "",
+        "# `finetune`'s default budget on a few examples: what a floor of steps is worth",
+        "",
+        "**Generated file: do not edit by hand.** [`benchmarks/default_budget.py`](../../benchmarks/default_budget.py) "
+        "fine-tunes MiniLM with `finetune`'s defaults (3 epochs of batch 32, learning rate 5e-5, the `matched` "
+        "protocol) from FT's random head and from `auto` (the default start) on the k-shot samples of the "
+        "transfer benchmark, with each floor `min_steps` below, and scores them on a dev split of the **training "
+        "pool** (never the transfer test split). Figures: dev accuracy in percent, mean ± sample std over seeds "
+        "(n), with the budget in steps and the mean wall seconds of a run (loading, suggest, training; not the "
+        "dev pass); differences are paired by group, ± their standard error, with the 2-SE verdict.",
+        "",
+        f"{len(records)} groups (set, k, seed).",
+        "",
+        "Command(s): " + "; ".join(f"`{c}`" for c in commands) if commands else (
+            "No records yet: `HF_HUB_OFFLINE=1 python benchmarks/default_budget.py --data-dir ../shared/data`."),
+        "",
+        "Machine(s): " + "; ".join(sorted({transfer_report.machine_line(r["machine"]) for r in records})),
+        "",
+        "## Over every group",
+        "",
+        head,
+        "|---|---|---|---|---|---|",
+        *table_rows(records, floors),
+        "",
+        "## Per set and k",
+        "",
+        "| set | k " + head,
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    cells = sorted({(r["set"], r["k"]) for r in records},
+                   key=lambda c: (SETS.index(c[0]) if c[0] in SETS else 99, c[1]))
+    for name, k in cells:
+        group = [r for r in records if (r["set"], r["k"]) == (name, k)]
+        lines += table_rows(group, floors, prefix=f"{name} | {k} | ")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out: Path) -> Path:
+    """Write ``out/README.md`` from the records under ``out/runs``; returns its path."""
+    page = out / PAGE
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(page, render(stage2_lr.load_records(out)))
+    return page
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = transfer.plan_parser(__doc__, SETS, KS, SEEDS)
+    parser.add_argument("--floors", default=",".join(str(f) for f in FLOORS), help="min_steps values to compare")
+    parser.add_argument("--dev", type=int, default=suggest_rank.DEV_SIZE, help="dev examples drawn from the pool")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the records (default results/default_budget)")
+    parser.add_argument("--report", action="store_true", help="only write the page from the records")
+    args = parser.parse_args(argv)
+    if not args.report:
+        command = transfer.offline_session("default_budget.py", argv)
+        floors = sorted({int(x) for x in args.floors.split(",") if x})
+        for name, k, seed, info in suggest_rank.groups(args.sets, args.k, args.seeds, args.data_dir):
+            run(name, k, seed, info, args.out, args.dev, floors, command)
+    print(write_report(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

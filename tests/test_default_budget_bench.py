@@ -1,0 +1,65 @@
+"""benchmarks/default_budget.py: its records' settings, floor gains and page (no training)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
+    sys.path.insert(0, str(BENCH))
+
+default_budget = importlib.import_module("default_budget")
+
+
+def _record(name: str, k: int, seed: int, accs: dict[tuple[str, int], float]) -> dict[str, object]:
+    runs = {}
+    for (start, floor), acc in accs.items():
+        runs[f"{start}@{floor}"] = {"start": start, "min_steps": floor, "dev_accuracy": acc, "dev_macro_f1": acc,
+                                    "budget_steps": max(3, floor), "stage1_steps": 0, "stage2_steps": max(3, floor),
+                                    "head": None, "seconds": 10.0 if floor else 4.0}
+    return {"record_version": default_budget.RECORD_VERSION, "set": name, "k": k, "seed": seed, "runs": runs,
+            "command": "HF_HUB_OFFLINE=1 python benchmarks/default_budget.py --data-dir ../shared/data",
+            "machine": {"platform": "Linux", "cpu": "x", "cpu_count": 2, "torch": "2.13.0"}}
+
+
+def test_records_cover_finetunes_defaults() -> None:
+    from headzoo import FinetuneSettings
+
+    settings = default_budget.settings_of("tweets", 8, 0, 300)
+    defaults = FinetuneSettings()
+    assert (settings["epochs"], settings["batch_size"], settings["protocol"]) == (
+        defaults.epochs, defaults.batch_size, defaults.protocol)
+    assert settings["learning_rate"] == defaults.learning_rate and settings["dev_size"] == 300
+
+
+def test_floor_gain_is_paired_by_group_and_skips_missing_runs() -> None:
+    a = _record("tweets", 8, 0, {("ft", 0): 0.40, ("ft", 30): 0.50})
+    b = _record("tweets", 8, 1, {("ft", 0): 0.42})
+    assert default_budget.gain([a, b], "ft", 0, 30) == "+10.0 (1 seed), n/a"
+    assert default_budget.gain([a, b], "auto", 0, 30) == "—"
+    assert default_budget.steps_seconds([a, b], "ft", 0) == "3 steps, 4 s"
+    assert default_budget.steps_seconds([a, b], "auto", 0) == "—"
+
+
+def test_page_tabulates_every_floor_over_all_groups_and_per_cell(tmp_path: Path) -> None:
+    for seed, (f0, f30, a0, a30) in enumerate([(0.40, 0.50, 0.45, 0.55), (0.42, 0.50, 0.45, 0.57),
+                                               (0.38, 0.50, 0.45, 0.56)]):
+        rec = _record("debates", 32, seed, {("ft", 0): f0, ("ft", 30): f30, ("auto", 0): a0, ("auto", 30): a30})
+        path = tmp_path / "runs" / "debates" / f"k32-seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(rec), encoding="utf-8")
+    page = default_budget.write_report(tmp_path).read_text(encoding="utf-8")
+    assert "3 groups (set, k, seed)." in page
+    assert ("| 0 | 40.0 ± 2.0 (3) (3 steps, 4 s) | 45.0 ± 0.0 (3) (3 steps, 4 s) | +5.0 ± 1.2 SE, better | — | — |"
+            in page)
+    assert ("| debates | 32 | 30 | 50.0 ± 0.0 (3) (30 steps, 10 s) | 56.0 ± 1.0 (3) (30 steps, 10 s) | "
+            "+6.0 ± 0.6 SE, better | +10.0 ± 1.2 SE, better | +11.0 ± 0.6 SE, better |") in page
+    assert "`HF_HUB_OFFLINE=1 python benchmarks/default_budget.py --data-dir ../shared/data`" in page
+
+
+def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:
+    page = default_budget.write_report(tmp_path).read_text(encoding="utf-8")
+    assert "No records yet" in page
