@@ -458,7 +458,7 @@ def finetune(
                                           "zoo: stage 2 gets the whole budget from a published head.")] = "matched",
     data_order: DataOrderOpt = "continue",
     eval_strategy: EvalOpt = "epoch",
-    min_steps: MinStepsOpt = 0,
+    min_steps: MinStepsOpt = 30,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     max_length: Annotated[int, typer.Option(min=2)] = 128,
     seed: Annotated[int, typer.Option(min=0)] = 0,
@@ -573,7 +573,7 @@ def compare(
     protocol: Annotated[str, typer.Option(help="matched or zoo (see `headzoo finetune --help`).")] = "matched",
     data_order: DataOrderOpt = "continue",
     eval_strategy: EvalOpt = "epoch",
-    min_steps: MinStepsOpt = 0,
+    min_steps: MinStepsOpt = 30,
     stage1_lr: Annotated[str | None, typer.Option(
         "--stage1-lr", help="Stage-1 learning rates per method, like 'ia3=0.09,probe=0.1' (probe: LP-FT); "
         "methods not named take the headzoo preset's rate.")] = None,

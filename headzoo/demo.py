@@ -205,7 +205,7 @@ def run_demo(
     from .tasks import get_task, limit_dataset, load_task
 
     stage2 = train.FinetuneSettings(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed,
-                                    protocol="zoo")
+                                    protocol="zoo", min_steps=0)  # the demo's budget is its epochs, exactly
     if task:
         spec = get_task(task)
         data = load_task(spec, data_dir, limit=n_train if n_train else None, seed=seed)

@@ -221,7 +221,7 @@ def test_pretrain_head_imprint_rejects_regression(tiny_backbone: Path) -> None:
 
 def test_eh_ft_from_an_imprinted_head_spends_the_whole_budget_in_stage_2(tiny_backbone: Path) -> None:
     task = dataset_task(_sentiment(), "text", label_column="label", name="toysent")
-    result = finetune(task, str(tiny_backbone), strategy="eh-ft", method="imprint", epochs=1, **FAST)
+    result = finetune(task, str(tiny_backbone), strategy="eh-ft", method="imprint", epochs=1, min_steps=0, **FAST)
     assert result.method == "imprint" and result.stage1_steps == 0
     assert result.stage2_steps == result.budget_steps == 6
     assert result.stage1["method"] == "imprint" and result.settings["stage1"] == {

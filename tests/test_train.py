@@ -52,7 +52,7 @@ pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserW
 
 LIMIT = 32  # examples per split
 BATCH = 8  # -> 4 steps per epoch
-FAST = {"limit": LIMIT, "batch_size": BATCH, "max_length": 48}
+FAST = {"limit": LIMIT, "batch_size": BATCH, "max_length": 48, "min_steps": 0}  # budgets here are counted in epochs
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -199,10 +199,11 @@ def test_compare_rejects_bad_grid(tmp_path: Path) -> None:
 
 
 def test_budget_too_small_for_two_stages(tiny_backbone: Path, data_dir: Path) -> None:
-    # 32 examples / batch 32 = 1 step per epoch, 1 epoch: nothing is left for stage 2.
-    with pytest.raises(ConfigError, match="stage1_fraction"):
+    # 32 examples / batch 32 = 1 step per epoch, 1 epoch and no floor: nothing is left for stage 2.
+    with pytest.raises(ConfigError, match="stage1_fraction") as info:
         finetune("cb", str(tiny_backbone), strategy="eh-ft", method="probe", epochs=1, data_dir=data_dir,
-                 limit=LIMIT, batch_size=32)
+                 limit=LIMIT, batch_size=32, min_steps=0)
+    assert "min_steps 0" in str(info.value)
 
 
 def test_result_json_has_no_nan() -> None:
@@ -609,14 +610,17 @@ def test_min_steps_is_a_floor_under_the_budget(tiny_backbone: Path, data_dir: Pa
     # 32 examples in batches of 8: 4 steps per epoch, so one epoch is a budget of 4 steps
     plain = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, data_dir=data_dir,
                      output_dir=tmp_path / "plain", **FAST)
-    loose = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, min_steps=3, data_dir=data_dir,
-                     output_dir=tmp_path / "loose", **FAST)
-    floored = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=1, min_steps=10,
-                       data_dir=data_dir, output_dir=tmp_path / "floored", **FAST)
+    loose = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, data_dir=data_dir,
+                     output_dir=tmp_path / "loose", **{**FAST, "min_steps": 3})
+    floored = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=1,
+                       data_dir=data_dir, output_dir=tmp_path / "floored", **{**FAST, "min_steps": 10})
+    default = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, data_dir=data_dir,
+                       output_dir=tmp_path / "default", **{k: v for k, v in FAST.items() if k != "min_steps"})
     assert (plain.budget_steps, plain.stage2_steps) == (4, 4)
     assert loose.settings_hash == plain.settings_hash and "min_steps" not in loose.settings  # the floor does not bind
     assert floored.budget_steps == 10 and (floored.stage1_steps, floored.stage2_steps) == (1, 9)  # matched: 10 %
     assert floored.settings["min_steps"] == 10 and floored.history[-1]["step"] == 10
+    assert default.budget_steps == 30 and default.settings["min_steps"] == 30  # the default floor
 
 
 def test_cli_eval_strategy_and_min_steps_reach_the_run(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:

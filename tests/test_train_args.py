@@ -122,7 +122,7 @@ def test_gradient_accumulation_counts_optimizer_steps(tiny_backbone: Path, data_
 
     monkeypatch.setattr(BatchPlan, "__iter__", spy)
     result = finetune("cb", str(tiny_backbone), strategy="eh-ft", method="bitfit", epochs=2, data_dir=data_dir,
-                      gradient_accumulation_steps=2, **FAST)
+                      gradient_accumulation_steps=2, min_steps=0, **FAST)
     # 32 examples, 8 per micro-batch, 2 micro-batches per step: 2 steps per epoch, 4 in the budget
     assert (result.steps_per_epoch, result.budget_steps) == (2, 4)
     assert (result.stage1_steps, result.stage2_steps) == (1, 3)

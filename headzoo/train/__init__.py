@@ -19,7 +19,8 @@ Stage 2 always starts from a freshly loaded backbone plus the stage-1 head
 biases, neither may leak into stage 2.
 
 Budgets are counted in optimizer steps. With ``protocol="matched"`` (the
-paper's) FT's budget is ``T = round(epochs * steps_per_epoch)`` steps; stage 1
+paper's) FT's budget is ``T = max(min_steps, round(epochs * steps_per_epoch))`` steps (``min_steps``, 30 by
+default, lets a few dozen examples train); stage 1
 takes ``max(1, round(stage1_fraction * T))`` of them and stage 2 the rest, so
 every strategy makes the same number of steps. With ``protocol="zoo"`` stage 2
 gets all ``T`` steps, as for a head taken from the zoo, and the cost of stage 1

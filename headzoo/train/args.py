@@ -462,7 +462,7 @@ class FinetuneSettings:
         default=3, metadata={"help": "FT's budget in epochs; T = max(min_steps, round(epochs * steps per epoch))."}
     )
     min_steps: int = field(
-        default=0,
+        default=30,
         metadata={"help": "Floor of the budget T in optimizer steps, so that a few dozen examples still train "
                           "(0: epochs alone)."},
     )
@@ -523,9 +523,11 @@ class FinetuneSettings:
 
         Example:
             >>> FinetuneSettings(epochs=3).budget_steps(2)
-            6
-            >>> FinetuneSettings(epochs=3, min_steps=30).budget_steps(2)
             30
+            >>> FinetuneSettings(epochs=3, min_steps=0).budget_steps(2)
+            6
+            >>> FinetuneSettings(epochs=3).budget_steps(100)
+            300
         """
         return max(1, self.min_steps, round(self.epochs * steps_per_epoch))
 

@@ -278,8 +278,8 @@ def build_result(data: TaskData, cfg: FinetuneSettings, trainer: Any, *, strateg
 def _no_stage2_left(cfg: FinetuneSettings, budget: int, spe: int, stage1_steps: int) -> ConfigError:
     return ConfigError(
         f"the budget of {budget} step(s) ({cfg.epochs} epoch(s) of {spe}, min_steps {cfg.min_steps}) leaves "
-        f"nothing for stage 2 after "
-        f"{stage1_steps} stage-1 step(s); raise epochs or lower stage1_fraction (got {cfg.stage1_fraction})"
+        f"nothing for stage 2 after {stage1_steps} stage-1 step(s); raise epochs or min_steps, or lower "
+        f"stage1_fraction (got {cfg.stage1_fraction})"
     )
 
 
@@ -313,6 +313,9 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     """
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
     budget = cfg.budget_steps(spe)
+    if budget > round(cfg.epochs * spe):
+        logger.info("budget: %d steps (min_steps; %g epoch(s) of %d step(s) would be %d)", budget, cfg.epochs, spe,
+                    round(cfg.epochs * spe))
     s1_matched = max(1, round(cfg.stage1_fraction * budget))
     settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
                             label_map=label_map)
@@ -392,7 +395,8 @@ def finetune(
     ranks first; never a random head. A regression or multi-label task, which suggest does not rank, gets the
     paper's EH-FT (a LoRA stage 1). The transfer benchmark behind this choice: ``results/transfer/README.md``.
 
-    Budget (see :mod:`headzoo.train`): ``T = round(epochs * steps_per_epoch)`` steps.
+    Budget (see :mod:`headzoo.train`): ``T = max(min_steps, round(epochs * steps_per_epoch))`` steps; the floor
+    ``min_steps`` (30) gives a few dozen examples enough steps, ``min_steps=0`` counts epochs alone.
     ``protocol="matched"``: stage 1 takes ``max(1, round(stage1_fraction * T))``
     steps and stage 2 the rest, so FT, LP-FT and EH-FT make the same number of
     steps (a given ``head`` is charged the same stage-1 steps). ``protocol="zoo"``:
