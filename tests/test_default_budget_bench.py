@@ -63,3 +63,11 @@ def test_page_tabulates_every_floor_over_all_groups_and_per_cell(tmp_path: Path)
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:
     page = default_budget.write_report(tmp_path).read_text(encoding="utf-8")
     assert "No records yet" in page
+
+
+def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records() -> None:
+    out = default_budget.OUT
+    records = default_budget.stage2_lr.load_records(out)
+    assert len(records) == 18, "the default_budget records are committed with their page"
+    assert default_budget.render(records) == (out / default_budget.PAGE).read_text(encoding="utf-8"), (
+        "run: python benchmarks/default_budget.py --report")
