@@ -21,9 +21,6 @@ reused on the next start while their settings hash is unchanged (the run resumes
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +29,14 @@ import suggest_rank  # its dev split of the training pool
 import transfer  # benchmarks/transfer.py: its sets, samples and prediction pass
 import transfer_report  # its one-line machine
 
-from headzoo.train.records import atomic_write, dumps_json
-
 OUT = transfer.ROOT / "results" / "default_budget"
 RECORD_VERSION = 1
 SETS = ("tweets", "reviews", "debates")
 KS = (8, 32)
 SEEDS = (0, 1, 2)
 FLOORS = (0, 30)
-STARTS = ("ft", "auto")
-PAGE = "README.md"
+STARTS = stage2_lr.STARTS  # its run loop goes over these
+PAGE = stage2_lr.PAGE
 
 
 def settings_of(name: str, k: int, seed: int, dev: int) -> dict[str, Any]:
@@ -57,52 +52,23 @@ def settings_of(name: str, k: int, seed: int, dev: int) -> dict[str, Any]:
 def finetune_start(start: str, task: Any, dev: list[tuple[str, int]], label_map: dict[str, str], seed: int,
                    floor: int, scratch: Path) -> dict[str, Any]:
     """``finetune`` at its defaults from FT's random head or from ``auto``, with ``min_steps=floor``; scored on dev."""
-    from headzoo import finetune
-    from headzoo.backbone import load_tokenizer, resolve_backbone
-
-    spec, _ = task
-    kwargs: dict[str, Any] = {"seed": seed, "min_steps": floor, "output_dir": scratch, "save_checkpoints": False}
+    kwargs: dict[str, Any] = {"seed": seed, "min_steps": floor, "output_dir": scratch}
     if start == "ft":
         kwargs["strategy"] = "ft"
     else:
         kwargs["label_map"] = label_map or None  # no strategy, method or head: the default start, auto
-    began = time.perf_counter()
-    result = finetune(task, "minilm", **kwargs)
-    pred = transfer.predict(result.model, load_tokenizer(resolve_backbone("minilm")), [t for t, _ in dev])
-    got = transfer.scores([y for _, y in dev], pred, spec.num_labels)
-    return {"dev_accuracy": got["accuracy"], "dev_macro_f1": got["macro_f1"], "budget_steps": result.budget_steps,
-            "stage1_steps": result.stage1_steps, "stage2_steps": result.stage2_steps,
-            "head": (result.stage1 or {}).get("source"), "seconds": round(time.perf_counter() - began, 2)}
+    result, figures = suggest_rank.finetune_on_dev(task, dev, **kwargs)
+    return {**figures, "budget_steps": result.budget_steps, "stage1_steps": result.stage1_steps,
+            "head": (result.stage1 or {}).get("source")}
 
 
 def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int, floors: list[int],
         command: str) -> Path:
     """Every (start, floor) of one (set, k, seed); returns the record's path."""
-    from headzoo.train import machine_info, settings_hash
-
-    settings = settings_of(name, k, seed, dev_size)
-    key = settings_hash(settings)
-    path = out / "runs" / name / f"k{k}-seed{seed}.json"
-    record = suggest_rank.resume_record(path, key)
-    task, sample, dev = suggest_rank.draw_group(name, info, k, seed, dev_size)
-    if not record:
-        record = {**settings, "settings_hash": key, "labels": info["labels"], "label_map": info["label_map"],
-                  "train_examples": len(sample), "dev_examples": len(dev), "runs": {},
-                  "machine": machine_info(), "command": command}
-    for floor in floors:
-        for start in STARTS:
-            if stage2_lr.run_key(start, floor) in record["runs"]:
-                continue
-            scratch = Path(tempfile.mkdtemp(prefix="default-budget-"))
-            print(f"{name} k={k} seed={seed}: {start}, min_steps {floor}", flush=True)
-            measured = finetune_start(start, task, dev, info["label_map"], seed, floor, scratch)
-            shutil.rmtree(scratch, ignore_errors=True)
-            record["runs"][stage2_lr.run_key(start, floor)] = {"start": start, "min_steps": floor, **measured}
-            print(f"    {measured['budget_steps']} steps, dev accuracy {measured['dev_accuracy']:.4f} "
-                  f"({measured['seconds']:.0f} s)", flush=True)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, dumps_json(record, indent=1) + "\n")
-    return path
+    return stage2_lr.run_variants(
+        name, k, seed, info, out, dev_size, settings_of(name, k, seed, dev_size), "min_steps", floors, command,
+        lambda start, floor, task, dev, scratch: finetune_start(start, task, dev, info["label_map"], seed, floor,
+                                                                scratch))
 
 
 # --------------------------------------------------------------------------- the page
@@ -197,10 +163,7 @@ def render(records: list[dict[str, Any]]) -> str:
 
 def write_report(out: Path) -> Path:
     """Write ``out/README.md`` from the records under ``out/runs``; returns its path."""
-    page = out / PAGE
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(page, render(stage2_lr.load_records(out)))
-    return page
+    return stage2_lr.write_report(out, render)
 
 
 def main(argv: list[str] | None = None) -> int:

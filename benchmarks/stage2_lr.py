@@ -25,7 +25,7 @@ import json
 import shutil
 import statistics
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,32 +65,37 @@ def finetune_start(start: str, task: Any, dev: list[tuple[str, int]], label_map:
     """Stage 2 from FT's random head or from ``auto`` at learning rate ``lr``, scored on ``dev``."""
     from dataclasses import replace
 
-    from headzoo import finetune
-    from headzoo.backbone import load_tokenizer, resolve_backbone
-
-    spec, data = task
-    settings = replace(transfer.stage2_settings(data["train"].num_rows, steps, seed), learning_rate=lr)
-    kwargs: dict[str, Any] = {"settings": settings, "output_dir": scratch, "save_checkpoints": False}
+    settings = replace(transfer.stage2_settings(task[1]["train"].num_rows, steps, seed), learning_rate=lr)
+    kwargs: dict[str, Any] = {"settings": settings, "output_dir": scratch}
     if start == "ft":
         kwargs["strategy"] = "ft"
     else:
         kwargs.update(head="auto", label_map=label_map or None)
-    began = time.perf_counter()
-    result = finetune(task, "minilm", **kwargs)
-    pred = transfer.predict(result.model, load_tokenizer(resolve_backbone("minilm")), [t for t, _ in dev])
-    got = transfer.scores([y for _, y in dev], pred, spec.num_labels)
-    source = (result.stage1 or {}).get("source")
-    return {"dev_accuracy": got["accuracy"], "dev_macro_f1": got["macro_f1"], "stage2_steps": result.stage2_steps,
-            "head": source, "seconds": round(time.perf_counter() - began, 2)}
+    result, figures = suggest_rank.finetune_on_dev(task, dev, **kwargs)
+    return {**figures, "head": (result.stage1 or {}).get("source")}
 
 
 def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int, lrs: list[float],
         command: str) -> Path:
     """Every (start, learning rate) of one (set, k, seed); returns the record's path."""
+    steps = transfer.budget_steps(k * len(info["labels"]))
+    return run_variants(name, k, seed, info, out, dev_size, settings_of(name, k, seed, steps, dev_size),
+                        "learning_rate", lrs, command,
+                        lambda start, lr, task, dev, scratch: finetune_start(start, task, dev, info["label_map"],
+                                                                             seed, steps, lr, scratch))
+
+
+def run_variants(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int,
+                 settings: dict[str, Any], field: str, values: list[Any], command: str,
+                 measure: Callable[[str, Any, Any, list[tuple[str, int]], Path], dict[str, Any]]) -> Path:
+    """Every (start, value) of one (set, k, seed) not yet in its record; returns the record's path.
+
+    ``settings`` is what the record's hash covers; ``field`` names the setting whose ``values`` vary (a run's
+    key is :func:`run_key` of its start and value); ``measure(start, value, task, dev, scratch)`` fine-tunes one
+    run and returns its figures. The record is rewritten after each run, so an interrupted group resumes.
+    """
     from headzoo.train import machine_info, settings_hash
 
-    steps = transfer.budget_steps(k * len(info["labels"]))
-    settings = settings_of(name, k, seed, steps, dev_size)
     key = settings_hash(settings)
     path = out / "runs" / name / f"k{k}-seed{seed}.json"
     record = suggest_rank.resume_record(path, key)
@@ -99,15 +104,15 @@ def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size:
         record = {**settings, "settings_hash": key, "labels": info["labels"], "label_map": info["label_map"],
                   "train_examples": len(sample), "dev_examples": len(dev), "runs": {},
                   "machine": machine_info(), "command": command}
-    for lr in lrs:
+    for value in values:
         for start in STARTS:
-            if run_key(start, lr) in record["runs"]:
+            if run_key(start, value) in record["runs"]:
                 continue
-            scratch = Path(tempfile.mkdtemp(prefix="stage2-lr-"))
-            print(f"{name} k={k} seed={seed}: {start} at lr {lr:g}", flush=True)
-            measured = finetune_start(start, task, dev, info["label_map"], seed, steps, lr, scratch)
+            scratch = Path(tempfile.mkdtemp(prefix=f"{out.name}-"))
+            print(f"{name} k={k} seed={seed}: {start}, {field} {value:g}", flush=True)
+            measured = measure(start, value, task, dev, scratch)
             shutil.rmtree(scratch, ignore_errors=True)
-            record["runs"][run_key(start, lr)] = {"start": start, "learning_rate": lr, **measured}
+            record["runs"][run_key(start, value)] = {"start": start, field: value, **measured}
             print(f"    dev accuracy {measured['dev_accuracy']:.4f} ({measured['seconds']:.0f} s)", flush=True)
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, dumps_json(record, indent=1) + "\n")
@@ -212,11 +217,12 @@ def render(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(out: Path) -> Path:
-    """Write ``out/README.md`` from the records under ``out/runs``; returns its path."""
+def write_report(out: Path, render_page: Callable[[list[dict[str, Any]]], str] | None = None) -> Path:
+    """Write ``out/README.md`` from the records under ``out/runs`` (with ``render_page``, default this page's
+    :func:`render`); returns its path."""
     page = out / PAGE
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(page, render(load_records(out)))
+    atomic_write(page, (render_page or render)(load_records(out)))
     return page
 
 

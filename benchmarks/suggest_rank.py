@@ -106,27 +106,32 @@ def settings_of(name: str, k: int, seed: int, steps: int, dev: int) -> dict[str,
             "max_length": transfer.MAX_LENGTH, "dev_size": dev}
 
 
+def finetune_on_dev(task: Any, dev: list[tuple[str, int]], **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+    """``finetune(task, "minilm", **kwargs)`` scored on ``dev``: the result and its figures (dev accuracy and
+    macro-F1, stage-2 steps, seconds from the start of fine-tuning to the end of the dev pass)."""
+    from headzoo import finetune
+    from headzoo.backbone import load_tokenizer, resolve_backbone
+
+    began = time.perf_counter()
+    result = finetune(task, "minilm", save_checkpoints=False, **kwargs)
+    pred = transfer.predict(result.model, load_tokenizer(resolve_backbone("minilm")), [t for t, _ in dev])
+    got = transfer.scores([y for _, y in dev], pred, task[0].num_labels)
+    return result, {"dev_accuracy": got["accuracy"], "dev_macro_f1": got["macro_f1"],
+                    "stage2_steps": result.stage2_steps, "seconds": round(time.perf_counter() - began, 2)}
+
+
 def finetune_candidate(candidate: Any, task: Any, dev: list[tuple[str, int]], seed: int, steps: int,
                        scratch: Path) -> dict[str, Any]:
     """Stage 2 from one suggestion (a zoo head with its label map, or ``imprint``), scored on ``dev``."""
-    from headzoo import finetune
-    from headzoo.backbone import load_tokenizer, resolve_backbone
     from headzoo.suggest import IMPRINT_CANDIDATE
 
-    spec, data = task
-    settings = transfer.stage2_settings(data["train"].num_rows, steps, seed)
-    kwargs: dict[str, Any] = {"strategy": "eh-ft", "settings": settings, "output_dir": scratch,
-                              "save_checkpoints": False}
+    settings = transfer.stage2_settings(task[1]["train"].num_rows, steps, seed)
+    kwargs: dict[str, Any] = {"strategy": "eh-ft", "settings": settings, "output_dir": scratch}
     if candidate.origin == IMPRINT_CANDIDATE:
         kwargs["method"] = "imprint"
     else:
         kwargs.update(head=candidate.head_path, label_map=candidate.label_map or None)
-    began = time.perf_counter()
-    result = finetune(task, "minilm", **kwargs)
-    pred = transfer.predict(result.model, load_tokenizer(resolve_backbone("minilm")), [t for t, _ in dev])
-    got = transfer.scores([y for _, y in dev], pred, spec.num_labels)
-    return {"dev_accuracy": got["accuracy"], "dev_macro_f1": got["macro_f1"], "stage2_steps": result.stage2_steps,
-            "seconds": round(time.perf_counter() - began, 2)}
+    return finetune_on_dev(task, dev, **kwargs)[1]
 
 
 def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int, command: str) -> Path:
