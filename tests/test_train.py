@@ -8,6 +8,7 @@ seconds on a CPU. Data: CB from the shared offline files, 32 examples per split.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -606,8 +607,10 @@ def test_eval_strategy_no_evaluates_once_at_the_end_and_trains_alike(tiny_backbo
     assert end.settings_hash != every.settings_hash  # a stored result with other evaluations is not reused
 
 
-def test_min_steps_is_a_floor_under_the_budget(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
+def test_min_steps_is_a_floor_under_the_budget(tiny_backbone: Path, data_dir: Path, tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
     # 32 examples in batches of 8: 4 steps per epoch, so one epoch is a budget of 4 steps
+    caplog.set_level(logging.INFO, logger="headzoo.train")
     plain = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, data_dir=data_dir,
                      output_dir=tmp_path / "plain", **FAST)
     loose = finetune("cb", str(tiny_backbone), strategy="ft", epochs=1, data_dir=data_dir,
@@ -621,6 +624,9 @@ def test_min_steps_is_a_floor_under_the_budget(tiny_backbone: Path, data_dir: Pa
     assert floored.budget_steps == 10 and (floored.stage1_steps, floored.stage2_steps) == (1, 9)  # matched: 10 %
     assert floored.settings["min_steps"] == 10 and floored.history[-1]["step"] == 10
     assert default.budget_steps == 30 and default.settings["min_steps"] == 30  # the default floor
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("budget: ")]
+    assert said == ["budget: 10 steps (min_steps; 1 epoch(s) of 4 step(s) would be 4)",
+                    "budget: 30 steps (min_steps; 1 epoch(s) of 4 step(s) would be 4)"]
 
 
 def test_cli_eval_strategy_and_min_steps_reach_the_run(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:

@@ -313,9 +313,9 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     """
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
     budget = cfg.budget_steps(spe)
-    if budget > round(cfg.epochs * spe):
+    if budget != (by_epochs := replace(cfg, min_steps=0).budget_steps(spe)):
         logger.info("budget: %d steps (min_steps; %g epoch(s) of %d step(s) would be %d)", budget, cfg.epochs, spe,
-                    round(cfg.epochs * spe))
+                    by_epochs)
     s1_matched = max(1, round(cfg.stage1_fraction * budget))
     settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
                             label_map=label_map)
