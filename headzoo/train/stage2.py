@@ -362,8 +362,9 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
         if not keep_checkpoints:
             clear_checkpoints(stage2_dir)
             clear_checkpoints(out / "stage1")
+    final = result.final_main
     logger.info("%s%s seed %d: final %s %s", strategy, f" ({method})" if method else "", cfg.seed,
-                result.main_metric, result.final_main)
+                result.main_metric, f"{final:.4f}" if isinstance(final, float) else final)
     return result
 
 
