@@ -518,8 +518,17 @@ class FinetuneSettings:
         check_choice("eval_strategy", self.eval_strategy, EVAL_STRATEGIES)
         self.training_args = check_training_args(self.training_args)
 
+    def epoch_steps(self, steps_per_epoch: int) -> int:
+        """The budget the epochs alone give: ``max(1, round(epochs * steps_per_epoch))`` optimizer steps.
+
+        Example:
+            >>> FinetuneSettings(epochs=3).epoch_steps(2)
+            6
+        """
+        return max(1, round(self.epochs * steps_per_epoch))
+
     def budget_steps(self, steps_per_epoch: int) -> int:
-        """The budget T in optimizer steps: ``max(1, min_steps, round(epochs * steps_per_epoch))``.
+        """The budget T in optimizer steps: :meth:`epoch_steps`, raised to ``min_steps`` where it is lower.
 
         Example:
             >>> FinetuneSettings(epochs=3).budget_steps(2)
@@ -529,7 +538,7 @@ class FinetuneSettings:
             >>> FinetuneSettings(epochs=3).budget_steps(100)
             300
         """
-        return max(1, self.min_steps, round(self.epochs * steps_per_epoch))
+        return max(self.min_steps, self.epoch_steps(steps_per_epoch))
 
     @property
     def accumulation(self) -> int:

@@ -114,7 +114,7 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     eval_strategy = own.pop("eval_strategy")
     min_steps = own.pop("min_steps")
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
-    floor_binds = cfg.budget_steps(spe) != replace(cfg, min_steps=0).budget_steps(spe)
+    floor_binds = cfg.budget_steps(spe) > cfg.epoch_steps(spe)
     hashed = hashed_training_args(own.pop("training_args"))
     own.update(epochs=float(cfg.epochs), max_length=data.max_length)
     return clean_json({
@@ -313,9 +313,9 @@ def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
     """
     spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
     budget = cfg.budget_steps(spe)
-    if budget != (by_epochs := replace(cfg, min_steps=0).budget_steps(spe)):
+    if budget > cfg.epoch_steps(spe):
         logger.info("budget: %d steps (min_steps; %g epoch(s) of %d step(s) would be %d)", budget, cfg.epochs, spe,
-                    by_epochs)
+                    cfg.epoch_steps(spe))
     s1_matched = max(1, round(cfg.stage1_fraction * budget))
     settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
                             label_map=label_map)
