@@ -564,7 +564,7 @@ class Head:
         )
 
     def apply(self, model: Any, *, allow_backbone_mismatch: bool = False,
-              label_map: Mapping[str, str] | None = None) -> Any:
+              label_map: Mapping[str, str] | None = None, report: bool = True) -> Any:
         """Put this head into ``model`` in place, strictly, and return the model.
 
         Every head tensor must land on a tensor of the same name and shape; the
@@ -584,6 +584,7 @@ class Head:
             model: a transformers sequence-classification model of the head's backbone.
             allow_backbone_mismatch: apply even if the backbone weights differ from the head's.
             label_map: model label -> head label, for labels named differently (``{"pos": "positive"}``).
+            report: log a partial label fit at INFO (False: at DEBUG, for callers that report it themselves).
 
         Raises:
             HeadMismatchError: and its subclasses, see :meth:`check`.
@@ -610,7 +611,7 @@ class Head:
                         if j is not None:
                             rows[i] = tensors[name][j]
                     tensors[name] = rows
-        logger.log(logging.DEBUG if match.exact else logging.INFO, "%s", match.report)
+        logger.log(logging.INFO if report and not match.exact else logging.DEBUG, "%s", match.report)
         # Cast everything first: once the first tensor is copied, nothing may fail any more.
         ready = {name: value.to(dtype=state[name].dtype, device=state[name].device) for name, value in tensors.items()}
         with torch.no_grad():

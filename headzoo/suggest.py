@@ -415,10 +415,6 @@ def suggest_heads(
     base.forward = lambda *args, **kwargs: cache[at["batch"]]  # every head runs on the cached backbone output
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # head-sized ops: more threads only wait for each other, badly on a busy machine
-    head_log = logging.getLogger(Head.__module__)
-    head_level = head_log.level
-    if not head_log.isEnabledFor(logging.DEBUG):  # each candidate's label fit is in the ranking, not the log
-        head_log.setLevel(logging.WARNING)
     try:
         for order, cand in enumerate(candidates):
             head = cand.head
@@ -427,7 +423,7 @@ def suggest_heads(
             restore()
             try:
                 match = head.match_labels(net, sub_map)
-                head.apply(net, label_map=sub_map)
+                head.apply(net, label_map=sub_map, report=False)  # each candidate's fit is in the ranking
             except HeadzooError as exc:
                 skipped.append(f"{head.source} ({cand.repo_id or cand.origin}): {' '.join(str(exc).split())}")
                 continue
@@ -444,7 +440,6 @@ def suggest_heads(
     finally:
         del base.forward  # the instance attribute: the class's forward is back
         torch.set_num_threads(threads)
-        head_log.setLevel(head_level)
     end = time.perf_counter()
     seconds = {"set_up": round(start - began - model_seconds, 4), "model": round(model_seconds, 4),
                "backbone_pass": round(backbone_seconds, 4), "scoring": round(end - start - backbone_seconds, 4),
