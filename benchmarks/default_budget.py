@@ -115,6 +115,17 @@ def gain(records: list[dict[str, Any]], start: str, base: int, floor: int) -> st
     return stage2_lr.diff_verdict(diffs)
 
 
+def defaults_line(records: list[dict[str, Any]]) -> str:
+    """The ``finetune`` settings the records ran at, as the page names them (each distinct one).
+
+    >>> defaults_line([{"epochs": 3, "batch_size": 32, "learning_rate": 5e-5, "protocol": "matched"}])
+    '3 epochs of batch 32, learning rate 5e-05, the `matched` protocol'
+    """
+    lines = sorted({f"{r['epochs']:g} epochs of batch {r['batch_size']}, learning rate {r['learning_rate']:g}, "
+                    f"the `{r['protocol']}` protocol" for r in records})
+    return "; ".join(lines) if lines else "its defaults"
+
+
 def render(records: list[dict[str, Any]]) -> str:
     """The page (Markdown) of these records."""
     floors = sorted({run["min_steps"] for r in records for run in r["runs"].values()})
@@ -128,12 +139,12 @@ def render(records: list[dict[str, Any]]) -> str:
         "# `finetune`'s default budget on a few examples: what a floor of steps is worth",
         "",
         "**Generated file: do not edit by hand.** [`benchmarks/default_budget.py`](../../benchmarks/default_budget.py) "
-        "fine-tunes MiniLM with `finetune`'s defaults (3 epochs of batch 32, learning rate 5e-5, the `matched` "
-        "protocol) from FT's random head and from `auto` (the default start) on the k-shot samples of the "
+        f"fine-tunes MiniLM with `finetune`'s defaults ({defaults_line(records)}) from FT's random head and "
+        "from `auto` (the default start) on the k-shot samples of the "
         "transfer benchmark, with each floor `min_steps` below, and scores them on a dev split of the **training "
         "pool** (never the transfer test split). Figures: dev accuracy in percent, mean ± sample std over seeds "
-        "(n), with the budget in steps and the mean wall seconds of a run (loading, suggest, training; not the "
-        "dev pass); differences are paired by group, ± their standard error, with the 2-SE verdict.",
+        "(n), with the budget in steps and the mean wall seconds of a run (loading, suggest, training and the "
+        "pass over the dev split); differences are paired by group, ± their standard error, with the 2-SE verdict.",
         "",
         f"{len(records)} groups (set, k, seed).",
         "",

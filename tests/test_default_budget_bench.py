@@ -21,18 +21,24 @@ def _record(name: str, k: int, seed: int, accs: dict[tuple[str, int], float]) ->
                                     "budget_steps": max(3, floor), "stage1_steps": 0, "stage2_steps": max(3, floor),
                                     "head": None, "seconds": 10.0 if floor else 4.0}
     return {"record_version": default_budget.RECORD_VERSION, "set": name, "k": k, "seed": seed, "runs": runs,
+            "epochs": 3, "batch_size": 32, "learning_rate": 5e-5, "protocol": "matched",
             "command": "HF_HUB_OFFLINE=1 python benchmarks/default_budget.py --data-dir ../shared/data",
             "machine": {"platform": "Linux", "cpu": "x", "cpu_count": 2, "torch": "2.13.0"}}
 
 
-def test_records_cover_finetunes_defaults() -> None:
+def test_records_cover_finetunes_defaults_and_the_page_names_them(tmp_path: Path) -> None:
     from headzoo import FinetuneSettings
 
     settings = default_budget.settings_of("tweets", 8, 0, 300)
-    defaults = FinetuneSettings()
-    assert (settings["epochs"], settings["batch_size"], settings["protocol"]) == (
-        defaults.epochs, defaults.batch_size, defaults.protocol)
-    assert settings["learning_rate"] == defaults.learning_rate and settings["dev_size"] == 300
+    assert settings["dev_size"] == 300 and "min_steps" not in settings  # the floors are keys inside a record
+    assert (settings["epochs"], settings["batch_size"], settings["protocol"]) == (3, 32, "matched")
+    assert settings["learning_rate"] == FinetuneSettings().learning_rate
+    other = {**_record("tweets", 8, 0, {("ft", 0): 0.4}), **settings, "batch_size": 16}
+    path = tmp_path / "runs" / "tweets" / "k8-seed0.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(other), encoding="utf-8")
+    page = default_budget.write_report(tmp_path).read_text(encoding="utf-8")
+    assert "defaults (3 epochs of batch 16, learning rate 5e-05, the `matched` protocol)" in page
 
 
 def test_floor_gain_is_paired_by_group_and_skips_missing_runs() -> None:
