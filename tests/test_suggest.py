@@ -103,7 +103,7 @@ def test_candidates_label_fits_are_in_the_ranking_not_the_log(three: Path, tiny_
     logged = [r.getMessage() for r in caplog.records if r.name == "headzoo.head"]
     assert not [m for m in logged if m in fits], logged
     assert any(r.name == "headzoo.suggest" and "candidate(s) ranked" in r.getMessage() for r in caplog.records)
-    assert head_log.level == level  # put back: loading a head alone still reports a partial fit
+    assert head_log.level == level  # the shared logger is left as it was: loading a head alone still reports
     from headzoo.backbone import load_classifier, resolve_backbone
 
     spec, _ = custom_task(three, "text", "label")

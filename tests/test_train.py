@@ -592,7 +592,7 @@ def test_finetune_resumes_from_the_last_checkpoint(tiny_backbone: Path, data_dir
     assert again.model is None and again.final == result.final  # finished: the stored result comes back
 
 
-def test_eval_strategy_no_evaluates_once_at_the_end_and_trains_alike(tiny_backbone: Path, data_dir: Path,
+def test_eval_strategy_no_evaluates_once_at_the_end_of_the_same_steps(tiny_backbone: Path, data_dir: Path,
                                                                       tmp_path: Path) -> None:
     every = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir,
                      output_dir=tmp_path / "every", **FAST)
