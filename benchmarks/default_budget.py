@@ -7,16 +7,16 @@ steps; the transfer benchmark, whose figures back the default start, gave every 
 other setting at ``finetune``'s defaults (epochs, batch size, learning rate, protocol).
 
 For each set of the transfer benchmark, each ``k`` and seed, the seed's k-shot sample is drawn as
-``benchmarks/transfer.py`` draws it; FT (``strategy="ft"``) and ``auto`` (``finetune``'s default start) are
+the transfer benchmark draws it; FT (``strategy="ft"``) and ``auto`` (``finetune``'s default start) are
 fine-tuned on it with every floor of ``--floors`` and scored on a **dev split of the training pool**
-(``--dev`` examples outside the sample, as ``benchmarks/suggest_rank.py`` draws it). The held-out test split of
-the transfer benchmark is never read here.
+(``--dev`` examples outside the sample, drawn by :func:`benchmarks.common.heldout.dev_split`). The held-out
+test split of the transfer benchmark is never read here.
 
 Records: ``results/default_budget/runs/<set>/k<k>-seed<seed>.json``, rewritten after each fine-tuning run and
 reused on the next start while their settings hash is unchanged (the run resumes).
 
-    HF_HUB_OFFLINE=1 python benchmarks/default_budget.py --data-dir ../shared/data
-    python benchmarks/default_budget.py --report            # the page from the records only
+    HF_HUB_OFFLINE=1 python -m benchmarks.default_budget --data-dir ../shared/data
+    python -m benchmarks.default_budget --report            # the page from the records only
 """
 
 from __future__ import annotations
@@ -24,19 +24,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import stage2_lr  # its records' layout, paired differences and verdicts
-import suggest_rank  # its dev split of the training pool
-import transfer  # benchmarks/transfer.py: its sets, samples and prediction pass
-import transfer_report  # its one-line machine
+from benchmarks.common.dev_study import (
+    STARTS,
+    Group,
+    Variants,
+    accuracies,
+    finetune_on_dev,
+    paired,
+    run_key,
+    run_variants,
+    set_order,
+)
+from benchmarks.common.dev_study import write_report as write_study_report
+from benchmarks.common.heldout import DEV_SIZE, groups, offline_session, plan_parser
+from benchmarks.common.pages import machine_line
+from benchmarks.common.records import ROOT
+from benchmarks.common.stats import diff_verdict, mean_std_text
 
-OUT = transfer.ROOT / "results" / "default_budget"
+OUT = ROOT / "results" / "default_budget"
 RECORD_VERSION = 1
 SETS = ("tweets", "reviews", "debates")
 KS = (8, 32)
 SEEDS = (0, 1, 2)
 FLOORS = (0, 30)
-STARTS = stage2_lr.STARTS  # its run loop goes over these
-PAGE = stage2_lr.PAGE
 
 
 def settings_of(name: str, k: int, seed: int, dev: int) -> dict[str, Any]:
@@ -57,18 +67,18 @@ def finetune_start(start: str, task: Any, dev: list[tuple[str, int]], label_map:
         kwargs["strategy"] = "ft"
     else:
         kwargs["label_map"] = label_map or None  # no strategy, method or head: the default start, auto
-    result, figures = suggest_rank.finetune_on_dev(task, dev, **kwargs)
+    result, figures = finetune_on_dev(task, dev, **kwargs)
     return {**figures, "budget_steps": result.budget_steps, "stage1_steps": result.stage1_steps,
             "head": (result.stage1 or {}).get("source")}
 
 
-def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int, floors: list[int],
-        command: str) -> Path:
+def run(group: Group, out: Path, floors: list[int], command: str) -> Path:
     """Every (start, floor) of one (set, k, seed); returns the record's path."""
-    return stage2_lr.run_variants(
-        name, k, seed, info, out, dev_size, settings_of(name, k, seed, dev_size), "min_steps", floors, command,
-        lambda start, floor, task, dev, scratch: finetune_start(start, task, dev, info["label_map"], seed, floor,
-                                                                scratch))
+    label_map, seed = group.info["label_map"], group.seed
+    variants = Variants("min_steps", floors,
+                        lambda start, floor, task, dev, scratch: finetune_start(start, task, dev, label_map, seed,
+                                                                                floor, scratch))
+    return run_variants(group, out, settings_of(group.name, group.k, seed, group.dev_size), variants, command)
 
 
 # --------------------------------------------------------------------------- the page
@@ -81,8 +91,8 @@ def steps_seconds(records: list[dict[str, Any]], start: str, floor: int) -> str:
     >>> steps_seconds([rec, rec], "auto", 30)
     '30 steps, 40 s'
     """
-    runs = [r["runs"][stage2_lr.run_key(start, floor)] for r in records
-            if stage2_lr.run_key(start, floor) in r["runs"]]
+    runs = [r["runs"][run_key(start, floor)] for r in records
+            if run_key(start, floor) in r["runs"]]
     if not runs:
         return "—"
     low, high = min(x["budget_steps"] for x in runs), max(x["budget_steps"] for x in runs)
@@ -94,11 +104,11 @@ def table_rows(records: list[dict[str, Any]], floors: list[int], prefix: str = "
     """One row per floor: FT and auto (dev accuracy, steps and time), auto − FT, and each start's floor gain."""
     rows = []
     for floor in floors:
-        cells = [f"{stage2_lr.mean_std(stage2_lr.accuracies(records, s, floor))} ({steps_seconds(records, s, floor)})"
+        cells = [f"{mean_std_text(accuracies(records, s, floor))} ({steps_seconds(records, s, floor)})"
                  for s in STARTS]
         gains = [gain(records, s, floors[0], floor) if floor != floors[0] else "—" for s in STARTS]
         rows.append(f"| {prefix}{floor} | {' | '.join(cells)} | "
-                    f"{stage2_lr.diff_verdict(stage2_lr.paired(records, floor))} | {' | '.join(gains)} |")
+                    f"{diff_verdict(paired(records, floor))} | {' | '.join(gains)} |")
     return rows
 
 
@@ -109,10 +119,10 @@ def gain(records: list[dict[str, Any]], start: str, base: int, floor: int) -> st
     >>> gain([rec], "ft", 0, 30)
     '+10.0 (1 seed), n/a'
     """
-    a, b = stage2_lr.run_key(start, base), stage2_lr.run_key(start, floor)
+    a, b = run_key(start, base), run_key(start, floor)
     diffs = [100 * (r["runs"][b]["dev_accuracy"] - r["runs"][a]["dev_accuracy"]) for r in records
              if a in r["runs"] and b in r["runs"]]
-    return stage2_lr.diff_verdict(diffs)
+    return diff_verdict(diffs)
 
 
 def defaults_line(records: list[dict[str, Any]]) -> str:
@@ -133,7 +143,7 @@ def render(records: list[dict[str, Any]]) -> str:
     head = ("| min_steps | FT | auto | auto − FT (paired) | FT: gain over the first floor | "
             "auto: gain over the first floor |")
     lines = [
-        "<!-- Generated by `python benchmarks/default_budget.py --report` from runs/**/*.json. "
+        "<!-- Generated by `python -m benchmarks.default_budget --report` from runs/**/*.json. "
         "Do not edit by hand. -->",
         "",
         "# `finetune`'s default budget on a few examples: what a floor of steps is worth",
@@ -149,9 +159,9 @@ def render(records: list[dict[str, Any]]) -> str:
         f"{len(records)} groups (set, k, seed).",
         "",
         "Command(s): " + "; ".join(f"`{c}`" for c in commands) if commands else (
-            "No records yet: `HF_HUB_OFFLINE=1 python benchmarks/default_budget.py --data-dir ../shared/data`."),
+            "No records yet: `HF_HUB_OFFLINE=1 python -m benchmarks.default_budget --data-dir ../shared/data`."),
         "",
-        "Machine(s): " + "; ".join(sorted({transfer_report.machine_line(r["machine"]) for r in records})),
+        "Machine(s): " + "; ".join(sorted({machine_line(r["machine"]) for r in records})),
         "",
         "## Over every group",
         "",
@@ -165,7 +175,7 @@ def render(records: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     cells = sorted({(r["set"], r["k"]) for r in records},
-                   key=lambda c: (SETS.index(c[0]) if c[0] in SETS else 99, c[1]))
+                   key=lambda c: (set_order(c[0]), c[1]))
     for name, k in cells:
         group = [r for r in records if (r["set"], r["k"]) == (name, k)]
         lines += table_rows(group, floors, prefix=f"{name} | {k} | ")
@@ -174,21 +184,21 @@ def render(records: list[dict[str, Any]]) -> str:
 
 def write_report(out: Path) -> Path:
     """Write ``out/README.md`` from the records under ``out/runs``; returns its path."""
-    return stage2_lr.write_report(out, render)
+    return write_study_report(out, render)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = transfer.plan_parser(__doc__, SETS, KS, SEEDS)
+    parser = plan_parser(__doc__, SETS, KS, SEEDS)
     parser.add_argument("--floors", default=",".join(str(f) for f in FLOORS), help="min_steps values to compare")
-    parser.add_argument("--dev", type=int, default=suggest_rank.DEV_SIZE, help="dev examples drawn from the pool")
+    parser.add_argument("--dev", type=int, default=DEV_SIZE, help="dev examples drawn from the pool")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the records (default results/default_budget)")
     parser.add_argument("--report", action="store_true", help="only write the page from the records")
     args = parser.parse_args(argv)
     if not args.report:
-        command = transfer.offline_session("default_budget.py", argv)
+        command = offline_session("default_budget", argv)
         floors = sorted({int(x) for x in args.floors.split(",") if x})
-        for name, k, seed, info in suggest_rank.groups(args.sets, args.k, args.seeds, args.data_dir):
-            run(name, k, seed, info, args.out, args.dev, floors, command)
+        for name, k, seed, info in groups(args.sets, args.k, args.seeds, args.data_dir):
+            run(Group(name, k, seed, info, args.dev), args.out, floors, command)
     print(write_report(args.out))
     return 0
 

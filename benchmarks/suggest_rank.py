@@ -2,7 +2,7 @@
 
 For each set of the transfer benchmark that has zoo heads sharing a label (``tweets``, ``reviews``; no shipped
 head shares a label with ``debates``), each ``k`` and seed, the seed's k-shot sample is drawn as
-``benchmarks/transfer.py`` draws it and ``suggest_heads`` ranks every candidate on it (a fresh, empty user
+the transfer benchmark draws it and ``suggest_heads`` ranks every candidate on it (a fresh, empty user
 zoo: the shipped heads and ``imprint``). Then every candidate is fine-tuned on the sample at the transfer
 budget (``T = max(30, 3 epochs)`` steps of 16, protocol ``zoo``, as the transfer ``zoo`` start) and scored on a
 **dev split of the training pool**: ``--dev`` examples per set, drawn stratified with the seed from the pool
@@ -18,8 +18,8 @@ their mean, and how far the criterion's top candidate falls below the best candi
 One JSON record per (set, k, seed) under ``results/suggest_rank/runs/``, written after every candidate, so the
 benchmark resumes where it stopped (a record is reused when its settings hash matches).
 
-    HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py --data-dir ../shared/data
-    python benchmarks/suggest_rank.py --report            # the page from the records only
+    HF_HUB_OFFLINE=1 python -m benchmarks.suggest_rank --data-dir ../shared/data
+    python -m benchmarks.suggest_rank --report            # the page from the records only
 """
 
 from __future__ import annotations
@@ -28,22 +28,21 @@ import json
 import shutil
 import statistics
 import tempfile
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import transfer  # benchmarks/transfer.py: its sets, samples, budget and prediction pass
-import transfer_report  # its one-line machine
+from benchmarks.common import transfer_plan
+from benchmarks.common.dev_study import finetune_on_dev
+from benchmarks.common.heldout import DEV_SIZE, MAX_LENGTH, draw_group, groups, offline_session, plan_parser
+from benchmarks.common.pages import machine_line, write_page
+from benchmarks.common.records import ROOT, machine_info, resume_record, settings_hash, write_record
 
-from headzoo.train.records import atomic_write, dumps_json
-
-OUT = transfer.ROOT / "results" / "suggest_rank"
+OUT = ROOT / "results" / "suggest_rank"
 RECORD_VERSION = 1
 SETS = ("tweets", "reviews")
 KS = (8, 32, 128)
 SEEDS = (0, 1, 2)
-DEV_SIZE = 300
 #: suggest's order (``headzoo.suggest.rank_suggestions``), written into each new record as ``suggest_order``.
 SUGGEST_ORDER = "rows from the head, then zero-shot macro-F1"
 #: What suggest could sort the candidates by (higher first). ``rank`` is suggest's order when the record was
@@ -61,63 +60,21 @@ CRITERIA = {
 PAGE = "README.md"
 
 
-def dev_split(pool: list[tuple[str, int]], used: set[int], size: int, seed: int) -> list[int]:
-    """``size`` pool indices outside ``used``, stratified by label and drawn with ``seed``."""
-    from headzoo.tasks import sample_indices
-
-    free = [i for i in range(len(pool)) if i not in used]
-    picked = sample_indices([pool[i][1] for i in free], len(free), min(size, len(free)), seed)
-    return sorted(free[j] for j in picked)
 
 
-def draw_group(name: str, info: dict[str, Any], k: int, seed: int,
-               dev_size: int) -> tuple[Any, list[int], list[tuple[str, int]]]:
-    """One (set, k, seed): the task of its k-shot sample, the sample's pool indices and its dev split.
-
-    The sample (and the validation examples beside it) are drawn as ``benchmarks/transfer.py`` draws them; the
-    dev split is :func:`dev_split` of the pool outside both.
-    """
-    task, sample, held = transfer.sample_task(name, info, k, seed)
-    dev = [info["pool"][i] for i in dev_split(info["pool"], set(sample) | set(held), dev_size, seed)]
-    return task, sample, dev
 
 
-def resume_record(path: Path, key: str) -> dict[str, Any]:
-    """The record at ``path`` when its ``settings_hash`` is ``key``, else an empty dict (start afresh)."""
-    if not path.is_file():
-        return {}
-    record = json.loads(path.read_text(encoding="utf-8"))
-    return record if record.get("settings_hash") == key else {}
 
 
-def groups(sets: str, ks: str, seeds: str, data_dir: Path) -> Iterator[tuple[str, int, int, dict[str, Any]]]:
-    """``(set, k, seed, the set's data)`` for the comma-separated ``sets``, ``ks`` and ``seeds``, in that order."""
-    for name in [s for s in sets.split(",") if s]:
-        info = transfer.load_set(name, data_dir)
-        for k in [int(k) for k in ks.split(",") if k]:
-            for seed in [int(s) for s in seeds.split(",") if s]:
-                yield name, k, seed, info
 
 
 def settings_of(name: str, k: int, seed: int, steps: int, dev: int) -> dict[str, Any]:
     """What a record's hash covers."""
     return {"record_version": RECORD_VERSION, "set": name, "k": k, "seed": seed, "budget_steps": steps,
-            "batch_size": transfer.BATCH, "learning_rate": transfer.LEARNING_RATE,
-            "max_length": transfer.MAX_LENGTH, "dev_size": dev}
+            "batch_size": transfer_plan.BATCH, "learning_rate": transfer_plan.LEARNING_RATE,
+            "max_length": MAX_LENGTH, "dev_size": dev}
 
 
-def finetune_on_dev(task: Any, dev: list[tuple[str, int]], **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-    """``finetune(task, "minilm", **kwargs)`` scored on ``dev``: the result and its figures (dev accuracy and
-    macro-F1, stage-2 steps, seconds from the start of fine-tuning to the end of the dev pass)."""
-    from headzoo import finetune
-    from headzoo.backbone import load_tokenizer, resolve_backbone
-
-    began = time.perf_counter()
-    result = finetune(task, "minilm", save_checkpoints=False, **kwargs)
-    pred = transfer.predict(result.model, load_tokenizer(resolve_backbone("minilm")), [t for t, _ in dev])
-    got = transfer.scores([y for _, y in dev], pred, task[0].num_labels)
-    return result, {"dev_accuracy": got["accuracy"], "dev_macro_f1": got["macro_f1"],
-                    "stage2_steps": result.stage2_steps, "seconds": round(time.perf_counter() - began, 2)}
 
 
 def finetune_candidate(candidate: Any, task: Any, dev: list[tuple[str, int]], seed: int, steps: int,
@@ -125,7 +82,7 @@ def finetune_candidate(candidate: Any, task: Any, dev: list[tuple[str, int]], se
     """Stage 2 from one suggestion (a zoo head with its label map, or ``imprint``), scored on ``dev``."""
     from headzoo.suggest import IMPRINT_CANDIDATE
 
-    settings = transfer.stage2_settings(task[1]["train"].num_rows, steps, seed)
+    settings = transfer_plan.stage2_settings(task[1]["train"].num_rows, steps, seed)
     kwargs: dict[str, Any] = {"strategy": "eh-ft", "settings": settings, "output_dir": scratch}
     if candidate.origin == IMPRINT_CANDIDATE:
         kwargs["method"] = "imprint"
@@ -137,9 +94,8 @@ def finetune_candidate(candidate: Any, task: Any, dev: list[tuple[str, int]], se
 def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size: int, command: str) -> Path:
     """Rank and fine-tune every candidate of one (set, k, seed); returns the record's path."""
     from headzoo import suggest_heads
-    from headzoo.train import machine_info, settings_hash
 
-    steps = transfer.budget_steps(k * len(info["labels"]))
+    steps = transfer_plan.budget_steps(k * len(info["labels"]))
     settings = settings_of(name, k, seed, steps, dev_size)
     key = settings_hash(settings)
     path = out / "runs" / name / f"k{k}-seed{seed}.json"
@@ -152,8 +108,7 @@ def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size:
                   "candidates": {},
                   "machine": machine_info(), "command": command}
     elif backfill_cross_entropy(record, ranked):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, dumps_json(record, indent=1) + "\n")
+        write_record(path, record)
     for candidate in ranked:
         if candidate.name in record["candidates"]:
             continue
@@ -166,8 +121,7 @@ def run(name: str, k: int, seed: int, info: dict[str, Any], out: Path, dev_size:
             **{f: fields[f] for f in ("rank", "source", "origin", "accuracy", "macro_f1", "rows_from_head",
                                       "label_fit", "cross_entropy")}, **measured}
         print(f"    dev accuracy {measured['dev_accuracy']:.4f}", flush=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, dumps_json(record, indent=1) + "\n")
+        write_record(path, record)
     return path
 
 
@@ -311,7 +265,7 @@ def best_criterion(figures: list[tuple[dict[str, Any], dict[str, dict[str, float
 
 def render(records: list[dict[str, Any]]) -> str:
     """The page: one table of criteria over every (set, k, seed), then each group's candidates."""
-    lines = ["<!-- Generated by `python benchmarks/suggest_rank.py --report` from runs/*/*.json. "
+    lines = ["<!-- Generated by `python -m benchmarks.suggest_rank --report` from runs/*/*.json. "
              "Do not edit by hand. -->", "",
              "# Does suggest's order predict the best start? (training data only)", "",
              "**Generated file: do not edit by hand.** [`benchmarks/suggest_rank.py`](../../benchmarks/suggest_rank.py)"
@@ -324,7 +278,7 @@ def render(records: list[dict[str, Any]]) -> str:
     records = sorted(records, key=lambda r: (r["set"], int(r["k"]), int(r["seed"])))
     figures = [(r, group_figures(r)) for r in records if len(r["candidates"]) >= 2]
     if not figures:
-        return "\n".join([*lines, "No records yet: `HF_HUB_OFFLINE=1 python benchmarks/suggest_rank.py "
+        return "\n".join([*lines, "No records yet: `HF_HUB_OFFLINE=1 python -m benchmarks.suggest_rank "
                           "--data-dir ../shared/data`.", ""])
     commands = sorted({r["command"] for r in records})
     ks = sorted({int(r["k"]) for r, _ in figures})
@@ -378,7 +332,7 @@ def render(records: list[dict[str, Any]]) -> str:
             lines.append(f"| {c['rank']} | `{name}` | {100 * c['macro_f1']:.1f} | {100 * c['accuracy']:.1f} | {ce} | "
                          f"{c['rows_from_head']} | {100 * c['dev_accuracy']:.1f} | {100 * c['dev_macro_f1']:.1f} |")
         lines.append("")
-    machines = sorted({transfer_report.machine_line(r["machine"]) for r in records})
+    machines = sorted({machine_line(r["machine"]) for r in records})
     lines += [f"Machine(s): {'; '.join(machines)}.", ""]
     return "\n".join(lines)
 
@@ -391,20 +345,17 @@ def load_records(out: Path) -> list[dict[str, Any]]:
 
 def write_report(out: Path) -> Path:
     """Write ``<out>/README.md`` from the records under ``<out>/runs``; returns its path."""
-    path = out / PAGE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, render(load_records(out)))
-    return path
+    return write_page(out / PAGE, render(load_records(out)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = transfer.plan_parser(__doc__, SETS, KS, SEEDS)
+    parser = plan_parser(__doc__, SETS, KS, SEEDS)
     parser.add_argument("--dev", type=int, default=DEV_SIZE, help="dev examples drawn from the pool")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the records (default results/suggest_rank)")
     parser.add_argument("--report", action="store_true", help="only write the page from the records")
     args = parser.parse_args(argv)
     if not args.report:
-        command = transfer.offline_session("suggest_rank.py", argv)
+        command = offline_session("suggest_rank", argv)
         for name, k, seed, info in groups(args.sets, args.k, args.seeds, args.data_dir):
             run(name, k, seed, info, args.out, args.dev, command)
     print(write_report(args.out))
