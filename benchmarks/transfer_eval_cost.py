@@ -6,7 +6,7 @@ k-shot sample (``--set``, ``--k``, ``--seed``) at the transfer budget, ``--repea
 evaluations at every epoch and with one evaluation at the end only (``eval_strategy="no"``), and prints
 stage 2's seconds.
 
-    HF_HUB_OFFLINE=1 python benchmarks/transfer_eval_cost.py --data-dir ../shared/data
+    HF_HUB_OFFLINE=1 python -m benchmarks.transfer_eval_cost --data-dir ../shared/data
 """
 
 from __future__ import annotations
@@ -15,27 +15,29 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import transfer  # benchmarks/transfer.py: its sets, samples and budget
+from benchmarks.common.heldout import SETS, load_set, offline_session, sample_task
+from benchmarks.common.records import ROOT
+from benchmarks.common.transfer_plan import budget_steps, stage2_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=transfer.ROOT.parent / "shared" / "data")
-    parser.add_argument("--set", default="reviews", choices=transfer.SETS)
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--set", default="reviews", choices=SETS)
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)
-    transfer.offline_session("transfer_eval_cost.py", argv)
+    offline_session("transfer_eval_cost", argv)
 
     import dataclasses
 
     from headzoo import finetune
 
-    info = transfer.load_set(args.set, args.data_dir)
-    task, sample, _ = transfer.sample_task(args.set, info, args.k, args.seed)
-    steps = transfer.budget_steps(len(sample))
-    settings = transfer.stage2_settings(len(sample), steps, args.seed)
+    info = load_set(args.set, args.data_dir)
+    task, sample, _ = sample_task(args.set, info, args.k, args.seed)
+    steps = budget_steps(len(sample))
+    settings = stage2_settings(len(sample), steps, args.seed)
     for _ in range(args.repeats):
         for label, strategy in (("every epoch", "epoch"), ("end only", "no")):
             result = finetune(task, "minilm", head="auto", label_map=info["label_map"] or None,

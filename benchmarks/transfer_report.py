@@ -4,13 +4,13 @@ Nothing on the page is typed by hand: every number, verdict and recommendation c
 ``benchmarks/transfer.py`` writes, one per run, under ``<results>/runs/<set>/k<k>/<start>-seed<seed>.json``. The
 plan (sets, k, seeds, starts) is the constants of ``transfer.py``; cells with fewer seeds than planned are marked
 incomplete, planned cells without a record are listed under "Not run". Records of another
-``transfer.RECORD_VERSION``, or whose settings are not those ``transfer.run_settings`` gives now (the benchmark runs
-them again), are ignored and counted. The row ``auto`` is derived, not run: what
+``transfer_plan.RECORD_VERSION``, or whose settings are not those ``transfer_plan.run_settings`` gives now (the
+benchmark runs them again), are ignored and counted. The row ``auto`` is derived, not run: what
 ``finetune --from auto`` does is ``imprint`` where suggest's top candidate is ``imprint`` and ``zoo`` otherwise.
 
 Example:
-    python benchmarks/transfer_report.py                          # results/transfer -> its README.md + plots/
-    python benchmarks/transfer_report.py --results /tmp/tsmoke    # another folder of records
+    python -m benchmarks.transfer_report                          # results/transfer -> its README.md + plots/
+    python -m benchmarks.transfer_report --results /tmp/tsmoke    # another folder of records
 """
 
 from __future__ import annotations
@@ -27,18 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import transfer  # benchmarks/transfer.py (its constants are the plan): this folder is on sys.path for scripts
-
-from headzoo.train.records import atomic_write
+from benchmarks.common import transfer_plan
+from benchmarks.common.heldout import SETS
+from benchmarks.common.pages import machine_line, write_page
+from benchmarks.common.stats import VERDICT_SE, mean_std, se_verdict
 
 PAGE = "README.md"
 PLOTS = "plots"
-#: A start is "better"/"worse" than another when the difference of means exceeds this many standard errors.
-VERDICT_SE = 2.0
 #: The derived row: what ``finetune --from auto`` would have given (from the zoo and imprint records).
 AUTO = "auto"
 #: The rows of every set's table, in order: the planned starts with ``auto`` after ``zoo``.
-ROWS: tuple[str, ...] = tuple(s for start in transfer.STARTS for s in ((start, AUTO) if start == "zoo" else (start,)))
+ROWS: tuple[str, ...] = tuple(s for start in transfer_plan.STARTS
+                              for s in ((start, AUTO) if start == "zoo" else (start,)))
 LABELS = {"ft": "FT", "ft3x": "FT 3× budget", "ft10x": "FT 10× budget", "lp-ft": "LP-FT", "eh-ft": "EH-FT (LoRA)",
           "imprint": "imprint → FT", "zoo": "zoo head → FT", AUTO: "auto (`--from auto`)",
           "auto3x": "auto, 3× budget", "setfit": "SetFit"}
@@ -70,7 +70,7 @@ def load_records(results: Path) -> Records:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             records.unreadable.append(f"{path.relative_to(results).as_posix()}: {exc!s}")
             continue
-        if data.get("record_version") != transfer.RECORD_VERSION:
+        if data.get("record_version") != transfer_plan.RECORD_VERSION:
             records.other_versions[data.get("record_version")] += 1
             continue
         differs = stale_settings(data)
@@ -84,15 +84,15 @@ def load_records(results: Path) -> Records:
 def stale_settings(record: dict[str, Any]) -> list[str]:
     """The settings in which a record differs from what ``transfer.py`` would run now (it runs such records again).
 
-    The settings are ``transfer.run_settings`` for the record's set, k, start and seed, with the budget of its
+    The settings are ``transfer_plan.run_settings`` for the record's set, k, start and seed, with the budget of its
     sample (k × the number of labels), and for a zoo record whether suggest's order now would pick what it took
-    (``transfer.zoo_pick_is_current``); an empty list for a current record.
+    (``transfer_plan.zoo_pick_is_current``); an empty list for a current record.
     """
     n = int(record["k"]) * len(record.get("labels") or [])
-    expected = transfer.run_settings(str(record["set"]), int(record["k"]), str(record["start"]),
-                                     int(record["seed"]), transfer.budget_steps(n))
+    expected = transfer_plan.run_settings(str(record["set"]), int(record["k"]), str(record["start"]),
+                                     int(record["seed"]), transfer_plan.budget_steps(n))
     differs = [key for key, value in expected.items() if record.get(key) != value]
-    return differs if transfer.zoo_pick_is_current(record) else [*differs, "suggest's order"]
+    return differs if transfer_plan.zoo_pick_is_current(record) else [*differs, "suggest's order"]
 
 
 @dataclass
@@ -162,13 +162,13 @@ def cells(records: Records) -> dict[tuple[str, int, str], list[Outcome]]:
 def sets_of(records: Records) -> list[str]:
     """The planned sets, then any other set found in the records."""
     found = {key[0] for key in records.runs}
-    return [*transfer.SETS, *sorted(found - set(transfer.SETS))]
+    return [*SETS, *sorted(found - set(SETS))]
 
 
 def ks_of(records: Records) -> list[int]:
     """The planned k values, then any other k found in the records."""
     found = {key[1] for key in records.runs}
-    return [*transfer.KS, *sorted(found - set(transfer.KS))]
+    return [*transfer_plan.KS, *sorted(found - set(transfer_plan.KS))]
 
 
 # --------------------------------------------------------------------------- statistics
@@ -191,19 +191,9 @@ class Stats:
     @property
     def complete(self) -> bool:
         """Every planned seed has figures."""
-        return set(transfer.SEEDS) <= set(self.seeds)
+        return set(transfer_plan.SEEDS) <= set(self.seeds)
 
 
-def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (None when undefined).
-
-    Example:
-        >>> mean_std([1.0, 3.0])
-        (2.0, 1.4142135623730951)
-    """
-    if not values:
-        return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
 def stats(outcomes: Iterable[Outcome]) -> Stats:
@@ -236,14 +226,6 @@ def compare(row: Stats, base: Stats) -> tuple[str, float | None]:
     return se_verdict(diff, math.sqrt(row.accuracy_std**2 / row.n + base.accuracy_std**2 / base.n)), diff
 
 
-def se_verdict(diff: float, se: float) -> str:
-    """"better" / "worse" when ``diff`` is beyond :data:`VERDICT_SE` standard errors ``se``, else "tie".
-
-    Example:
-        >>> se_verdict(3.0, 1.0), se_verdict(-1.0, 1.0)
-        ('better', 'tie')
-    """
-    return "better" if diff > VERDICT_SE * se else "worse" if diff < -VERDICT_SE * se else "tie"
 
 
 @dataclass
@@ -319,7 +301,7 @@ def accuracy_cell(cell: Stats) -> str:
     """``mean ± std (n)``; an incomplete cell says ``(n of planned)``; a skipped-only cell says so."""
     if cell.n == 0:
         return f"skipped ({cell.skipped})" if cell.skipped else "—"
-    count = f"{cell.n}" if cell.complete else f"{cell.n} of {len(transfer.SEEDS)}, incomplete"
+    count = f"{cell.n}" if cell.complete else f"{cell.n} of {len(transfer_plan.SEEDS)}, incomplete"
     return f"{_pct(cell.accuracy, cell.accuracy_std)} ({count})" + (f", {cell.skipped} skipped" if cell.skipped else "")
 
 
@@ -354,7 +336,7 @@ def recommendation(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
         dearer = _over_sets(grid, sets, k, anything, "seconds") > _over_sets(grid, sets, k, best, "seconds")
         how = " at more cost" if dearer else ", and no slower"
         line += f"; more accurate{how}: **{anything}** ({figures(anything)})"
-    incomplete = [r for r in ROWS if r not in rows and transfer.planned(k, r)]
+    incomplete = [r for r in ROWS if r not in rows and transfer_plan.planned(k, r)]
     tail = f" Not in the comparison (incomplete cells): {', '.join(incomplete)}." if incomplete else ""
     return f"{line}.{tail}"
 
@@ -391,7 +373,7 @@ def which_start(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[
     """The first screen: per k, the start with the best mean accuracy over the sets, computed from the cells."""
     lines = ["## Which start to use", "",
              f"Highest mean test accuracy averaged over the sets ({', '.join(sets)}), among the rows whose cells "
-             f"have all {len(transfer.SEEDS)} planned seeds on every set: first among the starts at the stage-2 "
+             f"have all {len(transfer_plan.SEEDS)} planned seeds on every set: first among the starts at the stage-2 "
              "budget, then among every row (FT at 3x and 10x the budget, `auto` at 3x, SetFit) where one of those "
              "is ahead; the gain is over FT at the same k, the time the mean wall time of a run (the whole job: "
              "loading, suggest, training, prediction).", ""]
@@ -427,7 +409,7 @@ def start_at_more_budget(grid: dict[tuple[str, int, str], list[Outcome]], sets: 
     return lines
 
 
-#: The peer's comparison covers these k (SetFit runs up to transfer.SETFIT_MAX_K).
+#: The peer's comparison covers these k (SetFit runs up to transfer_plan.SETFIT_MAX_K).
 SETFIT_KS = (8, 32)
 #: The rows at more than 1× the budget, in the order tried for "the budget at which it would be": the default
 #: start given more steps first, then FT.
@@ -688,19 +670,19 @@ def set_section(records: Records, grid: dict[tuple[str, int, str], list[Outcome]
 
 def planned_keys() -> list[tuple[str, int, str, int]]:
     """Every planned run."""
-    return [(s, k, start, seed) for s in transfer.SETS for k in transfer.KS for start in transfer.STARTS
-            for seed in transfer.SEEDS if transfer.planned(k, start)]
+    return [(s, k, start, seed) for s in SETS for k in transfer_plan.KS for start in transfer_plan.STARTS
+            for seed in transfer_plan.SEEDS if transfer_plan.planned(k, start)]
 
 
 def not_run(records: Records) -> list[str]:
     """Planned cells without any record, and planned cells with some seeds missing."""
     missing: dict[tuple[str, int], list[str]] = {}
     partial: dict[tuple[str, int, tuple[int, ...]], list[str]] = {}
-    for name in transfer.SETS:
-        for k in transfer.KS:
-            for start in (st for st in transfer.STARTS if transfer.planned(k, st)):
-                seeds = [seed for seed in transfer.SEEDS if (name, k, start, seed) not in records.runs]
-                if len(seeds) == len(transfer.SEEDS):
+    for name in SETS:
+        for k in transfer_plan.KS:
+            for start in (st for st in transfer_plan.STARTS if transfer_plan.planned(k, st)):
+                seeds = [seed for seed in transfer_plan.SEEDS if (name, k, start, seed) not in records.runs]
+                if len(seeds) == len(transfer_plan.SEEDS):
                     missing.setdefault((name, k), []).append(start)
                 elif seeds:
                     partial.setdefault((name, k, tuple(seeds)), []).append(start)
@@ -715,7 +697,8 @@ def not_run(records: Records) -> list[str]:
         for (name, k, seeds), starts in partial.items():
             which = ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, seeds))
             lines.append(f"- {name} k={k}: {', '.join(starts)} ({which} missing)")
-    lines += ["", f"Not in the plan: FT at 10x the budget above k = {transfer.FT10X_MAX_K} (at k = 128 FT at 3x is "
+    lines += ["", f"Not in the plan: FT at 10x the budget above k = {transfer_plan.FT10X_MAX_K} "
+              "(at k = 128 FT at 3x is "
               "already ahead of every start at the budget on every set); the rows over each set's whole training "
               "pool (3 epochs of 3,000 tweets are about 560 steps per run, against 72 at k=128; with every start, "
               "10x FT and 5 seeds that is about a day of this 2-core CPU). They are left for an accelerator; see "
@@ -723,15 +706,6 @@ def not_run(records: Records) -> list[str]:
     return [*lines, ""]
 
 
-def machine_line(machine: dict[str, Any]) -> str:
-    """A run record's machine in one line (platform, CPU, accelerator, versions, then any other field)."""
-    known = ("platform", "cpu", "cpu_count", "accelerator", "torch", "torch_threads", "transformers", "python")
-    parts = [f"{machine.get('platform')}", f"{machine.get('cpu')}", f"{machine.get('cpu_count')} CPU cores",
-             f"accelerator {machine.get('accelerator') or 'none'}",
-             f"torch {machine.get('torch')} ({machine.get('torch_threads')} threads)",
-             f"transformers {machine.get('transformers')}", f"Python {machine.get('python')}"]
-    parts += [f"{key} {value}" for key, value in sorted(machine.items()) if key not in known]
-    return ", ".join(parts)
 
 
 def _runs(n: int) -> str:
@@ -747,23 +721,24 @@ def header(records: Records, page_dir: Path) -> list[str]:
     commands = Counter(str(r.get("command")) for r in records.runs.values() if r.get("command"))
     machines = Counter(json.dumps(r.get("machine"), sort_keys=True) for r in records.runs.values() if r.get("machine"))
     lines = [
-        "<!-- Generated by `python benchmarks/transfer_report.py` from runs/**/*.json. Do not edit by hand. -->",
+        "<!-- Generated by `python -m benchmarks.transfer_report` from runs/**/*.json. Do not edit by hand. -->",
         "",
         "# Transfer benchmark: which start to fine-tune MiniLM from, on a few labelled examples",
         "",
         f"**Generated file: do not edit by hand.** [`benchmarks/transfer.py`]({link}) trains MiniLM on k examples "
-        f"per class ({', '.join(map(str, transfer.KS))}) of {len(transfer.SETS)} labelled sets that no shipped zoo "
-        f"head was trained on ({', '.join(transfer.SETS)}), {len(transfer.SEEDS)} seeds (each its own k-shot "
+        f"per class ({', '.join(map(str, transfer_plan.KS))}) of {len(SETS)} labelled sets that no shipped zoo "
+        f"head was trained on ({', '.join(SETS)}), {len(transfer_plan.SEEDS)} seeds (each its own k-shot "
         f"sample), from each start: FT from a random head (at 1, 3 and 10 times the budget; 10 times up to "
-        f"k = {transfer.FT10X_MAX_K}), LP-FT, EH-FT (LoRA stage 1), imprinted rows, the zoo head suggest ranks "
+        f"k = {transfer_plan.FT10X_MAX_K}), LP-FT, EH-FT (LoRA stage 1), imprinted rows, the zoo head suggest ranks "
         f"highest (rows a head lacks imprinted), `finetune --from auto` at 3 times the budget, and "
-        f"SetFit {transfer.SETFIT_VERSION} with its default head (k <= {transfer.SETFIT_MAX_K}); "
+        f"SetFit {transfer_plan.SETFIT_VERSION} with its default head (k <= {transfer_plan.SETFIT_MAX_K}); "
         f"`auto` is derived from the zoo and imprint runs. Stage 2 gets the same budget for every start "
-        f"(max({transfer.MIN_STEPS}, 3 epochs) steps of {transfer.BATCH}, learning rate {transfer.LEARNING_RATE:g}); "
+        f"(max({transfer_plan.MIN_STEPS}, 3 epochs) steps of {transfer_plan.BATCH}, "
+        f"learning rate {transfer_plan.LEARNING_RATE:g}); "
         "the figures are test accuracy and macro-F1 in percent (mean ± sample std over seeds) from one prediction "
         "pass over each set's held-out split; wall time is the whole run, the headzoo starts' evaluations at each "
         "epoch on a one-example-per-class validation split included (SetFit evaluates nothing; the cost is "
-        "measured by `benchmarks/transfer_eval_cost.py`). `python benchmarks/transfer_report.py` "
+        "measured by `python -m benchmarks.transfer_eval_cost`). `python -m benchmarks.transfer_report` "
         "writes this page from the records.",
         "",
         f"Status: {done} of {len(plan)} planned runs done"
@@ -779,7 +754,7 @@ def header(records: Records, page_dir: Path) -> list[str]:
     if records.other_versions:
         notes.append("ignored " + ", ".join(f"{n} record(s) of record_version {v}"
                                             for v, n in sorted(records.other_versions.items(), key=str))
-                     + f" (this page reads version {transfer.RECORD_VERSION}; the benchmark runs them again)")
+                     + f" (this page reads version {transfer_plan.RECORD_VERSION}; the benchmark runs them again)")
     if records.stale:
         notes.append("ignored " + ", ".join(f"{n} record(s) whose settings differ from what transfer.py runs now "
                                             f"in {keys}" for keys, n in sorted(records.stale.items()))
@@ -837,7 +812,7 @@ def render(records: Records, plots: dict[str, str], page_dir: Path) -> str:
     grid = cells(records)
     sets, ks = sets_of(records), ks_of(records)
     lines = header(records, page_dir)
-    lines += which_start(grid, list(transfer.SETS), list(transfer.KS))
+    lines += which_start(grid, list(SETS), list(transfer_plan.KS))
     lines += ["## How to read the tables", "",
               "- One row per start, four columns per k: accuracy mean ± std over seeds (n = seeds with figures; "
               "*incomplete* = fewer than planned), macro-F1 mean ± std, mean wall seconds of a run, and the verdict "
@@ -872,15 +847,14 @@ def write_report(results: Path) -> Path:
             stale.unlink()
     page = results / PAGE
     text = render(records, plots, results)
-    atomic_write(page, text)
-    return page
+    return write_page(page, text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the page; prints its path."""
-    parser = argparse.ArgumentParser(prog="python benchmarks/transfer_report.py", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.transfer_report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=transfer.OUT,
+    parser.add_argument("--results", type=Path, default=transfer_plan.OUT,
                         help="folder of the records (default results/transfer); the page is <results>/README.md")
     args = parser.parse_args(argv)
     print(write_report(args.results))
