@@ -13,8 +13,8 @@ Records of another ``headzoo.train.RECORD_VERSION`` are superseded: listed apart
 ``record_version N``, and the suite runs them again.
 
 Example:
-    python benchmarks/report.py                       # results/ -> results/README.md + results/plots/
-    python benchmarks/report.py --results /tmp/r      # another results root
+    python -m benchmarks.report                       # results/ -> results/README.md + results/plots/
+    python -m benchmarks.report --results /tmp/r      # another results root
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import suite  # benchmarks/suite.py (its task table defines the plan): this folder is on sys.path for scripts
-
-from headzoo.train.records import atomic_write
+from benchmarks.common import suite_plan as suite
+from benchmarks.common.pages import figure, machine_label, write_page
+from benchmarks.common.records import record_version
+from benchmarks.common.stats import VERDICT_SE, mean_std
 
 #: The paper's dev-set results, RoBERTa-large (Yang et al., "Parameter-Efficient Tuning Makes a Good
 #: Classification Head", EMNLP 2022, arXiv 2210.16771; the results table as in ../shared/PAPER.md).
@@ -47,7 +48,6 @@ PAPER: dict[str, dict[str, float]] = {
                     "qnli": 94.73, "cola": 69.00, "stsb": 92.24, "avg": 87.85},
 }
 #: A row "beats FT" when its mean exceeds FT's by more than this many standard errors of the difference.
-VERDICT_SE = 2.0
 #: The main metric of each task (as headzoo.tasks defines it), for tasks without records yet.
 MAIN_METRIC: dict[str, str] = {"cola": "matthews_correlation", "stsb": "pearson"}
 PAGE = "README.md"
@@ -124,7 +124,6 @@ REQUIRED = ("task", "strategy", "seed", "protocol", "main_metric", "final", "bes
 
 def load_records(results: Path) -> Records:
     """Read every ``runs.jsonl`` under ``results`` (sorted paths); a run key seen twice counts once."""
-    from headzoo.train import record_version
 
     runs: list[Run] = []
     files: dict[str, int] = {}
@@ -206,16 +205,6 @@ class Row:
         return sorted(int(r.result["seed"]) for r in self.runs)
 
 
-def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (None when undefined).
-
-    Example:
-        >>> mean_std([1.0, 3.0])
-        (2.0, 1.4142135623730951)
-    """
-    if not values:
-        return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
 @dataclass
@@ -473,14 +462,6 @@ def _name(task: str) -> str:
 METRIC_NAMES = {"accuracy": "accuracy", "matthews_correlation": "Matthews corr.", "pearson": "Pearson r"}
 
 
-def machine_label(machine: Mapping[str, Any] | None) -> str:
-    """A short name for where a run ran: the accelerator, else the CPU with its cores and torch threads."""
-    if not machine:
-        return "machine not recorded"
-    if machine.get("accelerator"):
-        return f"{machine['accelerator']} (torch {machine.get('torch')})"
-    return (f"{machine.get('cpu')} CPU, {machine.get('cpu_count')} cores, {machine.get('torch_threads')} torch "
-            f"thread(s) (torch {machine.get('torch')})")
 
 
 def machine_counts(runs: Iterable[Run]) -> str:
@@ -559,7 +540,7 @@ def task_section(view: TaskView, plots: dict[str, str]) -> list[str]:
         f"{g0.stage1_steps} steps. {status}",
         "",
         f"Runs: `{suite.task_command(view.task)}` (both protocols; resumable). Page: "
-        "`python benchmarks/report.py`.",
+        "`python -m benchmarks.report`.",
         "",
     ]
     runs = view.runs
@@ -678,19 +659,12 @@ def verdict_tally(views: Sequence[TaskView]) -> list[str]:
 # --------------------------------------------------------------------------- plots
 
 
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=110)
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def plot_task(view: TaskView, path: Path) -> None:
     """Per-seed final values and mean ± std of every row with runs; FT's mean as a dashed line."""
     rows = [r for r in view.rows if r.n]
-    fig = _figure(max(5.0, 0.85 * len(rows) + 2.0), 3.8)
+    fig = figure(max(5.0, 0.85 * len(rows) + 2.0), 3.8)
     ax = fig.add_subplot(1, 1, 1)
     for i, row in enumerate(rows):
         values = [100 * v for v in row.finals]
@@ -719,7 +693,7 @@ def plot_task(view: TaskView, path: Path) -> None:
 
 def plot_overview(views: Sequence[TaskView], path: Path) -> None:
     """Per task and protocol: each non-FT row's mean minus FT's (final, ×100), ± 1 SE where defined."""
-    fig = _figure(10.0, 6.4)
+    fig = figure(10.0, 6.4)
     for p, protocol in enumerate(suite.PROTOCOLS):
         ax = fig.add_subplot(len(suite.PROTOCOLS), 1, p + 1)
         labels = [r.label for r in views[0].rows if r.protocol == protocol]
@@ -783,12 +757,12 @@ def render(records: Records, views: Sequence[TaskView], plots: Mapping[str, str]
                         sum(r.planned for v in views for r in v.rows if r.protocol == p))
                     for p in ("any", *suite.PROTOCOLS)}
     lines = [
-        "<!-- Generated by `python benchmarks/report.py` from results/**/runs.jsonl. Do not edit by hand. -->",
+        "<!-- Generated by `python -m benchmarks.report` from results/**/runs.jsonl. Do not edit by hand. -->",
         "",
         "# Reproduction suite: EH-FT against FT and LP-FT on MiniLM",
         "",
-        "**Generated file: do not edit by hand.** `python benchmarks/report.py` writes it (and `plots/`) from the "
-        "run records in `results/**/runs.jsonl`; `python benchmarks/suite.py` makes those records through "
+        "**Generated file: do not edit by hand.** `python -m benchmarks.report` writes it (and `plots/`) from the "
+        "run records in `results/**/runs.jsonl`; `python -m benchmarks.suite` makes those records through "
         "`headzoo.train.compare` (resumable per run; `--dry-run` shows what is left and its cost).",
         "",
         f"Status: {done} of {total} planned runs finished (FT {per_protocol['any'][0]}/{per_protocol['any'][1]}, "
@@ -873,13 +847,13 @@ def write_report(results: Path, page: Path | None = None) -> Path:
             stale.unlink()
     page = page or results / PAGE
     text = render(records, views, plots)
-    atomic_write(page, text)
+    write_page(page, text)
     return page
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the page; prints its path."""
-    parser = argparse.ArgumentParser(prog="python benchmarks/report.py", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=suite.DEFAULT_RESULTS,
                         help="results root (default: results/); the page is <results>/README.md")

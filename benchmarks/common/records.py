@@ -20,6 +20,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def record_version(record: Mapping[str, Any]) -> int:
+    """The version a stored record was written with (1 when it has none; -1 when the field is not an int).
+
+    Example:
+        >>> record_version({}), record_version({"record_version": 2})
+        (1, 2)
+    """
+    value = record.get("record_version", 1)
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def clean_json(value: Any) -> Any:
     """A JSON-ready copy: non-finite floats become None, tuples lists, paths strings, numpy scalars numbers.
 
