@@ -6,7 +6,7 @@ Reports, in one run on one machine:
 - ``load_head(task, backbone)`` from the local zoo against plain
   ``AutoModelForSequenceClassification.from_pretrained(backbone)`` (goal: at most 1.1x).
 
-Run:  HF_HUB_OFFLINE=1 python benchmarks/bench_head.py [--repeats 7] [--out results/bench_head.md]
+Run:  HF_HUB_OFFLINE=1 python -m benchmarks.bench_head [--repeats 7] [--out results/bench_head.md]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def main() -> None:
     lines = [
         "# Head files and loading speed (MiniLM-L6, 2 labels)",
         "",
-        f"Command: `HF_HUB_OFFLINE=1 python benchmarks/bench_head.py --repeats {args.repeats}`",
+        f"Command: `HF_HUB_OFFLINE=1 python -m benchmarks.bench_head --repeats {args.repeats}`",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPU threads, {platform.platform()}; "
         f"python {platform.python_version()}, torch {torch.__version__}, transformers {transformers.__version__}, "
         f"headzoo {headzoo.__version__}",

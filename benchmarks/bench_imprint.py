@@ -17,7 +17,7 @@ loading, the stage itself and the dev evaluation, with each head's dev metrics (
 
 The goal it prints: imprinting costs at most 1/3 of the LoRA pass.
 
-Run:  HF_HUB_OFFLINE=1 python benchmarks/bench_imprint.py --out results/bench_imprint.md
+Run:  HF_HUB_OFFLINE=1 python -m benchmarks.bench_imprint --out results/bench_imprint.md
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks.common.pages import machine_versions
+from benchmarks.common.records import ROOT, machine_info
+
+REPO = ROOT
 GOAL = 1 / 3
 
 
@@ -94,12 +97,7 @@ def _e2e(args: argparse.Namespace, method: str) -> dict[str, Any]:
 def _machine() -> str:
     import peft
 
-    from headzoo.train import machine_info
-
-    m = machine_info()
-    device = m.get("accelerator") or "no accelerator"
-    return (f"{m['platform']}, {m['cpu_count']} CPU core(s) ({m['cpu']}), {device}, Python {m['python']}, torch "
-            f"{m['torch']} ({m['torch_threads']} threads), transformers {m['transformers']}, peft {peft.__version__}")
+    return machine_versions(machine_info(), peft.__version__, accelerator=True)
 
 
 def report(result: dict[str, Any], args: argparse.Namespace, command: str) -> tuple[str, bool]:
@@ -176,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_e2e:
         result["e2e"] = {method: _e2e(args, method) for method in ("lora", "imprint")}
         print(json.dumps(result["e2e"]), flush=True)
-    command = "HF_HUB_OFFLINE=1 python benchmarks/bench_imprint.py " + shlex.join(argv)
+    command = "HF_HUB_OFFLINE=1 python -m benchmarks.bench_imprint " + shlex.join(argv)
     text, met = report(result, args, command)
     print(text)
     print(f"goal met: {'yes' if met else 'no'}")

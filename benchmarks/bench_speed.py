@@ -22,9 +22,9 @@ The speed goals it prints (issue 6): FT ≥ 1.5x the reference on RTE and MRPC;
 stage-1 LoRA ≥ 1.25x headzoo's FT; the probe stage ≥ 3x FT; EH-FT's total
 wall time ≤ FT's under ``matched``.
 
-Run:  HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py --tasks rte,mrpc --out results/bench_speed.md
-      HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py --stages ft,lora --repeats 3 --e2e-epochs 0   # medians
-      HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py --scaling --tasks rte --out results/bench_scaling.md
+Run:  HF_HUB_OFFLINE=1 python -m benchmarks.bench_speed --tasks rte,mrpc --out results/bench_speed.md
+      HF_HUB_OFFLINE=1 python -m benchmarks.bench_speed --stages ft,lora --repeats 3 --e2e-epochs 0   # medians
+      HF_HUB_OFFLINE=1 python -m benchmarks.bench_speed --scaling --tasks rte --out results/bench_scaling.md
 """
 
 from __future__ import annotations
@@ -36,19 +36,22 @@ import os
 import resource
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common.pages import machine_versions
+from benchmarks.common.processes import spawn_child
+from benchmarks.common.records import ROOT, machine_info
+
 STAGES = ("reference", "ft", "lora", "bitfit", "ia3", "prefix", "probe")
 #: Extra stages, run only when ``--stages`` names them: ``lora-dropout`` is LoRA with ``lora_dropout=0.1``
 #: (headzoo's default until 2026-11-26; the default is now peft's 0).
 EXTRA_STAGES = ("lora-dropout",)
 GOALS = {"ft_vs_reference": 1.5, "lora_vs_ft": 1.25, "probe_vs_ft": 3.0}
-REPO = Path(__file__).resolve().parents[1]
+REPO = ROOT
 
 
 def _peak_rss_mb() -> float:
@@ -181,7 +184,7 @@ def _end_to_end(strategy: str, task: str, data_dir: str, n_train: int, epochs: f
 
 def _trace_steps() -> list[tuple[str, Any, float]]:
     """Make every ``Trainer`` log (run name, batch shape, seconds) per training step and (run name, "eval",
-    seconds) per evaluation into the returned list (used by ``benchmarks/bench_order.py --trace``)."""
+    seconds) per evaluation into the returned list (used by ``python -m benchmarks.bench_order --trace``)."""
     import transformers
 
     log: list[tuple[str, Any, float]] = []
@@ -233,25 +236,12 @@ def _child(argv: list[str]) -> None:
     print("RESULT " + json.dumps(out), flush=True)
 
 
-def _spawn(spec: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "BENCH_TMP": str(tmp / spec["stage"]),
-           "HEADZOO_HOME": str(tmp / "zoo"), "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
-                          env=env, check=False)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        raise SystemExit(f"stage {spec['stage']} on {spec['task']} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
 
 
 def _versions() -> str:
     import peft
 
-    from headzoo.train import machine_info
-
-    m = machine_info()
-    return (f"{m['platform']}, {m['cpu_count']} CPU core(s) ({m['cpu']}), Python {m['python']}, torch {m['torch']} "
-            f"({m['torch_threads']} threads), transformers {m['transformers']}, peft {peft.__version__}")
+    return machine_versions(machine_info(), peft.__version__, accelerator=False)
 
 
 def _times(value: float | None) -> str:
@@ -477,7 +467,7 @@ def scaling(args: argparse.Namespace, tmp: Path, command: str) -> str:
                 continue
             spec = {"data_dir": args.data_dir, "n_train": n, "epochs": 1.0, "batch_size": args.batch_size,
                     "max_length": length, "e2e_epochs": 0, "stage": "ft", "task": task}
-            r = _spawn(spec, tmp / f"{task}-{n}-{length}")
+            r = spawn_child("bench_speed", spec, tmp / f"{task}-{n}-{length}")
             r.update(n_train=n, max_length=length)
             print(json.dumps(r), flush=True)
             seen[(n, length)] = r
@@ -531,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="headzoo-speed-"))
     if args.scaling:
-        text = scaling(args, tmp, "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + shlex.join(argv))
+        text = scaling(args, tmp, "HF_HUB_OFFLINE=1 python -m benchmarks.bench_speed " + shlex.join(argv))
         print(text)
         if args.out is not None:
             args.out.write_text(text, encoding="utf-8")
@@ -540,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = [a for i, a in enumerate(argv) if a != "--render" and (i == 0 or argv[i - 1] != "--render")
                 and not a.startswith("--render=")]
         text, _ = report(json.loads(args.render.read_text(encoding="utf-8")), args,
-                         "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + shlex.join(argv), args.render)
+                         "HF_HUB_OFFLINE=1 python -m benchmarks.bench_speed " + shlex.join(argv), args.render)
         print(text)
         if args.out is not None:
             args.out.write_text(text, encoding="utf-8")
@@ -556,10 +546,10 @@ def main(argv: list[str] | None = None) -> int:
         for stage, repeat in plan:
             spec = {**base, "stage": stage, "task": task, "trace": stage.startswith("e2e-"),  # tokens per run
                     "seed": repeat if args.e2e_vary_seed and stage.startswith("e2e-") else 0}
-            r = {**_spawn(spec, tmp), "repeat": repeat}
+            r = {**spawn_child("bench_speed", spec, tmp), "repeat": repeat}
             print(json.dumps(r), flush=True)
             results.append(r)
-    command = "HF_HUB_OFFLINE=1 python benchmarks/bench_speed.py " + shlex.join(argv)
+    command = "HF_HUB_OFFLINE=1 python -m benchmarks.bench_speed " + shlex.join(argv)
     text, verdicts = report(results, args, command)
     print(text)
     met = sum(1 for v in verdicts if v[-1])

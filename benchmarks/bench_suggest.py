@@ -14,7 +14,7 @@ On a machine shared with other jobs, wall times between two calls vary a lot; th
 is measured inside each ``suggest_heads`` call: (its time minus the model) over its own backbone pass,
 which is the same work as ``plain``, so the load of the moment cancels out.
 
-    HF_HUB_OFFLINE=1 python benchmarks/bench_suggest.py --repeats 5 --out results/bench_suggest.md
+    HF_HUB_OFFLINE=1 python -m benchmarks.bench_suggest --repeats 5 --out results/bench_suggest.md
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from typing import Any
 
 import torch
 
+from benchmarks.common.records import machine_info
 from headzoo import list_heads, resolve_backbone, suggest_heads
 from headzoo.backbone import load_classifier, load_tokenizer
 from headzoo.demo import demo_task
 from headzoo.tasks import load_task, sample_indices
-from headzoo.train import machine_info
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -107,7 +107,7 @@ def main() -> int:
     lines = [
         "# suggest: ranking every head vs one forward pass",
         "",
-        "Command: `HF_HUB_OFFLINE=1 python benchmarks/bench_suggest.py "
+        "Command: `HF_HUB_OFFLINE=1 python -m benchmarks.bench_suggest "
         f"--repeats {args.repeats} --sample {args.sample} --out results/bench_suggest.md`",
         "",
         f"Machine: `{json.dumps(info, sort_keys=True)}`",
