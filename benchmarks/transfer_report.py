@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import transfer_plan
-from benchmarks.common.heldout import SETS
+from benchmarks.common import heldout, transfer_plan
 from benchmarks.common.pages import machine_line, write_page
 from benchmarks.common.stats import VERDICT_SE, mean_std, se_verdict
 
@@ -162,7 +161,7 @@ def cells(records: Records) -> dict[tuple[str, int, str], list[Outcome]]:
 def sets_of(records: Records) -> list[str]:
     """The planned sets, then any other set found in the records."""
     found = {key[0] for key in records.runs}
-    return [*SETS, *sorted(found - set(SETS))]
+    return [*heldout.SETS, *sorted(found - set(heldout.SETS))]
 
 
 def ks_of(records: Records) -> list[int]:
@@ -670,7 +669,7 @@ def set_section(records: Records, grid: dict[tuple[str, int, str], list[Outcome]
 
 def planned_keys() -> list[tuple[str, int, str, int]]:
     """Every planned run."""
-    return [(s, k, start, seed) for s in SETS for k in transfer_plan.KS for start in transfer_plan.STARTS
+    return [(s, k, start, seed) for s in heldout.SETS for k in transfer_plan.KS for start in transfer_plan.STARTS
             for seed in transfer_plan.SEEDS if transfer_plan.planned(k, start)]
 
 
@@ -678,7 +677,7 @@ def not_run(records: Records) -> list[str]:
     """Planned cells without any record, and planned cells with some seeds missing."""
     missing: dict[tuple[str, int], list[str]] = {}
     partial: dict[tuple[str, int, tuple[int, ...]], list[str]] = {}
-    for name in SETS:
+    for name in heldout.SETS:
         for k in transfer_plan.KS:
             for start in (st for st in transfer_plan.STARTS if transfer_plan.planned(k, st)):
                 seeds = [seed for seed in transfer_plan.SEEDS if (name, k, start, seed) not in records.runs]
@@ -726,8 +725,8 @@ def header(records: Records, page_dir: Path) -> list[str]:
         "# Transfer benchmark: which start to fine-tune MiniLM from, on a few labelled examples",
         "",
         f"**Generated file: do not edit by hand.** [`benchmarks/transfer.py`]({link}) trains MiniLM on k examples "
-        f"per class ({', '.join(map(str, transfer_plan.KS))}) of {len(SETS)} labelled sets that no shipped zoo "
-        f"head was trained on ({', '.join(SETS)}), {len(transfer_plan.SEEDS)} seeds (each its own k-shot "
+        f"per class ({', '.join(map(str, transfer_plan.KS))}) of {len(heldout.SETS)} labelled sets that no shipped zoo "
+        f"head was trained on ({', '.join(heldout.SETS)}), {len(transfer_plan.SEEDS)} seeds (each its own k-shot "
         f"sample), from each start: FT from a random head (at 1, 3 and 10 times the budget; 10 times up to "
         f"k = {transfer_plan.FT10X_MAX_K}), LP-FT, EH-FT (LoRA stage 1), imprinted rows, the zoo head suggest ranks "
         f"highest (rows a head lacks imprinted), `finetune --from auto` at 3 times the budget, and "
@@ -812,7 +811,7 @@ def render(records: Records, plots: dict[str, str], page_dir: Path) -> str:
     grid = cells(records)
     sets, ks = sets_of(records), ks_of(records)
     lines = header(records, page_dir)
-    lines += which_start(grid, list(SETS), list(transfer_plan.KS))
+    lines += which_start(grid, list(heldout.SETS), list(transfer_plan.KS))
     lines += ["## How to read the tables", "",
               "- One row per start, four columns per k: accuracy mean ± std over seeds (n = seeds with figures; "
               "*incomplete* = fewer than planned), macro-F1 mean ± std, mean wall seconds of a run, and the verdict "

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
-    sys.path.insert(0, str(BENCH))
-
-default_budget = importlib.import_module("default_budget")
+from benchmarks import default_budget
+from benchmarks.common import dev_study
 
 
 def _record(name: str, k: int, seed: int, accs: dict[tuple[str, int], float]) -> dict[str, object]:
@@ -73,7 +68,7 @@ def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:
 
 def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records() -> None:
     out = default_budget.OUT
-    records = default_budget.stage2_lr.load_records(out)
+    records = dev_study.load_records(out)
     assert len(records) == 18, "the default_budget records are committed with their page"
-    assert default_budget.render(records) == (out / default_budget.PAGE).read_text(encoding="utf-8"), (
-        "run: python benchmarks/default_budget.py --report")
+    assert default_budget.render(records) == (out / dev_study.PAGE).read_text(encoding="utf-8"), (
+        "run: python -m benchmarks.default_budget --report")

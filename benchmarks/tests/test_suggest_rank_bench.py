@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
-    sys.path.insert(0, str(BENCH))
-
-suggest_rank = importlib.import_module("suggest_rank")
+from benchmarks import suggest_rank
+from benchmarks.common import heldout
 
 
 def test_dev_split_is_stratified_outside_the_sample_and_seeded() -> None:
     pool = [(f"text {i}", i % 2) for i in range(100)]
     used = set(range(10))
-    dev = suggest_rank.dev_split(pool, used, 40, seed=0)
+    dev = heldout.dev_split(pool, used, 40, seed=0)
     assert len(dev) == 40 and not set(dev) & used
     assert sum(pool[i][1] for i in dev) == 20
-    assert suggest_rank.dev_split(pool, used, 40, seed=0) == dev
-    assert suggest_rank.dev_split(pool, used, 40, seed=1) != dev
-    assert len(suggest_rank.dev_split(pool, used, 500, seed=0)) == 90  # no more than the pool has
+    assert heldout.dev_split(pool, used, 40, seed=0) == dev
+    assert heldout.dev_split(pool, used, 40, seed=1) != dev
+    assert len(heldout.dev_split(pool, used, 500, seed=0)) == 90  # no more than the pool has
 
 
 def test_spearman_handles_ties_and_says_none_when_undefined() -> None:
@@ -87,7 +82,7 @@ def test_the_order_new_records_name_is_suggests_order() -> None:
 def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records() -> None:
     out = suggest_rank.OUT
     assert suggest_rank.render(suggest_rank.load_records(out)) == (out / suggest_rank.PAGE).read_text(
-        encoding="utf-8"), "run: python benchmarks/suggest_rank.py --report"
+        encoding="utf-8"), "run: python -m benchmarks.suggest_rank --report"
 
 
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:

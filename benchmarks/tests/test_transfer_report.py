@@ -1,27 +1,20 @@
 """benchmarks/transfer_report.py: the transfer benchmark's page, from fake records with known numbers (no training).
 
-The benchmarks are imported by name, as they import each other (``import transfer``), with benchmarks/ on
-``sys.path`` as for a script there (as in test_suite_report.py).
+The study is imported from the ``benchmarks`` package, the plan from ``benchmarks.common.transfer_plan``.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import statistics
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
-    sys.path.insert(0, str(BENCH))
-
-transfer = importlib.import_module("transfer")
-transfer_report = importlib.import_module("transfer_report")
+from benchmarks import transfer_report
+from benchmarks.common import heldout, transfer_plan
 
 #: set -> k -> start -> accuracies of seeds 0, 1, 2
 ACCURACY: dict[str, dict[int, dict[str, list[float]]]] = {
@@ -47,7 +40,7 @@ SUGGEST = 3.0
 def _record(name: str, k: int, start: str, seed: int, **extra: Any) -> dict[str, Any]:
     """A record as transfer.py writes it (the fields the page reads)."""
     record: dict[str, Any] = {
-        **transfer.run_settings(name, k, start, seed, transfer.budget_steps(2 * k)), "settings_hash": "fake",
+        **transfer_plan.run_settings(name, k, start, seed, transfer_plan.budget_steps(2 * k)), "settings_hash": "fake",
         "labels": ["a", "b"], "train_examples": 2 * k, "test_examples": 300, "source": f"fake {name}",
         "label_map": {},
         "machine": {"platform": "Linux x86_64", "cpu": "Fake CPU", "cpu_count": 2, "torch": "2.0",
@@ -71,7 +64,7 @@ def _scored(name: str, k: int, start: str, seed: int, accuracy: float) -> dict[s
 
 
 def _write(root: Path, record: dict[str, Any]) -> None:
-    path = transfer.record_path(root, record["set"], record["k"], record["start"], record["seed"])
+    path = transfer_plan.record_path(root, record["set"], record["k"], record["start"], record["seed"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record), encoding="utf-8")
 
@@ -83,7 +76,7 @@ def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Their zoo picks are taken as current (some have imprint on top while the run took a head, which suggest's
     order no longer gives): these tests are of the page's arithmetic; stale picks have a test of their own.
     """
-    monkeypatch.setattr(transfer, "zoo_pick_is_current", lambda record: True)
+    monkeypatch.setattr(transfer_plan, "zoo_pick_is_current", lambda record: True)
     for name, by_k in ACCURACY.items():
         for k, by_start in by_k.items():
             for start, values in by_start.items():
@@ -92,7 +85,7 @@ def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for seed in range(3):
         _write(tmp_path, _record("debates", 32, "zoo", seed, skipped="no zoo head shares a label with the set",
                                  seconds={"total": 2.0}))
-    _write(tmp_path, {**_scored("tweets", 8, "ft", 3, 0.99), "record_version": transfer.RECORD_VERSION + 1})
+    _write(tmp_path, {**_scored("tweets", 8, "ft", 3, 0.99), "record_version": transfer_plan.RECORD_VERSION + 1})
     _write(tmp_path, {**_scored("tweets", 8, "ft", 4, 0.99), "learning_rate": 1e-3})  # settings of the past
     return tmp_path
 
@@ -100,8 +93,8 @@ def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def three_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
     """The plan: the 2 sets of the fake records and their 3 seeds (k=128 stays planned, with no records)."""
-    monkeypatch.setattr(transfer, "SETS", ("tweets", "debates"))
-    monkeypatch.setattr(transfer, "SEEDS", (0, 1, 2))
+    monkeypatch.setattr(heldout, "SETS", ("tweets", "debates"))
+    monkeypatch.setattr(transfer_plan, "SEEDS", (0, 1, 2))
 
 
 def _row(page: str, name: str, label: str) -> list[str]:
@@ -355,9 +348,9 @@ def test_a_zoo_record_suggests_order_would_not_pick_is_ignored_and_counted(tmp_p
 
 def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records() -> None:
     """results/transfer/README.md is regenerated after every change of the records or the page's code."""
-    results = transfer.OUT
+    results = transfer_plan.OUT
     records = transfer_report.load_records(results)
     plots = {name: f"{transfer_report.PLOTS}/{name}.png" for name in transfer_report.sets_of(records)
              if (results / transfer_report.PLOTS / f"{name}.png").is_file()}
     page = (results / transfer_report.PAGE).read_text(encoding="utf-8")
-    assert transfer_report.render(records, plots, results) == page, "run: python benchmarks/transfer_report.py"
+    assert transfer_report.render(records, plots, results) == page, "run: python -m benchmarks.transfer_report"

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
-    sys.path.insert(0, str(BENCH))
-
-stage2_lr = importlib.import_module("stage2_lr")
+from benchmarks import stage2_lr
+from benchmarks.common import dev_study, stats
 
 
 def _record(name: str, k: int, seed: int, ft: dict[float, float], auto: dict[float, float]) -> dict[str, object]:
     runs = {}
     for start, accs in (("ft", ft), ("auto", auto)):
         for lr, acc in accs.items():
-            runs[stage2_lr.run_key(start, lr)] = {"start": start, "learning_rate": lr, "dev_accuracy": acc,
+            runs[dev_study.run_key(start, lr)] = {"start": start, "learning_rate": lr, "dev_accuracy": acc,
                                                   "dev_macro_f1": acc, "stage2_steps": 30, "head": None,
                                                   "seconds": 1.0}
     return {"record_version": stage2_lr.RECORD_VERSION, "set": name, "k": k, "seed": seed, "budget_steps": 30,
@@ -27,26 +22,26 @@ def _record(name: str, k: int, seed: int, ft: dict[float, float], auto: dict[flo
 
 
 def test_run_keys_are_distinct_per_start_and_learning_rate() -> None:
-    keys = {stage2_lr.run_key(s, lr) for s in stage2_lr.STARTS for lr in stage2_lr.LRS}
-    assert len(keys) == len(stage2_lr.STARTS) * len(stage2_lr.LRS)
-    assert stage2_lr.run_key("ft", 5e-5) == "ft@5e-05"
+    keys = {dev_study.run_key(s, lr) for s in dev_study.STARTS for lr in stage2_lr.LRS}
+    assert len(keys) == len(dev_study.STARTS) * len(stage2_lr.LRS)
+    assert dev_study.run_key("ft", 5e-5) == "ft@5e-05"
 
 
 def test_paired_differences_skip_records_missing_a_start() -> None:
     both = _record("tweets", 8, 0, {5e-5: 0.50}, {5e-5: 0.55})
     only_ft = _record("tweets", 8, 1, {5e-5: 0.40}, {})
-    diffs = stage2_lr.paired([both, only_ft], 5e-5)
+    diffs = dev_study.paired([both, only_ft], 5e-5)
     assert len(diffs) == 1 and abs(diffs[0] - 5.0) < 1e-9
-    assert stage2_lr.accuracies([both, only_ft], "ft", 5e-5) == [50.0, 40.0]
-    assert stage2_lr.paired([both], 1e-4) == []
+    assert dev_study.accuracies([both, only_ft], "ft", 5e-5) == [50.0, 40.0]
+    assert dev_study.paired([both], 1e-4) == []
 
 
 def test_diff_verdict_uses_two_standard_errors() -> None:
-    assert stage2_lr.diff_verdict([4.0, 5.0, 6.0]).endswith("better")
-    assert stage2_lr.diff_verdict([-4.0, -5.0, -6.0]).endswith("worse")
-    assert stage2_lr.diff_verdict([-3.0, 1.0, 4.0]).endswith("tie")
-    assert stage2_lr.diff_verdict([]) == "—"
-    assert stage2_lr.mean_std([]) == "—" and stage2_lr.mean_std([2.0]) == "2.0 (1)"
+    assert stats.diff_verdict([4.0, 5.0, 6.0]).endswith("better")
+    assert stats.diff_verdict([-4.0, -5.0, -6.0]).endswith("worse")
+    assert stats.diff_verdict([-3.0, 1.0, 4.0]).endswith("tie")
+    assert stats.diff_verdict([]) == "—"
+    assert stats.mean_std_text([]) == "—" and stats.mean_std_text([2.0]) == "2.0 (1)"
 
 
 def test_page_tabulates_every_learning_rate_over_all_groups_and_per_cell(tmp_path: Path) -> None:
@@ -64,10 +59,10 @@ def test_page_tabulates_every_learning_rate_over_all_groups_and_per_cell(tmp_pat
 
 def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records() -> None:
     out = stage2_lr.OUT
-    records = stage2_lr.load_records(out)
+    records = dev_study.load_records(out)
     assert records, "the stage2_lr records are committed with their page"
-    assert stage2_lr.render(records) == (out / stage2_lr.PAGE).read_text(encoding="utf-8"), (
-        "run: python benchmarks/stage2_lr.py --report")
+    assert stage2_lr.render(records) == (out / dev_study.PAGE).read_text(encoding="utf-8"), (
+        "run: python -m benchmarks.stage2_lr --report")
 
 
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:

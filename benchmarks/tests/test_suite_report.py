@@ -1,7 +1,7 @@
 """benchmarks/suite.py (plan, dry run, a tiny real run) and benchmarks/report.py (the generated results page).
 
-The benchmarks are imported by name, as they import each other (``import suite``), with benchmarks/ on
-``sys.path`` as for a script there; ``tiny_backbone`` and ``data_dir`` come from conftest.py. The report
+The studies are imported from the ``benchmarks`` package, their plan from ``benchmarks.common.suite_plan``;
+``tiny_backbone`` and ``data_dir`` come from tests/conftest.py (through this folder's conftest.py). The report
 tests write fake run records (``FinetuneResult(...).to_dict()``, as compare stores them) into a temporary
 results root and check the numbers on the page.
 """
@@ -9,7 +9,6 @@ results root and check the numbers on the page.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import statistics
@@ -19,26 +18,18 @@ from typing import Any
 
 import pytest
 
+from benchmarks import bench_order, bench_speed, lr_search, report, suite
+from benchmarks.common import pages, suite_plan
 from headzoo.train import RECORD_VERSION, FinetuneResult, run_key
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-if str(BENCH) not in sys.path:  # as when a benchmark runs as a script: its folder first on sys.path
-    sys.path.insert(0, str(BENCH))
-
-suite = importlib.import_module("suite")
-report = importlib.import_module("report")
-bench_speed = importlib.import_module("bench_speed")
-lr_search = importlib.import_module("lr_search")
-bench_order = importlib.import_module("bench_order")
 
 
 def _record(task: str, strategy: str, method: str | None, seed: int, protocol: str, final: float,
             best: float | None = None, epochs: float | None = None, wall: float = 100.0) -> dict[str, Any]:
     """A runs.jsonl line for one run with the suite's settings (``epochs`` overrides them)."""
-    grid = suite.build_plan([task], [protocol], results=Path("unused"))[0]
-    settings = suite.expected_settings(grid, strategy, method, seed, suite.BACKBONE_ID)
+    grid = suite_plan.build_plan([task], [protocol], results=Path("unused"))[0]
+    settings = suite_plan.expected_settings(grid, strategy, method, seed, suite_plan.BACKBONE_ID)
     settings["data"] = {"dataset": "aps/super_glue", "dataset_config": task, "dataset_name": task,
                         "eval_split": "validation", "train_size": grid.train_size, "eval_size": grid.eval_size,
                         "data_limit": None}
@@ -53,7 +44,7 @@ def _record(task: str, strategy: str, method: str | None, seed: int, protocol: s
     }
     best = final if best is None else best
     result = FinetuneResult(
-        task=task, backbone=suite.BACKBONE_ID, strategy=strategy, method=method, seed=seed, protocol=protocol,
+        task=task, backbone=suite_plan.BACKBONE_ID, strategy=strategy, method=method, seed=seed, protocol=protocol,
         main_metric="accuracy", final={"accuracy": final, "loss": 0.5}, best={"accuracy": best, "loss": 0.4},
         best_epoch=grid.epochs, best_step=grid.budget_steps,
         history=[{"epoch": grid.epochs, "step": grid.budget_steps, "stage": 2, "accuracy": final}],
@@ -137,7 +128,7 @@ def test_report_numbers_verdicts_and_plots(cb_results: Path) -> None:
     for name in ("COPA", "RTE", "MRPC", "WiC", "CoLA", "STS-B"):
         section = page.split(f"## {name}:")[1].split("\n## ")[0]
         assert "**Not run yet**" in section
-        assert "python benchmarks/suite.py --tasks" in section
+        assert "python -m benchmarks.suite --tasks" in section
     other = page.split("## Other records")[1].split("\n## ")[0]
     assert "| cb | ft | matched | 0 | 3.0 | 250 | 40.00 |" in other
     assert "| cb | ft | zoo | 0 |" in other and "99.00" not in page.split("## Other records")[0]
@@ -158,7 +149,7 @@ def test_report_average_over_complete_tasks(tmp_path: Path) -> None:
                ("eh-ft", "prefix"): -0.01, ("eh-ft", "ia3"): 0.0}
     for seed, value in enumerate(FT):
         records.append(_record("cb", "ft", None, seed, "matched", value))
-        for protocol in suite.PROTOCOLS:
+        for protocol in suite_plan.PROTOCOLS:
             records += [_record("cb", s, m, seed, protocol, value + off) for (s, m), off in offsets.items()]
     _write(root / "cb" / "runs.jsonl", records)
     page = report.write_report(root).read_text(encoding="utf-8")
@@ -177,7 +168,7 @@ def test_overview_median_difference_is_not_moved_by_one_far_task(tmp_path: Path)
         records = []
         for seed, value in enumerate(FT):
             records.append(_record(task, "ft", None, seed, "matched", value))
-            for protocol in suite.PROTOCOLS:
+            for protocol in suite_plan.PROTOCOLS:
                 records += [_record(task, s, m, seed, protocol, value) for s, m in
                             [("lp-ft", "probe"), ("eh-ft", "bitfit"), ("eh-ft", "prefix"), ("eh-ft", "ia3")]]
                 records.append(_record(task, "eh-ft", "lora", seed, protocol, value + offset))
@@ -209,7 +200,7 @@ def test_verdict_rule() -> None:
 
 
 def test_plan_budgets_follow_the_paper() -> None:
-    grids = {g.task: g for g in suite.build_plan(list(suite.TASKS), ["matched"], results=Path("r"))}
+    grids = {g.task: g for g in suite_plan.build_plan(list(suite_plan.TASKS), ["matched"], results=Path("r"))}
     assert len(grids) == 7
     assert {t: g.epochs for t, g in grids.items()} == {
         "cb": 10.0, "copa": 10.0, "rte": 1.5, "mrpc": 1.5, "wic": 1.0, "cola": 0.5, "stsb": 0.5}
@@ -218,7 +209,7 @@ def test_plan_budgets_follow_the_paper() -> None:
     assert grids["cb"].out_dir == Path("r/cb")  # the CB grid that predates the suite
     assert (grids["cb"].budget_steps, grids["cb"].stage1_steps) == (80, 8)
     assert len(grids["rte"].runs()) == 6 * 5
-    zoo = suite.build_plan(["rte"], ["zoo"], results=Path("r"))[0]
+    zoo = suite_plan.build_plan(["rte"], ["zoo"], results=Path("r"))[0]
     assert zoo.out_dir == Path("r/rte/zoo") and len(zoo.runs()) == 5 * 5  # no FT under zoo
 
 
@@ -319,7 +310,7 @@ def test_suite_zoo_shares_one_head_per_method(tiny_backbone: Path, data_dir: Pat
 
 
 def test_parallel_children_get_one_grid_each_and_no_report() -> None:
-    grid = suite.build_plan(["rte"], ["zoo"], results=Path("r"))[0]
+    grid = suite_plan.build_plan(["rte"], ["zoo"], results=Path("r"))[0]
     argv = ["--jobs", "14", "--tasks=cb,rte", "--protocols", "matched,zoo", "--time-budget", "7", "--grace=1.5",
             "--no-report", "--seeds", "2"]
     assert suite._child_argv(argv, grid) == ["--time-budget", "7", "--seeds", "2", "--tasks", "rte",
@@ -333,8 +324,9 @@ def test_parallel_runs_every_grid_in_its_own_process_and_stops_stragglers(tmp_pa
     fake.write_text("import sys, time\nargs = sys.argv[1:]\ntask = args[args.index('--tasks') + 1]\n"
                     "print('grid', task, args[args.index('--protocols') + 1], flush=True)\n"
                     "if task == 'copa':\n    time.sleep(600)\n")
-    monkeypatch.setattr(suite, "__file__", str(fake))
-    grids = suite.build_plan(["cb", "copa"], ["zoo"], results=tmp_path)
+    monkeypatch.setattr(suite, "child_command",
+                        lambda argv, grid: [sys.executable, str(fake), *suite._child_argv(argv, grid)])
+    grids = suite_plan.build_plan(["cb", "copa"], ["zoo"], results=tmp_path)
     messages: list[str] = []
     codes = suite.run_parallel(grids, argv=["--jobs", "2"], jobs=2, results=tmp_path, time_budget_s=1.0,
                                grace_s=2.0, log=messages.append)
@@ -347,16 +339,16 @@ def test_parallel_runs_every_grid_in_its_own_process_and_stops_stragglers(tmp_pa
 def test_report_names_machines_and_counts_verdicts(tmp_path: Path) -> None:
     gpu = {"accelerator": "NVIDIA H200", "torch": "2.11.0+cu130"}
     cpu = {"accelerator": None, "cpu": "AMD EPYC", "cpu_count": 2, "torch_threads": 1, "torch": "2.13.0+cpu"}
-    assert report.machine_label(gpu) == "NVIDIA H200 (torch 2.11.0+cu130)"
-    assert report.machine_label(cpu) == "AMD EPYC CPU, 2 cores, 1 torch thread(s) (torch 2.13.0+cpu)"
-    assert report.machine_label(None) == "machine not recorded"
+    assert pages.machine_label(gpu) == "NVIDIA H200 (torch 2.11.0+cu130)"
+    assert pages.machine_label(cpu) == "AMD EPYC CPU, 2 cores, 1 torch thread(s) (torch 2.13.0+cpu)"
+    assert pages.machine_label(None) == "machine not recorded"
     root = tmp_path / "results"
     records = []
     for seed, value in enumerate(FT):
         ft = _record("cb", "ft", None, seed, "matched", value)
         ft["result"]["machine"] = cpu
         records.append(ft)
-        for protocol in suite.PROTOCOLS:
+        for protocol in suite_plan.PROTOCOLS:
             for (s, m), off in {("lp-ft", "probe"): 0.0, ("eh-ft", "lora"): 0.2, ("eh-ft", "bitfit"): -0.2,
                                 ("eh-ft", "prefix"): 0.0, ("eh-ft", "ia3"): 0.0}.items():
                 rec = _record("cb", s, m, seed, protocol, value + off + 0.001 * seed)
@@ -394,19 +386,20 @@ def test_other_records_say_how_they_differ_from_the_plan(tmp_path: Path) -> None
 def test_records_with_unread_stage1_fields_match_the_plan(tmp_path: Path) -> None:
     """A run recorded when every stage-1 field was listed (lora_dropout 0.1 for BitFit) still counts;
     an old LoRA run, whose lora_dropout did change, is named as differing."""
-    grid = suite.build_plan(["cb"], ["matched"], results=tmp_path)[0]
+    grid = suite_plan.build_plan(["cb"], ["matched"], results=tmp_path)[0]
     bitfit = _record("cb", "eh-ft", "bitfit", 0, "matched", 0.7)["result"]
     bitfit["settings"]["stage1"].update(lora_r=8, lora_alpha=16, lora_dropout=0.1, prefix_length=17)
-    assert suite.settings_differences(grid, bitfit, suite.BACKBONE_ID) == []
+    assert suite_plan.settings_differences(grid, bitfit, suite_plan.BACKBONE_ID) == []
     lora = _record("cb", "eh-ft", "lora", 0, "matched", 0.7)["result"]
     lora["settings"]["stage1"]["lora_dropout"] = 0.1
-    assert suite.settings_differences(grid, lora, suite.BACKBONE_ID) == ["stage1.lora_dropout"]
+    assert suite_plan.settings_differences(grid, lora, suite_plan.BACKBONE_ID) == ["stage1.lora_dropout"]
 
 
 def test_parallel_suite_exits_1_when_a_grid_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = tmp_path / "suite.py"
     fake.write_text("import sys\nargs = sys.argv[1:]\nsys.exit(3 if args[args.index('--tasks') + 1] == 'cb' else 0)\n")
-    monkeypatch.setattr(suite, "__file__", str(fake))
+    monkeypatch.setattr(suite, "child_command",
+                        lambda argv, grid: [sys.executable, str(fake), *suite._child_argv(argv, grid)])
     argv = ["--jobs", "2", "--tasks", "cb,copa", "--protocols", "zoo", "--no-report", "--results", str(tmp_path)]
     assert suite.main(argv) == 1
     fake.write_text("import sys\nsys.exit(0)\n")
@@ -482,34 +475,34 @@ def test_suite_runs_at_compares_defaults_and_a_pin_moves_only_its_method(tmp_pat
     """No pins: the suite's runs are compare's defaults; a pinned rate or order changes only what it names."""
     from headzoo.train import PRESETS, FinetuneSettings
 
-    assert suite.STAGE1_LEARNING_RATES == {}
+    assert suite_plan.STAGE1_LEARNING_RATES == {}
     defaults = FinetuneSettings()  # compare's stage-2 defaults (compare(settings=...) or its keyword arguments)
-    assert suite.DATA_ORDER == defaults.data_order == "continue"
-    plan = suite.stage2_settings(suite.build_plan(["cb"], ["matched"], results=tmp_path)[0])
+    assert suite_plan.DATA_ORDER == defaults.data_order == "continue"
+    plan = suite_plan.stage2_settings(suite_plan.build_plan(["cb"], ["matched"], results=tmp_path)[0])
     assert {f: getattr(plan, f) for f in ("learning_rate", "batch_size", "max_length", "stage1_fraction", "preset")} \
         == {f: getattr(defaults, f) for f in ("learning_rate", "batch_size", "max_length", "stage1_fraction", "preset")}
-    matched, zoo = suite.build_plan(["cb"], ["matched", "zoo"], results=tmp_path)
-    ia3 = suite.expected_settings(matched, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
+    matched, zoo = suite_plan.build_plan(["cb"], ["matched", "zoo"], results=tmp_path)
+    ia3 = suite_plan.expected_settings(matched, "eh-ft", "ia3", 0, suite_plan.BACKBONE_ID)
     assert ia3["data_order"] == "continue"
     assert ia3["stage1"]["learning_rate"] == PRESETS["headzoo"]["ia3"]
-    assert "data_order" not in suite.expected_settings(zoo, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
-    assert "data_order" not in suite.expected_settings(matched, "ft", None, 0, suite.BACKBONE_ID)
+    assert "data_order" not in suite_plan.expected_settings(zoo, "eh-ft", "ia3", 0, suite_plan.BACKBONE_ID)
+    assert "data_order" not in suite_plan.expected_settings(matched, "ft", None, 0, suite_plan.BACKBONE_ID)
 
-    monkeypatch.setattr(suite, "STAGE1_LEARNING_RATES", {"ia3": 0.03})
-    monkeypatch.setattr(suite, "DATA_ORDER", "restart")
-    pinned = suite.expected_settings(matched, "eh-ft", "ia3", 0, suite.BACKBONE_ID)
+    monkeypatch.setattr(suite_plan, "STAGE1_LEARNING_RATES", {"ia3": 0.03})
+    monkeypatch.setattr(suite_plan, "DATA_ORDER", "restart")
+    pinned = suite_plan.expected_settings(matched, "eh-ft", "ia3", 0, suite_plan.BACKBONE_ID)
     assert pinned["stage1"]["learning_rate"] == 0.03 and pinned["data_order"] == "restart"
-    lora = suite.expected_settings(zoo, "eh-ft", "lora", 0, suite.BACKBONE_ID)
+    lora = suite_plan.expected_settings(zoo, "eh-ft", "lora", 0, suite_plan.BACKBONE_ID)
     assert lora["stage1"]["learning_rate"] == PRESETS["headzoo"]["lora"] and "data_order" not in lora
     monkeypatch.undo()
 
     run = _record("cb", "eh-ft", "ia3", 0, "matched", 0.7)["result"]
-    assert suite.settings_differences(matched, run, suite.BACKBONE_ID) == []
+    assert suite_plan.settings_differences(matched, run, suite_plan.BACKBONE_ID) == []
     run["settings"]["data_order"] = "restart"
-    assert suite.settings_differences(matched, run, suite.BACKBONE_ID) == ["data_order"]
+    assert suite_plan.settings_differences(matched, run, suite_plan.BACKBONE_ID) == ["data_order"]
     ft = _record("cb", "ft", None, 0, "matched", 0.7)["result"]
     ft["settings"]["data_order"] = "continue"
-    assert suite.settings_differences(matched, ft, suite.BACKBONE_ID) == ["data_order"]
+    assert suite_plan.settings_differences(matched, ft, suite_plan.BACKBONE_ID) == ["data_order"]
 
 
 def test_changed_settings_are_compared_seed_for_seed_with_the_current_runs(tmp_path: Path) -> None:
@@ -559,16 +552,16 @@ def test_records_of_another_version_are_superseded_and_records_without_one_are_v
     line_only["record_version"] = RECORD_VERSION + 1
     _write(root / "cb" / "runs.jsonl", [current, old, newer, line_only])
 
-    grid = suite.build_plan(["cb"], ["matched"], results=root)[0]
-    assert sorted(suite.finished_runs(grid, suite.BACKBONE_ID)) == [("ft", None, 0), ("ft", None, 1)]
+    grid = suite_plan.build_plan(["cb"], ["matched"], results=root)[0]
+    assert sorted(suite_plan.finished_runs(grid, suite_plan.BACKBONE_ID)) == [("ft", None, 0), ("ft", None, 1)]
     kept = set(current_keys(read_runs(root / "cb" / "runs.jsonl")).values())
     assert kept == {current["key"], old["key"]}  # compare reuses the same two and runs the others again
     later = f"record_version {RECORD_VERSION + 1}"
-    assert suite.settings_differences(grid, newer["result"], suite.BACKBONE_ID) == [later]
-    assert suite.settings_differences(grid, line_only["result"], suite.BACKBONE_ID,
+    assert suite_plan.settings_differences(grid, newer["result"], suite_plan.BACKBONE_ID) == [later]
+    assert suite_plan.settings_differences(grid, line_only["result"], suite_plan.BACKBONE_ID,
                                       version=RECORD_VERSION + 1) == [later]
-    assert suite.settings_differences(grid, old["result"], suite.BACKBONE_ID, version=1) == []
-    assert suite.version_differences({"record_version": "2"}) == ["record_version -1"]  # not an int: not current
+    assert suite_plan.settings_differences(grid, old["result"], suite_plan.BACKBONE_ID, version=1) == []
+    assert suite_plan.version_differences({"record_version": "2"}) == ["record_version -1"]  # not an int: not current
 
     assert suite.main(["--dry-run", "--results", str(root), "--tasks", "cb", "--protocols", "matched"]) == 0
     row = next(ln.split() for ln in capsys.readouterr().out.splitlines() if ln.startswith("cb "))
