@@ -39,9 +39,21 @@ LEGACY_MODE_KEYS = {
     "pooling_mode_lasttoken": "lasttoken",
 }
 
-_POOLING_TYPE = "sentence_transformers.models.Pooling"
-_NORMALIZE_TYPE = "sentence_transformers.models.Normalize"
-_TRANSFORMER_TYPE = "sentence_transformers.models.Transformer"
+
+
+def module_kind(type_name: str) -> str:
+    """The class name of a ``modules.json`` entry's ``type`` where it is a sentence-transformers module, else ``""``.
+
+    Older checkpoints write ``sentence_transformers.models.Pooling``, newer ones
+    ``sentence_transformers.sentence_transformer.modules.pooling.Pooling``: both are ``"Pooling"``.
+
+    Example:
+        >>> module_kind("sentence_transformers.sentence_transformer.modules.pooling.Pooling")
+        'Pooling'
+        >>> module_kind("my_package.Pooling")
+        ''
+    """
+    return type_name.rsplit(".", 1)[-1] if type_name.startswith("sentence_transformers.") else ""
 
 
 @dataclass(frozen=True)
@@ -175,19 +187,19 @@ def read_pooling(folder: str | os.PathLike[str]) -> Pooling | None:
         raise PoolingConfigError(f"{str(modules_path)!r} must be a JSON list of modules; restore it from the "
                                  "checkpoint, or pass feature='sequence-classification'")
     types = [str(m.get("type", "")) for m in sorted(modules, key=lambda m: m.get("idx", 0))]
-    pooling_at = [i for i, t in enumerate(types) if t == _POOLING_TYPE]
+    kinds = [module_kind(t) for t in types]
+    pooling_at = [i for i, kind in enumerate(kinds) if kind == "Pooling"]
     if not pooling_at:
-        raise PoolingConfigError(f"{str(modules_path)!r} lists no {_POOLING_TYPE} module (it has {types}); "
-                                 "pass feature='sequence-classification' to use the model's own head")
-    known = {_TRANSFORMER_TYPE, _POOLING_TYPE, _NORMALIZE_TYPE}
-    others = [t for t in types if t not in known]
+        raise PoolingConfigError(f"{str(modules_path)!r} lists no sentence_transformers Pooling module (it has "
+                                 f"{types}); pass feature='sequence-classification' to use the model's own head")
+    others = [t for t, kind in zip(types, kinds, strict=True) if kind not in ("Transformer", "Pooling", "Normalize")]
     if others:
         raise PoolingConfigError(f"{str(modules_path)!r} has module(s) headzoo does not reproduce: {others}; "
                                  "pass feature='sequence-classification' to use the model's own head")
     entry = sorted(modules, key=lambda m: m.get("idx", 0))[pooling_at[0]]
     pooling_path = root / str(entry.get("path", "")) / "config.json"
     modes = modes_of(_read_json(pooling_path, "pooling config"), pooling_path)
-    normalize = _NORMALIZE_TYPE in types[pooling_at[0] + 1:]
+    normalize = "Normalize" in kinds[pooling_at[0] + 1:]
     max_len = None
     bert_config = root / "sentence_bert_config.json"
     if bert_config.exists():
