@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from huggingface_hub.dataclasses import strict
@@ -56,7 +56,7 @@ class SentenceClassifierConfig(PreTrainedConfig):
     """
 
     model_type = MODEL_TYPE
-    sub_configs_defaults = {"backbone": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
+    sub_configs_defaults: ClassVar[dict[str, SubConfigSpec]] = {"backbone": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
 
     backbone: PreTrainedConfig | dict | None = None
     pooling: dict | None = None
@@ -125,7 +125,8 @@ class SentenceEmbeddingForSequenceClassification(PreTrainedModel):
 
         Args:
             path: what ``AutoModel.from_pretrained`` takes (headzoo resolves ``"minilm"`` etc. before this).
-            pooling: the sentence embedding; by default what the folder declares (:func:`~headzoo.pooling.read_pooling`).
+            pooling: the sentence embedding; by default what the folder declares
+                (:func:`~headzoo.pooling.read_pooling`).
             head_scale: see :class:`SentenceClassifierConfig`.
             **kwargs: ``num_labels``, ``id2label``, ``label2id``, ``problem_type`` go to the config; the rest
                 (``revision``, ``use_safetensors``...) to ``AutoModel.from_pretrained``.
@@ -134,7 +135,8 @@ class SentenceEmbeddingForSequenceClassification(PreTrainedModel):
             PoolingConfigError: the folder declares no pooling and none is given, or its declaration is damaged.
 
         Example:
-            >>> SentenceEmbeddingForSequenceClassification.from_backbone("path/to/minilm", num_labels=2)  # doctest: +SKIP
+            >>> model = SentenceEmbeddingForSequenceClassification.from_backbone(  # doctest: +SKIP
+            ...     "path/to/minilm", num_labels=2)
         """
         from .errors import PoolingConfigError
         from .pooling import read_pooling

@@ -119,7 +119,8 @@ def test_pool_normalises_where_declared() -> None:
 
 
 def test_modules_saved_by_newer_sentence_transformers_are_read(tmp_path: Path) -> None:
-    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
+    modules = [{"idx": 0, "name": "0", "path": "",
+                "type": "sentence_transformers.base.modules.transformer.Transformer"},
                {"idx": 1, "name": "1", "path": "1_Pooling",
                 "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
                {"idx": 2, "name": "2", "path": "2_Normalize",
