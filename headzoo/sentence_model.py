@@ -56,7 +56,8 @@ class SentenceClassifierConfig(PreTrainedConfig):
     """
 
     model_type = MODEL_TYPE
-    sub_configs_defaults: ClassVar[dict[str, SubConfigSpec]] = {"backbone": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
+    sub_configs_defaults: ClassVar[dict[str, SubConfigSpec]] = {
+        "backbone": SubConfigSpec(config_class=AutoConfig, model_type="bert")}
 
     backbone: PreTrainedConfig | dict | None = None
     pooling: dict | None = None
