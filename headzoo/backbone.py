@@ -303,6 +303,128 @@ def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
             hf_logging.enable_progress_bar()
 
 
+def declared_pooling(backbone: BackboneRef) -> Any:
+    """The sentence embedding a backbone's files declare (:class:`~headzoo.pooling.Pooling`), or None.
+
+    A local folder (and the embedded default) is read in place; a Hub id is read from the Hugging Face
+    cache, or fetched there (a few small JSON files) where the Hub is reachable.
+
+    Raises:
+        PoolingConfigError: the declaration is there but damaged or unknown.
+
+    Example:
+        >>> declared_pooling(resolve_backbone("minilm")).describe()  # doctest: +SKIP
+        'mean pooling, normalised'
+    """
+    from .pooling import read_pooling
+
+    if backbone.is_local or Path(backbone.path).is_dir():
+        return read_pooling(backbone.path)
+    folder = _hub_declaration_folder(backbone)
+    return read_pooling(folder) if folder is not None else None
+
+
+def _hub_declaration_folder(backbone: BackboneRef) -> Path | None:
+    """The cache snapshot folder holding a Hub backbone's ``modules.json`` and pooling config, or None."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    try:
+        modules = Path(hf_hub_download(backbone.id, "modules.json", **_revision_kwargs(backbone)))
+    except (EntryNotFoundError, RepositoryNotFoundError, LocalEntryNotFoundError, OSError):
+        return None
+    from .pooling import module_kind
+
+    try:
+        import json
+
+        entries = json.loads(modules.read_text(encoding="utf-8"))
+        paths = [str(e.get("path", "")) for e in entries if module_kind(str(e.get("type", ""))) == "Pooling"]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return modules.parent  # read_pooling reports what is wrong
+    for filename in [f"{p}/config.json" for p in paths if p] + ["sentence_bert_config.json"]:
+        try:
+            hf_hub_download(backbone.id, filename, **_revision_kwargs(backbone))
+        except (EntryNotFoundError, LocalEntryNotFoundError, OSError):
+            pass  # read_pooling names a missing pooling config
+    return modules.parent
+
+
+def default_feature(backbone: BackboneRef) -> str:
+    """The feature a head on ``backbone`` reads by default: ``sentence-embedding`` where the backbone declares
+    a sentence embedding (sentence-transformers' ``modules.json``), else ``sequence-classification``.
+
+    Example:
+        >>> default_feature(resolve_backbone("minilm"))  # doctest: +SKIP
+        'sentence-embedding'
+    """
+    from .naming import SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION
+
+    return SENTENCE_EMBEDDING if declared_pooling(backbone) is not None else SEQUENCE_CLASSIFICATION
+
+
+def resolve_feature(backbone: BackboneRef, feature: str | None = None) -> str:
+    """``feature`` checked (see :data:`~headzoo.naming.FEATURES`), or the backbone's default where None/"auto".
+
+    Raises:
+        ConfigError: an unknown feature name.
+        PoolingConfigError: ``sentence-embedding`` asked of a backbone that declares no sentence embedding.
+
+    Example:
+        >>> resolve_feature(resolve_backbone("minilm"), "auto")  # doctest: +SKIP
+        'sentence-embedding'
+    """
+    from .errors import PoolingConfigError
+    from .naming import SENTENCE_EMBEDDING, validate_feature
+
+    chosen = validate_feature(feature)
+    if chosen is None:
+        return default_feature(backbone)
+    if chosen == SENTENCE_EMBEDDING and declared_pooling(backbone) is None:
+        raise PoolingConfigError(f"backbone {backbone.id!r} declares no sentence embedding (no modules.json with a "
+                                 "Pooling module); use feature='sequence-classification' or 'auto'")
+    return chosen
+
+
+def load_sentence_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
+    """A :class:`~headzoo.sentence_model.SentenceEmbeddingForSequenceClassification` on a resolved backbone.
+
+    Its pooling is what the backbone declares; the head is new. Safetensors weights only and no repo code,
+    unless ``kwargs`` say otherwise.
+
+    Raises:
+        BackboneError: the backbone cannot be loaded.
+        PoolingConfigError: it declares no sentence embedding, or a damaged one.
+
+    Example:
+        >>> model = load_sentence_classifier(resolve_backbone("minilm"), num_labels=2)  # doctest: +SKIP
+    """
+    from transformers.utils import logging as hf_logging
+
+    from .errors import PoolingConfigError
+    from .sentence_model import SentenceEmbeddingForSequenceClassification
+
+    pooling = declared_pooling(backbone)
+    if pooling is None:
+        raise PoolingConfigError(f"backbone {backbone.id!r} declares no sentence embedding (no modules.json with a "
+                                 "Pooling module); use feature='sequence-classification'")
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        return SentenceEmbeddingForSequenceClassification.from_backbone(
+            backbone.path, pooling=pooling, **_revision_kwargs(backbone), **_safe_kwargs(kwargs, weights=True))
+    except (OSError, ValueError, KeyError) as exc:
+        if isinstance(exc, PoolingConfigError):
+            raise
+        raise BackboneError(_load_failure(backbone, exc)) from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def load_tokenizer(backbone: BackboneRef, **kwargs: Any) -> Any:
     """``AutoTokenizer.from_pretrained`` for a resolved backbone with a clear error.
 

@@ -68,3 +68,11 @@ class HubUnreachableError(HubError, ConnectionError):
 
 class InvalidNameError(HeadzooError, ValueError):
     """A repo id, task or zoo name is invalid or would escape its directory."""
+
+
+class PoolingConfigError(HeadzooError, ValueError):
+    """A checkpoint's declared sentence embedding (``modules.json``, pooling config) is missing, damaged or unknown."""
+
+
+class HeadKindError(HeadMismatchError):
+    """A head reads another feature than the model offers (``sentence-embedding`` vs ``sequence-classification``)."""

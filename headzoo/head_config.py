@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import HeadFormatError
+from .naming import FEATURES, SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION
 
 #: The head format this version writes and the newest it reads.
 FORMAT_VERSION = 1
@@ -42,6 +43,12 @@ class HeadConfig:
         problem_type: ``"single_label_classification"`` or ``"regression"`` (or None).
         base_model_prefix: the model's ``base_model_prefix`` (what the head is *not*).
         tensors: tensor name -> shape.
+        feature: what the head reads: ``"sequence-classification"`` (the model's own classification path) or
+            ``"sentence-embedding"`` (the checkpoint's declared sentence embedding); older heads, which do not
+            record it, read the former.
+        pooling: for ``sentence-embedding`` heads, :meth:`headzoo.pooling.Pooling.to_dict` of the embedding.
+        head_scale: for ``sentence-embedding`` heads, the model's logit scale (logits are
+            ``head_scale * (x @ weight.T + bias)``).
         backbone_revision: the Hub commit sha of the backbone, when known.
         backbone_fingerprint: :func:`headzoo.backbone.weight_fingerprint` of the backbone.
         output_layer: the module whose rows are the label outputs (for label permutation).
@@ -64,6 +71,9 @@ class HeadConfig:
     base_model_prefix: str
     tensors: dict[str, list[int]]
     format_version: int = FORMAT_VERSION
+    feature: str = SEQUENCE_CLASSIFICATION
+    pooling: dict[str, Any] | None = None
+    head_scale: float | None = None
     backbone_revision: str | None = None
     backbone_fingerprint: str | None = None
     output_layer: str | None = None
@@ -90,6 +100,12 @@ class HeadConfig:
         extra = data.pop("extra")
         data["id2label"] = {str(k): v for k, v in self.id2label.items()}
         ordered = {"format_version": data.pop("format_version")}
+        for key in ("task", "backbone", "model_type", "architecture"):
+            ordered[key] = data.pop(key)
+        ordered["feature"] = data.pop("feature")
+        if self.feature == SEQUENCE_CLASSIFICATION:  # the model's own path: no pooling, no scale of ours
+            data.pop("pooling")
+            data.pop("head_scale")
         ordered.update(data)
         for key, value in extra.items():
             ordered.setdefault(key, value)
@@ -166,6 +182,7 @@ class HeadConfig:
         for name in ("backbone_revision", "backbone_fingerprint", "output_layer", "method", "created_at"):
             want(name, (str,), optional=True)
         base_prefix = want("base_model_prefix", (str,), optional=True) or ""
+        feature, pooling, head_scale = _parse_feature(data, source)
         return cls(
             format_version=version,
             task=data["task"],
@@ -178,6 +195,9 @@ class HeadConfig:
             problem_type=problem_type,
             base_model_prefix=base_prefix,
             tensors=parsed_tensors,
+            feature=feature,
+            pooling=pooling,
+            head_scale=head_scale,
             backbone_revision=data.get("backbone_revision"),
             backbone_fingerprint=data.get("backbone_fingerprint"),
             output_layer=data.get("output_layer"),
@@ -188,6 +208,27 @@ class HeadConfig:
             created_at=data.get("created_at") or "",
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+
+def _parse_feature(data: Mapping[str, Any], source: str) -> tuple[str, dict[str, Any] | None, float | None]:
+    """The ``feature``, ``pooling`` and ``head_scale`` fields, checked together."""
+    from .errors import PoolingConfigError
+    from .pooling import Pooling
+
+    feature = data.get("feature", SEQUENCE_CLASSIFICATION)
+    if feature not in FEATURES:
+        raise HeadFormatError(f"{source}: 'feature' must be one of {list(FEATURES)}, got {feature!r}; "
+                              "upgrade headzoo (pip install -U headzoo) or re-save the head")
+    if feature != SENTENCE_EMBEDDING:
+        return feature, None, None
+    try:
+        pooling = Pooling.from_dict(data.get("pooling")).to_dict()
+    except PoolingConfigError as exc:
+        raise HeadFormatError(f"{source}: a sentence-embedding head must record its pooling: {exc}") from None
+    scale = data.get("head_scale")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise HeadFormatError(f"{source}: 'head_scale' must be a positive number, got {scale!r}; re-save the head")
+    return feature, pooling, float(scale)
 
 
 _INDEX = re.compile(r"^(0|[1-9][0-9]{0,8})$")

@@ -170,3 +170,32 @@ __all__ = [
     "validate_repo_id",
     "validate_revision",
 ]
+
+
+#: The feature a head reads: the model's own ``*ForSequenceClassification`` path (BERT: the CLS token through
+#: its pooler), or the sentence embedding the checkpoint declares (sentence-transformers' pooling).
+SEQUENCE_CLASSIFICATION = "sequence-classification"
+SENTENCE_EMBEDDING = "sentence-embedding"
+FEATURES = (SEQUENCE_CLASSIFICATION, SENTENCE_EMBEDDING)
+
+
+def validate_feature(feature: str | None) -> str | None:
+    """A feature name (see :data:`FEATURES`), or None / ``"auto"`` for what the backbone declares.
+
+    Raises:
+        ConfigError: an unknown name; the message lists the known ones.
+
+    Example:
+        >>> validate_feature("sentence-embedding")
+        'sentence-embedding'
+        >>> validate_feature("auto") is None
+        True
+    """
+    from .errors import ConfigError
+
+    if feature is None or feature == "auto":
+        return None
+    if feature not in FEATURES:
+        raise ConfigError(f"unknown feature {feature!r}; choose one of {', '.join(FEATURES)}, or 'auto' for what "
+                          "the backbone declares")
+    return feature
