@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 OUT = ROOT / "results" / "transfer"
 RECORD_VERSION = 1
-STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "auto3x", "setfit")
+STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "auto3x", "setfit", "frozen")
+#: Starts that fine-tune nothing: ``frozen`` is a logistic regression on the backbone's declared sentence
+#: embedding (mean pooling, normalised), the floor any start must clear.
+NO_FINETUNING = ("frozen",)
 #: Starts given a multiple of the stage-2 budget; every other start (SetFit aside) gets the budget itself.
 BUDGET_FACTOR = {"ft3x": 3, "ft10x": 10, "auto3x": 3}
 #: Starts whose head costs the user no optimizer step: a shipped head's steps were paid when the zoo was built,
@@ -81,7 +84,8 @@ def run_settings(set_name: str, k: int, start: str, seed: int, steps: int) -> di
     """What a run's hash covers."""
     factor = BUDGET_FACTOR.get(start, 1)
     return {"record_version": RECORD_VERSION, "set": set_name, "k": k, "start": start, "seed": seed,
-            "budget_steps": steps, "stage2_steps": factor * steps if start != "setfit" else None,
+            "budget_steps": steps,
+            "stage2_steps": factor * steps if start not in ("setfit", *NO_FINETUNING) else None,
             "batch_size": BATCH, "learning_rate": LEARNING_RATE, "max_length": MAX_LENGTH,
             "test_size": 300 if set_name == "debates" else TEST_SIZE,
             **({"setfit": SETFIT_VERSION} if start == "setfit" else {})}
