@@ -115,3 +115,45 @@ def test_train_target_modules_reach_peft_and_the_head(tiny_backbone: Path, toy_c
     assert [(e.task, e.method) for e in entries] == [("toy", "lora")]
     training = Head.load(entries[0].path).config.training
     assert sorted(training["target_modules"]) == ["attention.output.dense", "key", "query", "value"]
+
+
+def _commands() -> list[list[str]]:
+    """Every command's path: `show`, ..., `zoo build`, `zoo publish`."""
+    import typer
+
+    from headzoo.cli import app
+
+    root = typer.main.get_command(app)
+    paths = []
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        subs = getattr(command, "commands", None)
+        paths += [[name, sub] for sub in subs] if subs else [[name]]
+    return paths
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_every_command_takes_no_progress(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """--no-progress is a shared flag: every command's --help lists it and its parser accepts it."""
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0 and "--no-progress" in out
+    code, _, err = run(capsys, *command, "--no-progress", "--bogus")
+    assert code == 2 and "No such option: --bogus" in err  # --no-progress itself parsed
+
+
+@pytest.mark.parametrize("args", [["list", "--no-progress"], ["tasks", "--no-progress"],
+                                  ["suggest", "--no-progress"]])
+def test_no_progress_runs_where_nothing_long_runs(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    code, out, err = run(capsys, *args)
+    if args[0] == "suggest":  # reaches the command: its own check of the data, not a parse error
+        assert code == 1 and "needs your data" in err
+    else:
+        assert code == 0 and out, err
+
+
+def test_pull_with_no_progress(hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    backbone = _zoo_head(tmp_path)
+    code, _, err = run(capsys, "push", "toy", "--backbone", str(backbone), "--namespace", "alice", "--no-progress")
+    assert code == 0, err
+    code, out, err = run(capsys, "pull", "alice/headzoo-toy-tiny-backbone-lora", "--overwrite", "--no-progress")
+    assert code == 0 and "toy head" in out, err
+

@@ -186,13 +186,13 @@ GRID_INTERRUPT_AT = STEPS_PER_EPOCH + 4
 def test_interrupted_compare_keeps_finished_runs(tiny_backbone: Path, toy_csv: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    import headzoo.cli
+    import headzoo.cli.training
 
     out_dir = tmp_path / "grid"
     args = ["compare", "toy", "--backbone", str(tiny_backbone), "--data-file", str(toy_csv), "--text-column",
             "text", "--label-column", "label", "--strategies", "ft", "--seeds", ",".join(GRID_SEEDS), "--epochs",
             "1", "--min-steps", "0", "--batch-size", "8", "--max-length", "32", "--out", str(out_dir), "--no-progress"]
-    monkeypatch.setattr(headzoo.cli, "_progress_callbacks", lambda quiet: [_Interrupter(GRID_INTERRUPT_AT)])
+    monkeypatch.setattr(headzoo.cli.training, "progress_callbacks", lambda quiet: [_Interrupter(GRID_INTERRUPT_AT)])
     code = main(args)
     _, err = capsys.readouterr()
     assert code == 130

@@ -185,15 +185,3 @@ def test_limit_is_a_stratified_subset_that_follows_the_seed(tiny_backbone: Path,
         assert abs(sum(1 for y in got["label"] if y == neg) - 40 * neg_share) <= 1  # stratified
     assert custom[0]["input_ids"] != custom[1]["input_ids"] != custom[2]["input_ids"]  # follows the seed
 
-
-def test_cli_stage2_defaults_are_the_settings_defaults() -> None:
-    import inspect
-
-    from headzoo import cli
-
-    defaults = FinetuneSettings()
-    for command in (cli.finetune, cli.compare):
-        params = inspect.signature(command).parameters
-        for name in ("epochs", "learning_rate", "protocol", "data_order", "eval_strategy", "min_steps", "batch_size",
-                     "max_length"):
-            assert params[name].default == getattr(defaults, name), (command.__name__, name)

@@ -250,10 +250,12 @@ class Stage1Settings:
         headzoo.errors.ConfigError: learning_rate must be a number > 0, got -1
     """
 
-    method: str = field(default="lora", metadata={"help": f"Stage-1 method, one of {', '.join(STAGE1_METHODS)} "
-                                                          "(imprint trains nothing: rows from class means)."})
+    method: str = field(default="lora", metadata={"help": f"Stage-1 method, one of {', '.join(STAGE1_METHODS)}: "
+                                                          "probe trains the head only; imprint trains nothing "
+                                                          "(each label's row is the class mean of its examples, "
+                                                          "one forward pass)."})
     learning_rate: float | None = field(
-        default=None, metadata={"help": "Peak learning rate; None takes the preset's rate for the method."}
+        default=None, metadata={"help": "Peak learning rate (default: the preset's rate for the method)."}
     )
     epochs: float = field(
         default=1.0, metadata={"help": "Length of stage 1 in epochs (rounded to whole steps); see max_steps."}
@@ -275,7 +277,9 @@ class Stage1Settings:
     )
     target_modules: list[str] | None = field(
         default=None,
-        metadata={"help": "Modules LoRA / IA3 adapt; None takes peft's default for the model type."},
+        metadata={"help": "Modules LoRA / IA3 adapt, e.g. query,key,value,attention.output.dense (the paper's "
+                          "Q, K, V, O on BERT); default: peft's choice for the model type (query and value on "
+                          "BERT)."},
     )
     prefix_length: int = field(
         default=PET_DEFAULTS["prefix_length"], metadata={"help": "Number of virtual tokens of prefix-tuning."}
@@ -478,7 +482,8 @@ class FinetuneSettings:
                           "the whole budget from a published head."},
     )
     stage1_fraction: float = field(default=0.1, metadata={"help": "Stage 1's share of the budget under matched."})
-    preset: str = field(default="headzoo", metadata={"help": "Stage-1 learning-rate preset: headzoo or paper."})
+    preset: str = field(default="headzoo", metadata={"help": "Stage-1 learning-rate preset: headzoo (trains on "
+                                                             "short budgets) or paper."})
     warmup_ratio: float = field(default=0.1, metadata={"help": "Fraction of stage 2's steps spent on warmup."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay of stage 2."})
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm of stage 2."})
