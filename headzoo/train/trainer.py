@@ -86,29 +86,25 @@ def at_steps_callback(evaluate: Iterable[int], save: Iterable[int]) -> Any:
 class StageSpec:
     """What the Trainer of one stage runs (:func:`make_trainer`).
 
-    Attributes:
-        run_name: ``args.run_name`` (``"headzoo-stage1-<method>"`` / ``"headzoo-stage2-<strategy>"``): callbacks
-            tell the stages apart by it.
-        max_steps: optimizer steps of the stage.
-        learning_rate: peak learning rate (linear warmup and decay).
-        evaluate_at, save_at: the stage's steps after which it evaluates / saves a checkpoint.
-        batches: ``(start, stop)``: the stage trains on steps ``start..stop-1`` of the run's :class:`BatchPlan`;
-            None takes the Trainer's own sampler.
-        training_args: other ``TrainingArguments`` fields (checked by
-            :func:`~headzoo.train.args.check_training_args`).
-
     Example:
         >>> StageSpec(run_name="headzoo-stage2-ft", max_steps=10, learning_rate=5e-5).evaluate_at
         ()
     """
 
-    run_name: str
-    max_steps: int
-    learning_rate: float
-    evaluate_at: Iterable[int] = ()
-    save_at: Iterable[int] = ()
-    batches: tuple[int, int] | None = None
-    training_args: Mapping[str, Any] = field(default_factory=dict)
+    run_name: str = field(metadata={"help": "args.run_name: callbacks tell the stages apart by it "
+                                            "(headzoo-stage1-<method>, headzoo-stage2-<strategy>)."})
+    max_steps: int = field(metadata={"help": "Optimizer steps of the stage."})
+    learning_rate: float = field(metadata={"help": "Peak learning rate (linear warmup, then linear decay)."})
+    evaluate_at: Iterable[int] = field(default=(), metadata={"help": "Steps after which the stage evaluates."})
+    save_at: Iterable[int] = field(default=(), metadata={"help": "Steps after which the stage saves a checkpoint."})
+    batches: tuple[int, int] | None = field(
+        default=None, metadata={"help": "(start, stop): train on steps start..stop-1 of the run's BatchPlan; "
+                                        "None takes the Trainer's own sampler."},
+    )
+    training_args: Mapping[str, Any] = field(
+        default_factory=dict, metadata={"help": "Other transformers.TrainingArguments fields "
+                                                "(checked by check_training_args)."},
+    )
 
 
 def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, stage: StageSpec, *,
