@@ -4,7 +4,9 @@
 2. The stage-2 Trainer run from a fresh backbone plus that head.
 3. :func:`build_result`: the :class:`FinetuneResult` from the evaluations.
 
-:func:`run_finetune` runs all three on prepared data; :func:`~headzoo.train.compare` calls it per grid cell.
+:func:`run_finetune` runs all three for a planned :class:`~headzoo.train.context.Run` (its data, settings,
+budget, hash and folder, built once by :func:`~headzoo.train.context.plan_run`);
+:func:`~headzoo.train.compare` runs it per grid cell.
 """
 
 from __future__ import annotations
