@@ -45,8 +45,8 @@ from headzoo.train import (
     settings_hash,
     stage1_record,
 )
+from headzoo.train.context import head_id
 from headzoo.train.grid import current_keys
-from headzoo.train.stage2 import head_id
 
 pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning"),
               pytest.mark.usefixtures("one_thread")]

@@ -42,7 +42,11 @@ The package, one concern a module:
 
 - :mod:`~headzoo.train.args`: the settings of each stage (:class:`Stage1Settings`, :class:`FinetuneSettings`).
 - :mod:`~headzoo.train.data`: tokenised task data, the padding collator, the batch plan.
-- :mod:`~headzoo.train.trainer`: the ``Trainer`` of one stage, its callbacks, checkpoints and evaluations.
+- :mod:`~headzoo.train.budget`: a run's budget in steps, computed once (:class:`~headzoo.train.budget.Budget`).
+- :mod:`~headzoo.train.context`: one stage-2 run as one value (:class:`~headzoo.train.context.Run`): what it
+  trains, its budget, its hashed settings (:func:`run_settings`), its folder and options.
+- :mod:`~headzoo.train.trainer`: the ``Trainer`` of one stage (:class:`StageSpec`), its callbacks, checkpoints
+  and evaluations.
 - :mod:`~headzoo.train.stage1_run`: one stage-1 training run and its cache; :mod:`~headzoo.train.stage1`:
   :func:`pretrain_head`; :mod:`~headzoo.train.lr_search`: :func:`search_stage1`.
 - :mod:`~headzoo.train.stage2`: :func:`finetune`; :mod:`~headzoo.train.grid`: :func:`compare` and its run
@@ -64,6 +68,7 @@ from .args import (
     Stage1Settings,
     stage1_record,
 )
+from .context import run_settings
 from .data import BatchPlan, TaskData, build_model, prepare_data, steps_per_epoch
 from .grid import compare
 from .lr_search import LENGTHS, LR_FACTORS, SearchResult, search_stage1
@@ -71,8 +76,8 @@ from .records import RECORD_VERSION, atomic_write, dumps_json, read_runs, record
 from .results import CompareResult, FinetuneResult
 from .runtime import has_accelerator, is_main_process, machine_info, world_size
 from .stage1 import pretrain_head
-from .stage2 import finetune, run_settings
-from .trainer import make_trainer
+from .stage2 import finetune
+from .trainer import StageSpec, make_trainer
 
 __all__ = [
     "DATA_ORDERS",
@@ -90,6 +95,7 @@ __all__ = [
     "FinetuneSettings",
     "SearchResult",
     "Stage1Settings",
+    "StageSpec",
     "TaskData",
     "atomic_write",
     "build_model",

@@ -12,7 +12,7 @@ import os
 import shutil
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ from .args import (
     check_learning_rates,
     stage1_record,
 )
-from .data import TaskData, prepare_data, steps_per_epoch
+from .budget import Budget, stage1_steps
+from .context import RunOptions, plan_run
+from .data import TaskData, prepare_data
 from .records import (
     RECORD_VERSION,
     atomic_write,
@@ -45,8 +47,8 @@ from .records import (
 from .report import compare_markdown, compare_plot, label
 from .results import CompareResult, FinetuneResult
 from .runtime import is_main_process, quiet_progress, world_size
-from .stage1_run import read_stage1, train_stage1, write_stage1
-from .stage2 import run_finetune, run_settings
+from .stage1_run import Stage1Job, read_stage1, train_stage1, write_stage1
+from .stage2 import run_finetune
 
 logger = logging.getLogger("headzoo.train")
 
@@ -163,24 +165,25 @@ def shared_head(data: TaskData, root: Path, method: str, *, stage1: Stage1Settin
         >>> head = shared_head(data, Path("grid/heads"), "lora", stage1=Stage1Settings(),  # doctest: +SKIP
         ...                    cfg=FinetuneSettings(protocol="zoo"), callbacks=None, progress=False)
     """
-    s1 = replace(stage1, method=method, batch_size=cfg.batch_size, max_length=data.max_length).resolved(cfg.preset)
-    spe = steps_per_epoch(len(data.train), s1.batch_size * cfg.accumulation)
-    steps = s1.max_steps or max(1, round(s1.epochs * spe))
-    hashed = shared_head_settings(data, s1.to_dict(), steps, cfg.preset)
+    settings = replace(stage1, method=method, batch_size=cfg.batch_size,
+                       max_length=data.max_length).resolved(cfg.preset)
+    steps = stage1_steps(settings, len(data.train), cfg.accumulation)
+    hashed = shared_head_settings(data, settings.to_dict(), steps, cfg.preset)
     if cfg.training_args:
         hashed["training_args"] = dict(cfg.training_args)
-    hash_ = settings_hash(hashed)
+    head_hash = settings_hash(hashed)
     directory = root / method
-    stored = read_stage1(directory, hash_)
+    stored = read_stage1(directory, head_hash)
     if stored is not None:
         logger.info("zoo protocol: reusing the %s head in %s", method, directory)
         return stored[0]
     logger.info("zoo protocol: pretraining the shared %s head (%d steps)", method, steps)
-    trained = train_stage1(data, replace(s1, max_steps=steps), preset=cfg.preset, steps=steps,
-                           output_dir=directory / "checkpoints", callbacks=callbacks, resume=True,
-                           progress=progress, training_args=cfg.training_args)
+    job = Stage1Job(replace(settings, max_steps=steps), preset=cfg.preset, steps=steps,
+                    training_args=cfg.training_args)
+    trained = train_stage1(data, job, output_dir=directory / "checkpoints",
+                           options=RunOptions(resume=True, callbacks=callbacks, progress=progress))
     if is_main_process():
-        write_stage1(directory, hash_, trained)
+        write_stage1(directory, head_hash, trained)
         shutil.rmtree(directory / "checkpoints", ignore_errors=True)
     return trained.head
 
@@ -240,7 +243,7 @@ def compare(
     """
     cfg = FinetuneSettings.from_any(settings, **overrides)
     rates = check_learning_rates(stage1_learning_rates)
-    grid = build_grid(strategies, methods, seeds)
+    cells = build_grid(strategies, methods, seeds)
     stage1 = Stage1Settings.from_any(stage1_settings)
     with quiet_progress(progress):
         data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed,
@@ -258,39 +261,112 @@ def compare(
                                               max_length=cfg.max_length, seed=seed, model=model)
             return per_seed[seed]
 
-        return _run_grid(data, data_for, out, cfg, grid=grid, stage1=stage1, rates=rates, methods=methods,
-                         strategies=strategies, seeds=seeds, callbacks=callbacks, on_run_end=on_run_end,
-                         progress=progress)
+        grid = GridPlan(
+            data=data, data_for=data_for, out=out, settings=cfg, stage1=stage1, stage1_learning_rates=rates,
+            cells=cells, strategies=tuple(strategies), methods=tuple(methods), seeds=tuple(seeds),
+            options=RunOptions(resume=True, callbacks=callbacks, progress=progress), on_run_end=on_run_end,
+        )
+        return run_grid(grid)
 
 
-def _run_grid(data: TaskData, data_for: Callable[[int], TaskData], out: Path, cfg: FinetuneSettings, *,
-              grid: list[tuple[str, str | None, int]], stage1: Stage1Settings, rates: Mapping[str, float],
-              methods: Sequence[str], strategies: Sequence[str], seeds: Sequence[int],
-              callbacks: Sequence[Any] | None, on_run_end: Callable[[FinetuneResult], None] | None,
-              progress: bool) -> CompareResult:
+@dataclass(frozen=True)
+class GridPlan:
+    """One :func:`compare` call, checked: its data, cells, settings and folder, and how each run is carried out.
+
+    Attributes:
+        data: the data of the settings' seed; ``data_for(seed)`` gives each seed's (its own subset under a limit).
+        out: the grid's folder.
+        settings: the stage-2 settings (each cell replaces the seed).
+        stage1, stage1_learning_rates: the stage-1 settings, and the per-method rates that win over them.
+        cells: the runs as ``(strategy, method, seed)`` (:func:`build_grid`).
+        strategies, methods, seeds: as asked, for the record.
+        options: how every run is carried out (resumed from the grid's folder).
+        on_run_end: called with each result trained by this call.
+
+    Example:
+        >>> run_grid(GridPlan(data, lambda seed: data, Path("grid"), FinetuneSettings(),  # doctest: +SKIP
+        ...                   Stage1Settings(), {}, build_grid(["ft"], [], [0]), ("ft",), (), (0,),
+        ...                   RunOptions(resume=True), None))
+    """
+
+    data: TaskData
+    data_for: Callable[[int], TaskData]
+    out: Path
+    settings: FinetuneSettings
+    stage1: Stage1Settings
+    stage1_learning_rates: Mapping[str, float]
+    cells: list[tuple[str, str | None, int]]
+    strategies: tuple[str, ...]
+    methods: tuple[str, ...]
+    seeds: tuple[int, ...]
+    options: RunOptions
+    on_run_end: Callable[[FinetuneResult], None] | None = None
+
+    def stage1_for(self, method: str | None) -> Stage1Settings:
+        """The stage-1 settings of ``method``'s cells: its rate from ``stage1_learning_rates`` where one is given."""
+        rates = self.stage1_learning_rates
+        return replace(self.stage1, learning_rate=rates[method]) if method in rates else self.stage1
+
+
+def run_grid(grid: GridPlan) -> CompareResult:
+    """Run (or reuse from ``runs.jsonl``) every cell of ``grid``, then write its results and report.
+
+    Example:
+        >>> outcome = run_grid(grid)  # doctest: +SKIP
+    """
+    results, ran, reused = run_cells(grid)
+    data, cfg = grid.data, grid.settings
     spec = data.spec
-    runs_path = out / RUNS_FILE
+    main = spec.main_metric
+    summary = summarise(results, main)
+    meta = {
+        "protocol": cfg.protocol, "epochs": cfg.epochs, "budget_steps": Budget.of(cfg, len(data.train)).total,
+        "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate, "stage1_fraction": cfg.stage1_fraction,
+        "preset": cfg.preset, "seeds": list(dict.fromkeys(grid.seeds)), "data_order": cfg.data_order,
+        "stage1_learning_rates": dict(grid.stage1_learning_rates),
+    }
+    markdown = compare_markdown(spec.name, data.backbone.id, main, summary, results, meta)
+    out = grid.out
+    outcome = CompareResult(task=spec.name, backbone=data.backbone.id, out_dir=str(out), main_metric=main,
+                            runs=results, summary=summary, files={}, ran=ran, reused=reused, markdown=markdown)
+    if is_main_process():
+        outcome.files = {name: str(out / name) for name in (RUNS_FILE, RESULTS_JSON, RESULTS_MD, RESULTS_PNG)}
+        payload = {**outcome.to_dict(), "settings": {**meta, "max_length": cfg.max_length, "data": data.info,
+                                                     "stage1": asdict(grid.stage1), "methods": list(grid.methods),
+                                                     "strategies": list(grid.strategies),
+                                                     **({"training_args": cfg.training_args}
+                                                        if cfg.training_args else {})}}
+        atomic_write(out / RESULTS_JSON, dumps_json(payload, indent=2) + "\n")
+        atomic_write(out / RESULTS_MD, markdown)
+        compare_plot(out / RESULTS_PNG, spec.name, main, summary)
+    return outcome
+
+
+def run_cells(grid: GridPlan) -> tuple[list[FinetuneResult], int, int]:
+    """Every cell's result, as ``(results, ran, reused)``: a run stored in ``runs.jsonl`` under its key is reused.
+
+    Each run trained here is appended to ``runs.jsonl`` as it ends (an interrupted grid resumes).
+
+    Example:
+        >>> results, ran, reused = run_cells(grid)  # doctest: +SKIP
+    """
+    runs_path = grid.out / RUNS_FILE
     done = read_runs(runs_path)
     stored_keys = current_keys(done)
     results: list[FinetuneResult] = []
     ran = reused = 0
-
-    def stage1_for(method: str | None) -> Stage1Settings:
-        return replace(stage1, learning_rate=rates[method]) if method in rates else stage1
-
     shared: dict[str, Head] = {}
-    if cfg.protocol == "zoo":
+    if grid.settings.protocol == "zoo":
         # the zoo protocol: one head per method, pretrained once (the publisher's cost), shared by every seed
-        for method in dict.fromkeys(m for s, m, _ in grid if s != "ft" and m):
-            shared[method] = shared_head(data, out / "heads", method, stage1=stage1_for(method), cfg=cfg,
-                                         callbacks=callbacks, progress=progress)
-    for strategy, method, seed in grid:
-        head = shared.get(method) if method else None
-        run_cfg = replace(cfg, seed=seed)
-        run_data = data_for(seed)
-        probe = settings_hash(run_settings(run_data, run_cfg, strategy=strategy, method=method,
-                                           stage1=stage1_for(method), head=head))
-        key = run_key(strategy, method, seed, probe)
+        for method in dict.fromkeys(m for s, m, _ in grid.cells if s != "ft" and m):
+            shared[method] = shared_head(grid.data, grid.out / "heads", method, stage1=grid.stage1_for(method),
+                                         cfg=grid.settings, callbacks=grid.options.callbacks,
+                                         progress=grid.options.progress)
+    for strategy, method, seed in grid.cells:
+        run = plan_run(grid.data_for(seed), replace(grid.settings, seed=seed), strategy=strategy, method=method,
+                       stage1=grid.stage1_for(method), head=shared.get(method) if method else None,
+                       options=grid.options)
+        key = run_key(strategy, method, seed, run.settings_hash)
         if key in stored_keys:
             try:
                 results.append(FinetuneResult.from_dict(done[stored_keys[key]]["result"]))
@@ -298,41 +374,15 @@ def _run_grid(data: TaskData, data_for: Callable[[int], TaskData], out: Path, cf
                 continue
             except (KeyError, TypeError, DataError) as exc:
                 logger.warning("stored run %s is unreadable (%s); running it again", key, exc)
-        run_dir = out / "runs" / f"{strategy}-{method or 'none'}-seed{seed}-{probe}"
-        result = run_finetune(run_data, run_cfg, strategy=strategy, method=method, head=head,
-                              stage1=stage1_for(method), output_dir=run_dir, resume=True, callbacks=callbacks,
-                              progress=progress, save_checkpoints=True, keep_checkpoints=False)
+        result = run_finetune(replace(run, output_dir=grid.out / "runs" / run.name))
         result.model = None  # free memory; the grid keeps numbers only
         results.append(result)
         ran += 1
         if is_main_process():
             done[key] = {"key": key, "strategy": strategy, "method": method, "seed": seed,
-                         "settings_hash": probe, "record_version": RECORD_VERSION, "result": result.to_dict()}
+                         "settings_hash": run.settings_hash, "record_version": RECORD_VERSION,
+                         "result": result.to_dict()}
             write_runs(runs_path, done)
-        if on_run_end is not None:
-            on_run_end(result)
-
-    main = spec.main_metric
-    summary = summarise(results, main)
-    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
-    meta = {
-        "protocol": cfg.protocol, "epochs": cfg.epochs, "budget_steps": cfg.budget_steps(spe),
-        "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate, "stage1_fraction": cfg.stage1_fraction,
-        "preset": cfg.preset, "seeds": list(dict.fromkeys(seeds)), "data_order": cfg.data_order,
-        "stage1_learning_rates": dict(rates),
-    }
-    markdown = compare_markdown(spec.name, data.backbone.id, main, summary, results, meta)
-    outcome = CompareResult(task=spec.name, backbone=data.backbone.id, out_dir=str(out), main_metric=main,
-                            runs=results, summary=summary, files={}, ran=ran, reused=reused, markdown=markdown)
-    if is_main_process():
-        outcome.files = {name: str(out / name) for name in (RUNS_FILE, RESULTS_JSON, RESULTS_MD, RESULTS_PNG)}
-        stage1_record_ = asdict(stage1)
-        payload = {**outcome.to_dict(), "settings": {**meta, "max_length": cfg.max_length, "data": data.info,
-                                                     "stage1": stage1_record_, "methods": list(methods),
-                                                     "strategies": list(strategies),
-                                                     **({"training_args": cfg.training_args}
-                                                        if cfg.training_args else {})}}
-        atomic_write(out / RESULTS_JSON, dumps_json(payload, indent=2) + "\n")
-        atomic_write(out / RESULTS_MD, markdown)
-        compare_plot(out / RESULTS_PNG, spec.name, main, summary)
-    return outcome
+        if grid.on_run_end is not None:
+            grid.on_run_end(result)
+    return results, ran, reused

@@ -23,10 +23,11 @@ from ..backbone import BackboneRef
 from ..errors import ConfigError, DataError
 from ..pet import METHODS
 from .args import PRESETS, Stage1Settings, check_choice, check_float
+from .context import RunOptions
 from .data import TaskData, prepare_data, steps_per_epoch
 from .records import clean_json
 from .runtime import quiet_progress
-from .stage1_run import train_stage1
+from .stage1_run import Stage1Job, train_stage1
 
 logger = logging.getLogger("headzoo.train")
 
@@ -168,19 +169,19 @@ def search_stage1(
         data = _split(prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=base.max_length,
                                    seed=seed, model=model),
                       holdout, seed)
-        spe = steps_per_epoch(len(data.train), base.batch_size)
+        per_epoch = steps_per_epoch(len(data.train), base.batch_size)
         result = SearchResult(task=data.spec.name, backbone=data.backbone.id, method=method,
                               main_metric=data.spec.main_metric, holdout=holdout, seed=seed,
                               search_train_size=len(data.train), holdout_size=len(data.validation))
         scratch = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="headzoo-search-"))
         for length in lengths:
-            steps = max(1, round(length * spe))
+            steps = max(1, round(length * per_epoch))
             for lr in rates:
                 cfg = replace(base, learning_rate=float(lr), epochs=float(length), max_steps=steps)
                 start = time.perf_counter()
-                trial = train_stage1(data, cfg, preset="headzoo", steps=steps,
-                                      output_dir=scratch / f"{method}-lr{lr:g}-ep{length:g}", callbacks=callbacks,
-                                      resume=False, progress=progress)
+                trial = train_stage1(data, Stage1Job(cfg, preset="headzoo", steps=steps),
+                                     output_dir=scratch / f"{method}-lr{lr:g}-ep{length:g}",
+                                     options=RunOptions(callbacks=callbacks, progress=progress))
                 metrics = trial.info["metrics"]
                 result.trials.append(clean_json({
                     "learning_rate": float(lr), "epochs": float(length), "steps": steps,

@@ -102,14 +102,14 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> Path:
     return path
 
 
-def run_key(strategy: str, method: str | None, seed: int, hash_: str) -> str:
+def run_key(strategy: str, method: str | None, seed: int, run_hash: str) -> str:
     """The key of one grid run in ``runs.jsonl``.
 
     Example:
         >>> run_key("eh-ft", "lora", 0, "abc")
         'eh-ft|lora|0|abc'
     """
-    return f"{strategy}|{method or '-'}|{seed}|{hash_}"
+    return f"{strategy}|{method or '-'}|{seed}|{run_hash}"
 
 
 def read_runs(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:

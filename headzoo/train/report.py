@@ -58,10 +58,10 @@ def compare_markdown(task: str, backbone: str, main: str, summary: Sequence[Mapp
     lines += ["", "## Runs", "", f"| strategy | seed | final {main} | best {main} (epoch) | stage-1 {main} | wall s |",
               "|---|---|---|---|---|---|"]
     for run in runs:
-        s1 = run.stage1.get("metrics", {}).get(main) if run.stage1 else None
+        stage1_metric = run.stage1.get("metrics", {}).get(main) if run.stage1 else None
         lines.append(
             f"| {label(run.strategy, run.method)} | {run.seed} | {_pct(run.final_main)} | "
-            f"{_pct(run.best_main)} ({run.best_epoch:g}) | {_pct(s1)} | {run.wall_seconds:.1f} |"
+            f"{_pct(run.best_main)} ({run.best_epoch:g}) | {_pct(stage1_metric)} | {run.wall_seconds:.1f} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -15,11 +15,13 @@ from ..head import CONFIG_FILE, HEAD_FILE, Head
 from ..pet import IMPRINT
 from ..zoo import save_to_zoo, zoo_home, zoo_path
 from .args import Stage1Settings, bad_value, check_preset, check_training_args
-from .data import TaskData, prepare_data, steps_per_epoch
+from .budget import stage1_steps
+from .context import RunOptions
+from .data import TaskData, prepare_data
 from .lr_search import search_stage1
 from .records import settings_hash
 from .runtime import is_main_process, quiet_progress
-from .stage1_run import train_stage1
+from .stage1_run import Stage1Job, train_stage1
 from .trainer import clear_checkpoints
 
 logger = logging.getLogger("headzoo.train")
@@ -124,17 +126,17 @@ def pretrain_head(
                                   seed=cfg.seed, callbacks=callbacks, progress=progress, model=model, **options)
             cfg = replace(cfg, **found.chosen(), max_steps=None)
             source = "search: " + found.summary()
-        spe = steps_per_epoch(len(data.train), cfg.batch_size * int(extra.get("gradient_accumulation_steps", 1)))
-        steps = cfg.max_steps or max(1, round(cfg.epochs * spe))
+        steps = stage1_steps(cfg, len(data.train), int(extra.get("gradient_accumulation_steps", 1)))
         run_hash = settings_hash({"task": data.spec.name, "backbone": data.backbone.id, "settings": cfg.to_dict(),
                                   "data": data.info, "preset": preset,
                                   **({"training_args": extra} if extra else {})})
         out = Path(output_dir) if output_dir is not None else (
             zoo_home() / "runs" / data.backbone.slug / data.spec.name / f"stage1-{cfg.method}-seed{cfg.seed}-{run_hash}"
         )
-        stage1 = train_stage1(data, cfg, preset=preset, steps=steps, output_dir=out, callbacks=callbacks,
-                              resume=resume, progress=progress, extra={"learning_rate_source": source},
-                              training_args=extra)
+        job = Stage1Job(cfg, preset=preset, steps=steps, training_args=extra,
+                        extra={"learning_rate_source": source})
+        stage1 = train_stage1(data, job, output_dir=out,
+                              options=RunOptions(resume=resume, callbacks=callbacks, progress=progress))
     head = stage1.head
     if is_main_process():
         clear_checkpoints(out)  # finished: resumable state is no longer needed

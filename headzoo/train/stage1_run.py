@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,11 @@ from ..errors import HeadzooError
 from ..head import Head
 from ..pet import IMPRINT, prepare, trainable_parameter_count, unwrap
 from .args import PRESETS, Stage1Settings
+from .context import RunOptions
 from .data import TaskData, build_model, examples_seen, steps_per_epoch
 from .imprinting import imprint_stage1
 from .records import atomic_write, clean_json, dumps_json
-from .trainer import clear_checkpoints, epoch_points, make_trainer, metric_dict, run_trainer
+from .trainer import StageSpec, clear_checkpoints, epoch_points, make_trainer, metric_dict, run_trainer
 
 logger = logging.getLogger("headzoo.train")
 
@@ -36,14 +37,42 @@ class Stage1Run:
     """A stage-1 head and what its training measured (``info``: source, steps, metrics, seconds...).
 
     Example:
-        >>> run = train_stage1(data, settings, preset="headzoo", steps=8, output_dir=Path("s1"),  # doctest: +SKIP
-        ...                    callbacks=None, resume=False, progress=False)
+        >>> run = train_stage1(data, Stage1Job(settings, preset="headzoo", steps=8),  # doctest: +SKIP
+        ...                    output_dir=Path("s1"), options=RunOptions())
         >>> run.info["steps"]  # doctest: +SKIP
         8
     """
 
     head: Head
     info: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Stage1Job:
+    """What one stage-1 run trains (:func:`train_stage1`).
+
+    Attributes:
+        settings: the stage-1 settings (a learning rate of None takes ``preset``'s rate for the method).
+        preset: ``"headzoo"`` or ``"paper"``; recorded with the head.
+        steps: optimizer steps to make.
+        training_args: other ``transformers.TrainingArguments`` fields.
+        planned: take the first ``steps`` batches of the run's :class:`~headzoo.train.data.BatchPlan`
+            (``data_order="continue"``).
+        evaluate: evaluate the head on the validation split at the end.
+        extra: merged into the head's ``training`` record.
+
+    Example:
+        >>> Stage1Job(Stage1Settings(method="bitfit"), preset="headzoo", steps=8).planned
+        False
+    """
+
+    settings: Stage1Settings
+    preset: str
+    steps: int
+    training_args: Mapping[str, Any] = field(default_factory=dict)
+    planned: bool = False
+    evaluate: bool = True
+    extra: Mapping[str, Any] | None = None
 
 
 def target_modules_of(peft_model: Any) -> list[str] | None:
@@ -60,56 +89,55 @@ def target_modules_of(peft_model: Any) -> list[str] | None:
     return sorted(targets) if not isinstance(targets, str) else [targets]
 
 
-def train_stage1(data: TaskData, settings: Stage1Settings, *, preset: str, steps: int, output_dir: Path,
-                 callbacks: Sequence[Any] | None, resume: bool, progress: bool,
-                 extra: Mapping[str, Any] | None = None, evaluate: bool = True, planned: bool = False,
-                 training_args: Mapping[str, Any] | None = None) -> Stage1Run:
-    """Train a head with PET for ``steps`` optimizer steps; return it (unwrapped, trained copy) and what happened.
+def train_stage1(data: TaskData, job: Stage1Job, *, output_dir: Path, options: RunOptions) -> Stage1Run:
+    """Train a head with PET for ``job.steps`` optimizer steps; return it (unwrapped, trained copy) and what happened.
 
-    ``planned``: take the first ``steps`` batches of the run's :class:`~headzoo.train.data.BatchPlan`
-    (``data_order="continue"``). ``extra`` is merged into the head's ``training`` record.
+    ``options`` gives ``resume``, ``callbacks`` and ``progress`` (stage 1 keeps no checkpoint of its own after
+    the run; its caller clears them).
 
     ``method="imprint"`` trains nothing: the head is imprinted from the training data in one forward
     pass (:func:`~headzoo.train.imprinting.imprint_stage1`), with no steps, checkpoints or Trainer.
 
     Example:
-        >>> run = train_stage1(data, Stage1Settings(method="bitfit"), preset="headzoo", steps=8,  # doctest: +SKIP
-        ...                    output_dir=Path("s1"), callbacks=None, resume=False, progress=False)
+        >>> run = train_stage1(data, Stage1Job(Stage1Settings(method="bitfit"), preset="headzoo",  # doctest: +SKIP
+        ...                    steps=8), output_dir=Path("s1"), options=RunOptions())
     """
+    settings, steps = job.settings, job.steps
     if settings.method == IMPRINT:
-        return Stage1Run(*imprint_stage1(data, settings, evaluate=evaluate, extra=extra))
-    training_args = dict(training_args or {})
+        return Stage1Run(*imprint_stage1(data, settings, evaluate=job.evaluate, extra=job.extra))
+    training_args = dict(job.training_args)
     batch = settings.batch_size * int(training_args.get("gradient_accumulation_steps", 1))
-    spe = steps_per_epoch(len(data.train), batch)
+    per_epoch = steps_per_epoch(len(data.train), batch)
     model = build_model(data, settings.seed)
     fingerprint = backbone_fingerprint(model)  # before training: BitFit changes backbone biases
     trainable = prepare(model, settings.method, settings)
     n_trainable = trainable_parameter_count(trainable)
-    if not resume:
+    if not options.resume:
         clear_checkpoints(output_dir)
-    saves = [p for p in epoch_points(steps, spe, 0) if p < steps]
-    trainer = make_trainer(
-        trainable, data, output_dir, settings,
-        learning_rate=float(settings.learning_rate or PRESETS[preset][settings.method]), max_steps=steps,
-        run_name=f"headzoo-stage1-{settings.method}", progress=progress, save_at=saves, callbacks=callbacks,
-        plan=(0, steps) if planned else None, training_args=training_args,
+    stage = StageSpec(
+        run_name=f"headzoo-stage1-{settings.method}", max_steps=steps,
+        learning_rate=float(settings.learning_rate or PRESETS[job.preset][settings.method]),
+        save_at=tuple(p for p in epoch_points(steps, per_epoch, 0) if p < steps),
+        batches=(0, steps) if job.planned else None, training_args=training_args,
     )
-    wall, _ = run_trainer(trainer, output_dir, resume)
+    trainer = make_trainer(trainable, data, output_dir, settings, stage, callbacks=options.callbacks,
+                           progress=options.progress)
+    wall, _ = run_trainer(trainer, output_dir, options.resume)
     eval_start = time.perf_counter()
-    metrics = metric_dict(trainer.evaluate(), data.spec.metrics) if evaluate else {}
+    metrics = metric_dict(trainer.evaluate(), data.spec.metrics) if job.evaluate else {}
     eval_seconds = time.perf_counter() - eval_start
     plain = unwrap(trainer.model)
     train_seconds = max(wall, 1e-9)
-    examples = examples_seen(steps, spe, len(data.train), batch)
+    examples = examples_seen(steps, per_epoch, len(data.train), batch)
     training: dict[str, Any] = {
         **data.info,
         **({"data_license": data.spec.license_metadata} if data.spec.license_metadata else {}),
-        "preset": preset,
+        "preset": job.preset,
         "method": settings.method,
         "learning_rate": settings.learning_rate,
         "steps": steps,
-        "epochs": round(steps / spe, 4),
-        "steps_per_epoch": spe,
+        "epochs": round(steps / per_epoch, 4),
+        "steps_per_epoch": per_epoch,
         "batch_size": settings.batch_size,
         "max_length": settings.max_length,
         "warmup_ratio": settings.warmup_ratio,
@@ -120,7 +148,7 @@ def train_stage1(data: TaskData, settings: Stage1Settings, *, preset: str, steps
         "trainable_parameters": n_trainable,
         "wall_seconds": round(wall + eval_seconds, 3),
         **({"training_args": training_args} if training_args else {}),
-        **(extra or {}),
+        **(job.extra or {}),
     }
     if settings.method == "lora":
         training.update(lora_r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout)

@@ -4,19 +4,19 @@
 2. The stage-2 Trainer run from a fresh backbone plus that head.
 3. :func:`build_result`: the :class:`FinetuneResult` from the evaluations.
 
-:func:`run_finetune` runs all three on prepared data; :func:`~headzoo.train.compare` calls it per grid cell.
+:func:`run_finetune` runs all three for a planned :class:`~headzoo.train.context.Run` (its data, settings,
+budget, hash and folder, built once by :func:`~headzoo.train.context.plan_run`);
+:func:`~headzoo.train.compare` runs it per grid cell.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..backbone import BackboneRef, backbone_fingerprint, resolve_backbone
@@ -26,15 +26,17 @@ from ..labels import check_label_map
 from ..loading import resolve_head
 from ..pet import IMPRINT, STAGE1_METHODS
 from ..tasks import CLASSIFICATION
-from ..zoo import find_in_zoo, zoo_home
-from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check_choice, hashed_training_args
-from .data import TaskData, backbone_for, build_model, examples_seen, load_raw, prepare_data, steps_per_epoch
+from ..zoo import find_in_zoo
+from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check_choice
+from .budget import Budget, stage1_steps
+from .context import Run, RunOptions, plan_run
+from .data import backbone_for, build_model, examples_seen, load_raw, prepare_data
 from .imprinting import start_from_head
-from .records import RECORD_VERSION, atomic_write, clean_json, dumps_json, settings_hash
+from .records import RECORD_VERSION, atomic_write, dumps_json
 from .results import FinetuneResult
-from .runtime import is_main_process, machine_info, quiet_progress, world_size
-from .stage1_run import read_stage1, train_stage1, write_stage1
-from .trainer import clear_checkpoints, epoch_points, evaluations, make_trainer, metric_dict, run_trainer
+from .runtime import is_main_process, machine_info, quiet_progress
+from .stage1_run import Stage1Job, read_stage1, train_stage1, write_stage1
+from .trainer import StageSpec, clear_checkpoints, epoch_points, evaluations, make_trainer, metric_dict, run_trainer
 
 logger = logging.getLogger("headzoo.train")
 
@@ -75,60 +77,6 @@ def load_given_head(head: Any, backbone: BackboneRef) -> Head:
     raise bad_value("head", head, "a Head, a head folder, a Hub repo id or None")
 
 
-def head_id(head: Any) -> str | None:
-    """What identifies a given head in the settings hash: its tensors' digest, or its path / repo id.
-
-    Example:
-        >>> head_id("heads/cb-lora")
-        'heads/cb-lora'
-    """
-    if head is None:
-        return None
-    if isinstance(head, Head):
-        digest = hashlib.sha256()
-        for name in sorted(head.tensors):
-            digest.update(name.encode())
-            digest.update(head.tensors[name].detach().cpu().contiguous().float().numpy().tobytes())
-        return "sha256:" + digest.hexdigest()[:16]
-    return os.fspath(head)
-
-
-def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, stage1: Stage1Settings,
-                 head: Any = None, label_map: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Every setting of one run (JSON-ready), built from ``asdict(cfg)``; its hash keys checkpoints and grid runs.
-
-    ``data_order`` is recorded only where it acts (``matched``, a strategy with a stage 1), and
-    ``training_args`` only when it holds a field that changes what the run computes
-    (:func:`~headzoo.train.args.hashed_training_args`), so runs keep the hashes they had before these existed;
-    ``label_map`` likewise only when one is given, ``eval_strategy`` only when it is not ``"epoch"`` (the
-    evaluations a result holds differ), and ``min_steps`` only where it raises the budget.
-
-    Example:
-        >>> run_settings(data, FinetuneSettings(), strategy="ft", method=None,  # doctest: +SKIP
-        ...              stage1=Stage1Settings())
-    """
-    stage1_cfg = replace(stage1, method=method or stage1.method, seed=cfg.seed, batch_size=cfg.batch_size,
-                         max_length=data.max_length).resolved(cfg.preset) if method else None
-    own = asdict(cfg)
-    data_order = own.pop("data_order")
-    eval_strategy = own.pop("eval_strategy")
-    min_steps = own.pop("min_steps")
-    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
-    floor_binds = cfg.budget_steps(spe) > cfg.epoch_steps(spe)
-    hashed = hashed_training_args(own.pop("training_args"))
-    own.update(epochs=float(cfg.epochs), max_length=data.max_length)
-    return clean_json({
-        "task": data.spec.name, "backbone": data.backbone.id, "strategy": strategy, "method": method, **own,
-        "stage1": stage1_cfg.to_dict() if stage1_cfg else None, "data": data.info, "world_size": world_size(),
-        "head": head_id(head),
-        **({"data_order": data_order} if cfg.protocol == "matched" and strategy != "ft" else {}),
-        **({"training_args": hashed} if hashed else {}),
-        **({"eval_strategy": eval_strategy} if eval_strategy != "epoch" else {}),
-        **({"min_steps": min_steps} if floor_binds else {}),
-        **({"label_map": dict(sorted(check_label_map(label_map).items()))} if label_map else {}),
-    })
-
-
 @dataclass
 class Start:
     """The head stage 2 starts from (None for FT) and what stage 1 cost.
@@ -145,50 +93,62 @@ class Start:
     train_seconds: float = 0.0
 
 
-def resolve_start(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, head: Any,
-                  stage1: Stage1Settings | None, settings_hash_: str, out: Path, resume: bool,
-                  callbacks: Sequence[Any] | None, progress: bool) -> Start:
+def resolve_start(run: Run) -> Start:
     """Step 1 of a run: the starting head, given, taken from the zoo (``zoo`` protocol) or trained here.
 
-    A head trained here is cached in ``out/stage1`` under the run's settings hash, so ``resume`` reuses it.
+    A head trained here is cached in ``<output_dir>/stage1`` under the run's settings hash, so ``resume``
+    reuses it.
 
     Example:
-        >>> start = resolve_start(data, cfg, strategy="eh-ft", method="lora", head=None,  # doctest: +SKIP
-        ...                       stage1=Stage1Settings(), settings_hash_="abc", out=Path("run"),
-        ...                       resume=False, callbacks=None, progress=False)
+        >>> start = resolve_start(plan_run(data, cfg, strategy="eh-ft", method="lora",  # doctest: +SKIP
+        ...                                stage1=Stage1Settings()))
     """
-    if strategy == "ft":
+    if run.strategy == "ft":
         return Start()
-    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
-    budget = cfg.budget_steps(spe)
-    s1_matched = max(1, round(cfg.stage1_fraction * budget))
-    if head is not None:
-        found: Head | None = load_given_head(head, data.backbone)
+    cfg = run.settings
+    if run.head is not None:
+        found: Head | None = load_given_head(run.head, run.data.backbone)
         source = "given"
     elif cfg.protocol == "zoo":
-        path = find_in_zoo(data.spec.name, data.backbone, method, source="all")  # yours, then the shipped zoo
+        path = find_in_zoo(run.data.spec.name, run.data.backbone, run.method, source="all")  # yours, then shipped
         found = Head.load(path) if path is not None else None
         source = "zoo"
     else:
         found = None
     if found is not None:
         recorded = found.config.training.get("steps")
-        steps = s1_matched if cfg.protocol == "matched" else int(recorded or 0)
+        steps = run.budget.stage1 if cfg.protocol == "matched" else int(recorded or 0)
         info = {
             "source": source, "method": found.config.method, "steps": steps,
             "head_steps": recorded, "learning_rate": found.config.training.get("learning_rate"),
             "metrics": dict(found.config.metrics), "wall_seconds": found.config.training.get("wall_seconds"),
         }
         return Start(head=found, info=info, steps=steps)
+    return train_start(run)
 
+
+def train_start(run: Run) -> Start:
+    """Step 1 when no head is given or found: stage 1 trained here (or read back from its cache on ``resume``).
+
+    Under ``matched`` it makes the budget's stage-1 steps (an imprint makes none); under ``zoo`` the length
+    its settings give (:func:`~headzoo.train.budget.stage1_steps`).
+
+    Example:
+        >>> start = train_start(plan_run(data, cfg, strategy="lp-ft", method="probe",  # doctest: +SKIP
+        ...                              stage1=Stage1Settings()))
+    """
+    cfg, stage1, data = run.settings, run.stage1, run.data
     if stage1 is None:
-        raise ConfigError(f"strategy {strategy!r} needs stage-1 settings to train its head")
-    steps1 = s1_matched if cfg.protocol == "matched" else (stage1.max_steps or max(1, round(stage1.epochs * spe)))
+        raise ConfigError(f"strategy {run.strategy!r} needs stage-1 settings to train its head")
+    if cfg.protocol == "matched":
+        steps = run.budget.stage1
+    else:
+        steps = stage1_steps(stage1, len(data.train), cfg.accumulation)
     if stage1.method == IMPRINT:
-        steps1 = 0  # imprinting makes no optimizer step: stage 2 gets the whole budget; its seconds are charged
+        steps = 0  # imprinting makes no optimizer step: stage 2 gets the whole budget; its seconds are charged
     planned = cfg.protocol == "matched" and cfg.data_order == "continue"
-    stage1_dir = out / "stage1"
-    stored = read_stage1(stage1_dir, settings_hash_) if resume else None
+    stage1_dir = run.output_dir / "stage1"
+    stored = read_stage1(stage1_dir, run.settings_hash) if run.options.resume else None
     if stored is not None and stored[0].config.backbone_fingerprint != backbone_fingerprint(
         build_model(data, cfg.seed)
     ):
@@ -200,39 +160,40 @@ def resolve_start(data: TaskData, cfg: FinetuneSettings, *, strategy: str, metho
     else:
         # planned: one batch plan for both stages, grouped as the run says
         grouping = {"group_by_length": cfg.group_by_length} if planned else {}
-        trained = train_stage1(
-            data, replace(stage1, max_steps=steps1 or None, **grouping), preset=cfg.preset, steps=steps1,
-            output_dir=stage1_dir, callbacks=callbacks, resume=resume, progress=progress,
+        job = Stage1Job(
+            replace(stage1, max_steps=steps or None, **grouping), preset=cfg.preset, steps=steps,
+            training_args=cfg.training_args, planned=planned,
             # matched: stage 2 evaluates every epoch; a separate dev pass for stage 1 would only cost time
-            evaluate=cfg.protocol != "matched", planned=planned, training_args=cfg.training_args,
+            evaluate=cfg.protocol != "matched",
         )
+        trained = train_stage1(data, job, output_dir=stage1_dir, options=run.options)
         trained_head, info = trained.head, trained.info
         if is_main_process():
-            write_stage1(stage1_dir, settings_hash_, trained)
-            clear_checkpoints(out / "stage2")  # they started from an older head
+            write_stage1(stage1_dir, run.settings_hash, trained)
+            clear_checkpoints(run.output_dir / "stage2")  # they started from an older head
     examples = int(info.get("train_examples") or 0)
-    eps = info.get("examples_per_second") or 0
-    return Start(head=trained_head, info=info, steps=steps1, seconds=float(info.get("wall_seconds") or 0.0),
-                 examples=examples, train_seconds=examples / eps if eps else 0.0)
+    per_second = info.get("examples_per_second") or 0
+    return Start(head=trained_head, info=info, steps=steps, seconds=float(info.get("wall_seconds") or 0.0),
+                 examples=examples, train_seconds=examples / per_second if per_second else 0.0)
 
 
-def build_result(data: TaskData, cfg: FinetuneSettings, trainer: Any, *, strategy: str, method: str | None,
-                 start: Start, offset: int, steps2: int, wall2: float, eval2: float, settings: dict[str, Any],
-                 settings_hash_: str, out: Path) -> FinetuneResult:
+def build_result(run: Run, trainer: Any, start: Start, *, wall_seconds: float,
+                 eval_seconds: float) -> FinetuneResult:
     """Step 3 of a run: final and best evaluation, steps, seconds and throughput as a :class:`FinetuneResult`.
 
+    ``wall_seconds`` and ``eval_seconds`` are stage 2's (:func:`~headzoo.train.trainer.run_trainer`).
+
     Example:
-        >>> result = build_result(data, cfg, trainer, strategy="ft", method=None, start=Start(),  # doctest: +SKIP
-        ...                       offset=0, steps2=24, wall2=30.0, eval2=3.0, settings=s, settings_hash_=h,
-        ...                       out=Path("run"))
+        >>> result = build_result(run, trainer, Start(), wall_seconds=30.0, eval_seconds=3.0)  # doctest: +SKIP
     """
+    data, cfg, budget = run.data, run.settings, run.budget
     spec = data.spec
-    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
     found = evaluations(trainer, spec.metrics)
-    if not found or found[-1][0] != steps2:
-        found.append((steps2, metric_dict(trainer.evaluate(), spec.metrics)))
+    if not found or found[-1][0] != budget.stage2:
+        found.append((budget.stage2, metric_dict(trainer.evaluate(), spec.metrics)))
     history = [
-        {"epoch": round((offset + step) / spe, 4), "step": offset + step, "stage": 2, **metrics}
+        {"epoch": round((budget.stage1 + step) / budget.steps_per_epoch, 4), "step": budget.stage1 + step,
+         "stage": 2, **metrics}
         for step, metrics in found
     ]
     main = spec.main_metric
@@ -243,13 +204,13 @@ def build_result(data: TaskData, cfg: FinetuneSettings, trainer: Any, *, strateg
 
     best_entry = max(history, key=score)  # max() keeps the earliest of equal scores
     final_entry = history[-1]
-    examples2 = examples_seen(steps2, spe, len(data.train), cfg.effective_batch_size)
-    train_seconds = (wall2 - eval2) + start.train_seconds
+    stage2_examples = examples_seen(budget.stage2, budget.steps_per_epoch, len(data.train), cfg.effective_batch_size)
+    train_seconds = (wall_seconds - eval_seconds) + start.train_seconds
     return FinetuneResult(
         task=spec.name,
         backbone=data.backbone.id,
-        strategy=strategy,
-        method=method,
+        strategy=run.strategy,
+        method=run.method,
         seed=cfg.seed,
         protocol=cfg.protocol,
         main_metric=main,
@@ -259,32 +220,33 @@ def build_result(data: TaskData, cfg: FinetuneSettings, trainer: Any, *, strateg
         best_step=best_entry["step"],
         history=history,
         stage1=start.info,
-        steps_per_epoch=spe,
-        budget_steps=cfg.budget_steps(spe),
+        steps_per_epoch=budget.steps_per_epoch,
+        budget_steps=budget.total,
         stage1_steps=start.steps,
-        stage2_steps=steps2,
+        stage2_steps=budget.stage2,
         stage1_seconds=round(start.seconds, 3),
-        stage2_seconds=round(wall2, 3),
-        examples_per_second=round((examples2 + start.examples) / train_seconds, 3) if train_seconds > 0 else None,
-        settings=settings,
-        settings_hash=settings_hash_,
-        output_dir=str(out),
+        stage2_seconds=round(wall_seconds, 3),
+        examples_per_second=(round((stage2_examples + start.examples) / train_seconds, 3)
+                             if train_seconds > 0 else None),
+        settings=run.hashed_settings,
+        settings_hash=run.settings_hash,
+        output_dir=str(run.output_dir),
         machine=machine_info(),
         record_version=RECORD_VERSION,
         model=trainer.model,
     )
 
 
-def _no_stage2_left(cfg: FinetuneSettings, budget: int, spe: int, stage1_steps: int) -> ConfigError:
+def _no_stage2_left(cfg: FinetuneSettings, budget: Budget) -> ConfigError:
     return ConfigError(
-        f"the budget of {budget} step(s) ({cfg.epochs} epoch(s) of {spe}, min_steps {cfg.min_steps}) leaves "
-        f"nothing for stage 2 after {stage1_steps} stage-1 step(s); raise epochs or min_steps, or lower "
-        f"stage1_fraction (got {cfg.stage1_fraction})"
+        f"the budget of {budget.total} step(s) ({cfg.epochs} epoch(s) of {budget.steps_per_epoch}, min_steps "
+        f"{cfg.min_steps}) leaves nothing for stage 2 after {budget.stage1} stage-1 step(s); raise epochs or "
+        f"min_steps, or lower stage1_fraction (got {cfg.stage1_fraction})"
     )
 
 
-def _stored_result(out: Path, settings_hash_: str) -> FinetuneResult | None:
-    path = out / RESULT_FILE
+def _stored_result(run: Run) -> FinetuneResult | None:
+    path = run.output_dir / RESULT_FILE
     if not path.is_file():
         return None
     try:
@@ -292,78 +254,59 @@ def _stored_result(out: Path, settings_hash_: str) -> FinetuneResult | None:
     except (OSError, ValueError, TypeError, HeadzooError) as exc:
         logger.warning("ignoring unreadable %s: %s", path, exc)
         return None
-    if stored.settings_hash == settings_hash_ and stored.record_version == RECORD_VERSION:
-        logger.info("run in %s already finished; returning its stored result", out)
+    if stored.settings_hash == run.settings_hash and stored.record_version == RECORD_VERSION:
+        logger.info("run in %s already finished; returning its stored result", run.output_dir)
         return stored
     return None
 
 
-def run_finetune(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method: str | None, head: Any,
-                 stage1: Stage1Settings, output_dir: Path | None, resume: bool, callbacks: Sequence[Any] | None,
-                 progress: bool, save_checkpoints: bool, keep_checkpoints: bool,
-                 label_map: Mapping[str, str] | None = None) -> FinetuneResult:
+def run_finetune(run: Run) -> FinetuneResult:
     """One stage-2 run on prepared data (what :func:`finetune` and each grid cell of ``compare`` run).
 
-    ``label_map`` (model label -> head label) applies to a given ``head`` (see :func:`finetune`).
+    ``run.label_map`` (model label -> head label) applies to a given ``run.head`` (see :func:`finetune`).
 
     Example:
-        >>> result = run_finetune(data, FinetuneSettings(epochs=2), strategy="ft", method=None,  # doctest: +SKIP
-        ...                       head=None, stage1=Stage1Settings(), output_dir=None, resume=False,
-        ...                       callbacks=None, progress=False, save_checkpoints=True, keep_checkpoints=False)
+        >>> result = run_finetune(plan_run(data, FinetuneSettings(epochs=2), strategy="ft",  # doctest: +SKIP
+        ...                                method=None, stage1=Stage1Settings()))
     """
-    spe = steps_per_epoch(len(data.train), cfg.effective_batch_size)
-    budget = cfg.budget_steps(spe)
-    if budget > cfg.epoch_steps(spe):
-        logger.info("budget: %d steps (min_steps; %g epoch(s) of %d step(s) would be %d)", budget, cfg.epochs, spe,
-                    cfg.epoch_steps(spe))
-    s1_matched = max(1, round(cfg.stage1_fraction * budget))
-    settings = run_settings(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
-                            label_map=label_map)
-    stage1_cfg = Stage1Settings.from_any(settings["stage1"]) if settings["stage1"] else None
-    hash_ = settings_hash(settings)
-    run_name = f"{strategy}-{method or 'none'}-seed{cfg.seed}-{hash_}"
-    runs_root = zoo_home() / "runs" / data.backbone.slug / data.spec.name
-    out = Path(output_dir) if output_dir is not None else runs_root / run_name
-    if resume and (stored := _stored_result(out, hash_)) is not None:
+    cfg, budget, options = run.settings, run.budget, run.options
+    if budget.floor_binds:
+        logger.info("budget: %d steps (min_steps; %g epoch(s) of %d step(s) would be %d)", budget.total, cfg.epochs,
+                    budget.steps_per_epoch, budget.epoch_steps)
+    if options.resume and (stored := _stored_result(run)) is not None:
         return stored
-    if strategy != "ft" and method != IMPRINT and cfg.protocol == "matched" and budget - s1_matched < 1:
-        raise _no_stage2_left(cfg, budget, spe, s1_matched)
-
-    start = resolve_start(data, cfg, strategy=strategy, method=method, head=head, stage1=stage1_cfg,
-                          settings_hash_=hash_, out=out, resume=resume, callbacks=callbacks, progress=progress)
-    offset = start.steps if cfg.protocol == "matched" else 0
-    steps2 = budget - offset
-    if steps2 < 1:
-        raise _no_stage2_left(cfg, budget, spe, start.steps)
+    if budget.stage2 < 1:
+        raise _no_stage2_left(cfg, budget)
+    start = resolve_start(run)
 
     # step 2: a fresh backbone + the head, full fine-tuning
-    model = build_model(data, cfg.seed)
+    model = build_model(run.data, cfg.seed)
     if start.head is not None:  # labels by name / label_map; rows of labels the head lacks imprinted from train
-        labels = start_from_head(model, start.head, data, label_map=label_map, batch_size=cfg.batch_size * 2)
-        if start.info is not None and (label_map or start.info.get("source") == "given"):
+        labels = start_from_head(model, start.head, run.data, label_map=run.label_map, batch_size=cfg.batch_size * 2)
+        if start.info is not None and (run.label_map or start.info.get("source") == "given"):
             start.info["labels"] = labels
-    stage2_dir = out / "stage2"
-    if not resume:
+    stage2_dir = run.output_dir / "stage2"
+    if not options.resume:
         clear_checkpoints(stage2_dir)
-    points = epoch_points(steps2, spe, offset)
-    planned = settings.get("data_order") == "continue"
-    trainer = make_trainer(
-        model, data, stage2_dir, cfg, learning_rate=cfg.learning_rate, max_steps=steps2,
-        run_name=f"headzoo-stage2-{strategy}", progress=progress,
-        evaluate_at=points if cfg.eval_strategy == "epoch" else [steps2],
-        save_at=[p for p in points if p < steps2] if save_checkpoints else (), callbacks=callbacks,
-        plan=(offset, budget) if planned else None, training_args=cfg.training_args,
+    points = epoch_points(budget.stage2, budget.steps_per_epoch, budget.stage1)
+    stage = StageSpec(
+        run_name=f"headzoo-stage2-{run.strategy}", max_steps=budget.stage2, learning_rate=cfg.learning_rate,
+        evaluate_at=points if cfg.eval_strategy == "epoch" else [budget.stage2],
+        save_at=[p for p in points if p < budget.stage2] if options.save_checkpoints else (),
+        batches=(budget.stage1, budget.total) if run.hashed_settings.get("data_order") == "continue" else None,
+        training_args=cfg.training_args,
     )
-    wall2, eval2 = run_trainer(trainer, stage2_dir, resume)
-    result = build_result(data, cfg, trainer, strategy=strategy, method=method, start=start, offset=offset,
-                          steps2=steps2, wall2=wall2, eval2=eval2, settings=settings, settings_hash_=hash_, out=out)
+    trainer = make_trainer(model, run.data, stage2_dir, cfg, stage, callbacks=options.callbacks,
+                           progress=options.progress)
+    wall_seconds, eval_seconds = run_trainer(trainer, stage2_dir, options.resume)
+    result = build_result(run, trainer, start, wall_seconds=wall_seconds, eval_seconds=eval_seconds)
     if is_main_process():
-        atomic_write(out / RESULT_FILE, dumps_json(result.to_dict(), indent=2) + "\n")
-        if not keep_checkpoints:
+        atomic_write(run.output_dir / RESULT_FILE, dumps_json(result.to_dict(), indent=2) + "\n")
+        if not options.keep_checkpoints:
             clear_checkpoints(stage2_dir)
-            clear_checkpoints(out / "stage1")
+            clear_checkpoints(run.output_dir / "stage1")
     final = result.final_main
-    logger.info("%s%s seed %d: final %s %s", strategy, f" ({method})" if method else "", cfg.seed,
+    logger.info("%s%s seed %d: final %s %s", run.strategy, f" ({run.method})" if run.method else "", cfg.seed,
                 result.main_metric, f"{final:.4f}" if isinstance(final, float) else final)
     return result
 
@@ -498,12 +441,10 @@ def finetune(
     with quiet_progress(progress):
         data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed,
                             model=model)
-        result = run_finetune(
-            data, cfg, strategy=strategy, method=method, head=head, stage1=stage1,
-            output_dir=Path(output_dir) if output_dir is not None else None, resume=resume, callbacks=callbacks,
-            progress=progress, save_checkpoints=save_checkpoints, keep_checkpoints=keep_checkpoints,
-            label_map=label_map,
-        )
+        options = RunOptions(resume=resume, callbacks=callbacks, progress=progress,
+                             save_checkpoints=save_checkpoints, keep_checkpoints=keep_checkpoints)
+        result = run_finetune(plan_run(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
+                                       label_map=label_map, output_dir=output_dir, options=options))
     if suggested is not None:
         result.stage1 = {**(result.stage1 or {}), "suggested": suggested}
     return result

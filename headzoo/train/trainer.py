@@ -6,6 +6,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,20 +82,42 @@ def at_steps_callback(evaluate: Iterable[int], save: Iterable[int]) -> Any:
     return AtSteps()
 
 
-def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, *, learning_rate: float,
-                 max_steps: int, run_name: str, progress: bool, evaluate_at: Iterable[int] = (),
-                 save_at: Iterable[int] = (), callbacks: Sequence[Any] | None = None,
-                 plan: tuple[int, int] | None = None, training_args: Mapping[str, Any] | None = None) -> Any:
+@dataclass(frozen=True)
+class StageSpec:
+    """What the Trainer of one stage runs (:func:`make_trainer`).
+
+    Example:
+        >>> StageSpec(run_name="headzoo-stage2-ft", max_steps=10, learning_rate=5e-5).evaluate_at
+        ()
+    """
+
+    run_name: str = field(metadata={"help": "args.run_name: callbacks tell the stages apart by it "
+                                            "(headzoo-stage1-<method>, headzoo-stage2-<strategy>)."})
+    max_steps: int = field(metadata={"help": "Optimizer steps of the stage."})
+    learning_rate: float = field(metadata={"help": "Peak learning rate (linear warmup, then linear decay)."})
+    evaluate_at: Iterable[int] = field(default=(), metadata={"help": "Steps after which the stage evaluates."})
+    save_at: Iterable[int] = field(default=(), metadata={"help": "Steps after which the stage saves a checkpoint."})
+    batches: tuple[int, int] | None = field(
+        default=None, metadata={"help": "(start, stop): train on steps start..stop-1 of the run's BatchPlan; "
+                                        "None takes the Trainer's own sampler."},
+    )
+    training_args: Mapping[str, Any] = field(
+        default_factory=dict, metadata={"help": "Other transformers.TrainingArguments fields "
+                                                "(checked by check_training_args)."},
+    )
+
+
+def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, stage: StageSpec, *,
+                 callbacks: Sequence[Any] | None = None, progress: bool = False) -> Any:
     """The Trainer of one stage.
 
     ``settings`` (a :class:`~headzoo.train.Stage1Settings` or :class:`~headzoo.train.FinetuneSettings`) gives
-    the batch size, warmup, weight decay, clipping, seed and grouping; ``training_args`` any other
-    ``TrainingArguments`` fields (checked by :func:`~headzoo.train.args.check_training_args`).
-    ``plan=(start, stop)``: the stage trains on steps ``start..stop-1`` of the run's :class:`BatchPlan`.
+    the batch size, warmup, weight decay, clipping, seed and grouping; ``stage`` the name, length, learning
+    rate, evaluation and checkpoint steps, batch plan slice and any other ``TrainingArguments`` fields.
 
     Example:
-        >>> trainer = make_trainer(model, data, Path("out"), FinetuneSettings(), learning_rate=5e-5,  # doctest: +SKIP
-        ...                        max_steps=10, run_name="headzoo-stage2-ft", progress=False)
+        >>> trainer = make_trainer(model, data, Path("out"), FinetuneSettings(),  # doctest: +SKIP
+        ...                        StageSpec(run_name="headzoo-stage2-ft", max_steps=10, learning_rate=5e-5))
     """
     import torch
     from transformers import TrainingArguments
@@ -103,14 +126,14 @@ def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, *,
     from ..tasks import metric_fn_for_trainer
 
     batch_size = settings.batch_size
-    extra = dict(training_args or {})
+    max_steps = stage.max_steps
     values: dict[str, Any] = dict(
         output_dir=str(output_dir),
-        run_name=run_name,
+        run_name=stage.run_name,
         per_device_train_batch_size=batch_size,
         per_device_eval_batch_size=batch_size * 2,
         max_steps=max_steps,
-        learning_rate=learning_rate,
+        learning_rate=stage.learning_rate,
         lr_scheduler_type="linear",
         # floor, not transformers' ceil: a 1-step stage must not spend its only step at learning rate 0
         warmup_steps=int(settings.warmup_ratio * max_steps),
@@ -132,7 +155,7 @@ def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, *,
         seed=settings.seed,
         use_cpu=not has_accelerator(),
     )
-    values.update(extra)
+    values.update(stage.training_args)
     args = TrainingArguments(**values)
     try:
         trainer = planned_trainer_class()(
@@ -143,7 +166,7 @@ def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, *,
             processing_class=data.tokenizer,
             data_collator=PaddingCollator(data.tokenizer),
             compute_metrics=metric_fn_for_trainer(data.spec),
-            callbacks=[at_steps_callback(evaluate_at, save_at), *(callbacks or [])],
+            callbacks=[at_steps_callback(stage.evaluate_at, stage.save_at), *(callbacks or [])],
         )
     except (RuntimeError, ImportError) as exc:
         if args.report_to in ([], ["none"]):
@@ -151,11 +174,12 @@ def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, *,
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"report_to={args.report_to!r} could not start: {first}") from exc
     trainer.remove_callback(PrinterCallback)  # the library never prints
-    if plan is not None:
+    if stage.batches is not None:
         trainer.batch_plan = BatchPlan(
             len(data.train), batch_size, settings.seed,
             lengths=data.train["length"] if settings.group_by_length else None,
-            start=plan[0], stop=plan[1], world_size=world_size(), accumulation=args.gradient_accumulation_steps,
+            start=stage.batches[0], stop=stage.batches[1], world_size=world_size(),
+            accumulation=args.gradient_accumulation_steps,
         )
     return trainer
 
