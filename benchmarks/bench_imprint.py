@@ -44,7 +44,15 @@ def _core(args: argparse.Namespace) -> dict[str, Any]:
 
     from headzoo.imprint import imprint
     from headzoo.pet import prepare, trainable_parameter_count
-    from headzoo.train import PRESETS, Stage1Settings, build_model, make_trainer, prepare_data, steps_per_epoch
+    from headzoo.train import (
+        PRESETS,
+        Stage1Settings,
+        StageSpec,
+        build_model,
+        make_trainer,
+        prepare_data,
+        steps_per_epoch,
+    )
     from headzoo.train.imprinting import length_sorted_batches
 
     data = prepare_data(args.task, "minilm", data_dir=args.data_dir, limit=args.n_train, max_length=args.max_length,
@@ -61,8 +69,8 @@ def _core(args: argparse.Namespace) -> dict[str, Any]:
         model = build_model(data, 0)
         trainable = prepare(model, "lora", settings)
         trainer = make_trainer(trainable, data, Path(tempfile.mkdtemp(prefix="headzoo-bench-imprint-")), settings,
-                               learning_rate=PRESETS["headzoo"]["lora"], max_steps=spe, run_name="bench-lora",
-                               progress=False)
+                               StageSpec(run_name="bench-lora", max_steps=spe,
+                                         learning_rate=PRESETS["headzoo"]["lora"]), progress=False)
         start = time.perf_counter()
         trainer.train()
         return {"seconds": round(time.perf_counter() - start, 3), "trainable": trainable_parameter_count(trainable)}

@@ -90,6 +90,7 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
         PRESETS,
         FinetuneSettings,
         Stage1Settings,
+        StageSpec,
         build_model,
         has_accelerator,
         make_trainer,
@@ -125,9 +126,9 @@ def _one_stage(stage: str, task: str, data_dir: str, n_train: int, epochs: float
             settings = Stage1Settings(method=method, **common,
                                       **({"lora_dropout": 0.1} if stage == "lora-dropout" else {}))
             trainable, lr = prepare(model, method, settings), PRESETS["headzoo"][method]
-        trainer = make_trainer(trainable, data, Path(os.environ["BENCH_TMP"]), settings, learning_rate=lr,
-                               max_steps=steps, run_name=f"bench-{stage}", progress=False, evaluate_at=(),
-                               save_at=(), callbacks=[timer])
+        trainer = make_trainer(trainable, data, Path(os.environ["BENCH_TMP"]), settings,
+                               StageSpec(run_name=f"bench-{stage}", max_steps=steps, learning_rate=lr),
+                               progress=False, callbacks=[timer])
     n_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     trainer.train()
     examples = min(steps * batch_size, round(epochs * len(data.train)))
