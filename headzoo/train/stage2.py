@@ -29,7 +29,7 @@ from ..tasks import CLASSIFICATION
 from ..zoo import find_in_zoo, zoo_home
 from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check_choice, hashed_training_args
 from .data import TaskData, backbone_for, build_model, examples_seen, load_raw, prepare_data, steps_per_epoch
-from .imprinting import start_from_head
+from .head_starts import start_from_head
 from .records import RECORD_VERSION, atomic_write, clean_json, dumps_json, settings_hash
 from .results import FinetuneResult
 from .runtime import is_main_process, machine_info, quiet_progress, world_size
