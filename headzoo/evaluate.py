@@ -107,7 +107,8 @@ def evaluate_model(model: Any, data: TaskData, batch_size: int = 64, *, loss: bo
     """The task's metrics of ``model`` on ``data.validation``: one forward pass, no Trainer.
 
     The examples run shortest first (least padding) unless ``shortest_first`` is False; the
-    metrics are computed in the split's own order, the loss in the order the examples ran. Correlations of a constant prediction are ``nan``, as :func:`headzoo.tasks.compute_metrics`
+    metrics are computed in the split's own order, the loss in the order the examples ran.
+    Correlations of a constant prediction are ``nan``, as :func:`headzoo.tasks.compute_metrics`
     gives them.
 
     Args:
