@@ -115,7 +115,7 @@ def start_from_head(model: Any, head: Head, data: TaskData, *, label_map: Mappin
         >>> start_from_head(model, Head.load("heads/sst2"), data)  # doctest: +SKIP
         '2 of 3 rows from sst2/lora (negative, positive); new: neutral (imprinted from 120 examples)'
     """
-    match = head.check(model, label_map=label_map)["labels"]
+    match = head.check(model, label_map=label_map).labels
     head.apply(model, label_map=label_map)
     notes: dict[str, str] = {}
     if match.new:
