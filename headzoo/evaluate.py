@@ -12,12 +12,15 @@ One evaluator serves the library wherever it scores a head on data:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .head import Head
 from .tasks import compute_metrics
-from .train.data import PaddingCollator, TaskData, build_model
-from .train.runtime import has_accelerator
+
+if TYPE_CHECKING:
+    from .train.data import TaskData
+
+# headzoo.train's modules import this one: its own imports of headzoo.train are made where they are used.
 
 __all__ = ["evaluate_head", "evaluate_model", "inference_device", "length_sorted_batches", "sample_scores"]
 
@@ -30,6 +33,8 @@ def inference_device() -> str | None:
         True
     """
     import torch
+
+    from .train.runtime import has_accelerator
 
     return "cuda" if has_accelerator() and torch.cuda.is_available() else None
 
@@ -59,12 +64,16 @@ def length_sorted_batches(dataset: Any, tokenizer: Any, batch_size: int) -> Iter
     """
     from torch.utils.data import DataLoader
 
+    from .train.data import PaddingCollator
+
     order = length_order(dataset)
     plan = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     yield from DataLoader(dataset, batch_sampler=plan, collate_fn=PaddingCollator(tokenizer))
 
 
 def _batches_in_order(dataset: Any, tokenizer: Any, batch_size: int) -> Iterator[dict[str, Any]]:
+    from .train.data import PaddingCollator
+
     collate = PaddingCollator(tokenizer)
     for start in range(0, len(dataset), batch_size):
         yield collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))])
@@ -166,6 +175,8 @@ def evaluate_head(head: Head, data: TaskData, batch_size: int = 64) -> dict[str,
         ...                                  max_length=128))["accuracy"]
         0.5
     """
+    from .train.data import build_model
+
     return evaluate_model(head.apply(build_model(data, 0)), data, batch_size, shortest_first=False)
 
 
