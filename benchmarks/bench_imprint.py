@@ -42,6 +42,7 @@ GOAL = 1 / 3
 def _core(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
+    from headzoo.evaluate import length_sorted_batches
     from headzoo.imprint import imprint
     from headzoo.pet import prepare, trainable_parameter_count
     from headzoo.train import (
@@ -53,7 +54,6 @@ def _core(args: argparse.Namespace) -> dict[str, Any]:
         prepare_data,
         steps_per_epoch,
     )
-    from headzoo.train.imprinting import length_sorted_batches
 
     data = prepare_data(args.task, "minilm", data_dir=args.data_dir, limit=args.n_train, max_length=args.max_length,
                         seed=0)

@@ -24,6 +24,7 @@ import math
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,33 @@ def unwrapped_state(model: Any) -> tuple[Any, dict[str, Any]]:
         if new is not None:
             plain[new] = value
     return base, plain
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    """How a head goes into a model, as :meth:`Head.check` planned it (nothing changed yet).
+
+    Attributes:
+        labels: how the model's labels take the head's rows (:class:`~headzoo.labels.LabelMatch`).
+        state: the model's state dict (the tensors the head's go into).
+
+    Example:
+        >>> Head.load("heads/sst2").check(model).labels.report  # doctest: +SKIP
+        '2 of 2 rows from sst2/lora (negative, positive)'
+    """
+
+    labels: LabelMatch
+    state: dict[str, Any] = field(repr=False)
+
+    @property
+    def permutation(self) -> list[int] | None:
+        """The head row of each model label, when the labels are the head's in another order; else None."""
+        return self.labels.permutation
+
+    @property
+    def set_labels(self) -> bool:
+        """Whether the model takes the head's label names (its own are generic)."""
+        return self.labels.take_head_names
 
 
 class Head:
@@ -449,7 +477,7 @@ class Head:
     # ------------------------------------------------------------------ models
 
     def check(self, model: Any, *, allow_backbone_mismatch: bool = False,
-              label_map: Mapping[str, str] | None = None) -> dict[str, Any]:
+              label_map: Mapping[str, str] | None = None) -> HeadCheck:
         """Check that this head fits ``model`` and plan how it goes in; changes nothing.
 
         The output layer (``config.output_layer``) may have another number of rows than the
@@ -457,8 +485,7 @@ class Head:
         must have the model's shape.
 
         Returns:
-            ``{"labels": LabelMatch, "permutation": list[int] | None, "set_labels": bool,
-            "state": the model's state dict}``.
+            The plan (:class:`HeadCheck`): the label match and the model's state dict.
 
         Raises:
             HeadMismatchError: names or shapes differ.
@@ -466,7 +493,7 @@ class Head:
             LabelMismatchError: the labels cannot be matched (see :func:`headzoo.labels.match_labels`).
 
         Example:
-            >>> Head.load("heads/sst2").check(model)["labels"].report  # doctest: +SKIP
+            >>> Head.load("heads/sst2").check(model).labels.report  # doctest: +SKIP
             '2 of 2 rows from sst2/lora (negative, positive)'
         """
         from .backbone import backbone_fingerprint, is_fingerprint_reliable
@@ -526,12 +553,7 @@ class Head:
                 f"the model's labels {list(match.model_labels)} need other rows than the head's {c.labels}, "
                 "but the head records no output layer to take them from; build the model with the head's id2label"
             )
-        return {
-            "labels": match,
-            "permutation": match.permutation,
-            "set_labels": match.take_head_names,
-            "state": state,
-        }
+        return HeadCheck(match, state)
 
     @property
     def source(self) -> str:
@@ -598,8 +620,8 @@ class Head:
         import torch
 
         plan = self.check(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
-        match = plan["labels"]
-        state = plan["state"]
+        match = plan.labels
+        state = plan.state
         tensors = dict(self.tensors)
         if not match.is_identity:
             layer = self.config.output_layer
@@ -618,7 +640,7 @@ class Head:
             for name, value in ready.items():
                 state[name].copy_(value)
         cfg = model.config
-        if plan["set_labels"]:
+        if plan.set_labels:
             cfg.id2label = dict(self.config.id2label)
             cfg.label2id = self.config.label2id
         if self.config.problem_type == "regression" or self.config.num_labels == 1:
@@ -699,6 +721,7 @@ __all__ = [
     "FORMAT_VERSION",
     "HEAD_FILE",
     "Head",
+    "HeadCheck",
     "HeadConfig",
     "find_head_files",
     "finite",

@@ -276,14 +276,65 @@ def imprint_rows(model: Any, features: Features, rows: Sequence[int] | None = No
 
     start = time.perf_counter()
     layer = _check_classifier(model)
+    target = _imprint_targets(model, features, rows, keep_empty)
+    x = features.inputs.double()
+    active, names = target.active, target.names
+    module = model.get_submodule(layer)
+    weight = module.weight
+    bias = getattr(module, "bias", None)
+    has_bias = isinstance(bias, torch.Tensor)
+    result = Imprint(layer=layer, rows=[names[c] for c in active], kept=[names[c] for c in target.empty],
+                     counts={names[c]: int(target.counts[c]) for c in active}, examples=int(x.shape[0]))
+    if not active:
+        result.seconds = time.perf_counter() - start
+        return result
+    if x.shape[1] != weight.shape[1]:
+        raise HeadMismatchError(f"captured features have {x.shape[1]} dimensions but {layer!r} takes "
+                                f"{weight.shape[1]}; capture them from this model")
+    index = torch.tensor(active)
+    w, b, variance = _class_mean_rows(x, target.hot[:, index], target.multi, has_bias)
+    others = [c for c in range(len(names)) if c not in active]
+    fit = _ScaleFit(score=x @ w.T + b, fixed=features.outputs.double(), index=index, target=target,
+                    partial=bool(others) and has_bias and not target.multi, others=others)
+    s, beta = fit.solve(variance, x.shape[1])
+    new_w = (s * w).to(dtype=weight.dtype, device=weight.device)
+    new_b = (s * b + beta).to(dtype=bias.dtype, device=bias.device) if has_bias else None
+    with torch.no_grad():
+        weight[index.to(weight.device)] = new_w
+        if new_b is not None:
+            bias[index.to(bias.device)] = new_b
+    result.scale, result.offset = s, beta
+    result.seconds = features.seconds + time.perf_counter() - start
+    logger.debug("imprinted %d row(s) of %s (%s) from %d examples, scale %.4g", len(active), layer,
+                ", ".join(result.rows), result.examples, s)
+    return result
+
+
+@dataclass
+class _Targets:
+    """The labels of an imprint: which rows to set, and each example's classes."""
+
+    names: list[str]
+    multi: bool
+    hot: Any  # [N, n] bool: example i has label c
+    ids: Any  # [N] class ids (None for multi-label)
+    counts: list[int]
+    empty: list[int]  # rows to set that no example has
+    active: list[int]  # rows to set that examples have
+
+
+def _imprint_targets(model: Any, features: Features, rows: Sequence[int] | None, keep_empty: bool) -> _Targets:
+    """Check the rows and labels of an imprint (nothing is changed) and say which rows it sets."""
+    import torch
+
     names = _labels_of(model)
     n = len(names)
     wanted = list(range(n)) if rows is None else sorted(set(rows))
     if any(isinstance(r, bool) or not isinstance(r, int) or not 0 <= r < n for r in wanted):
         raise ConfigError(f"rows to imprint must be output indices 0..{n - 1}, got {list(rows or [])!r}")
-    x = features.inputs.double()
     labels = features.labels
     multi = labels.dim() == 2
+    ids = None
     if multi:
         if labels.shape[1] != n:
             raise DataError(f"multi-label targets have {labels.shape[1]} columns but the model has {n} labels")
@@ -301,78 +352,79 @@ def imprint_rows(model: Any, features: Features, rows: Sequence[int] | None = No
             f"cannot imprint label(s) {[names[c] for c in empty]}: no training example has them "
             f"(examples per label: {shown}); add examples of them, or drop them from the task's labels"
         )
-    active = [c for c in wanted if counts[c] > 0]
-    module = model.get_submodule(layer)
-    weight = module.weight
-    bias = getattr(module, "bias", None)
-    has_bias = isinstance(bias, torch.Tensor)
-    result = Imprint(layer=layer, rows=[names[c] for c in active], kept=[names[c] for c in empty],
-                     counts={names[c]: int(counts[c]) for c in active}, examples=int(x.shape[0]))
-    if not active:
-        result.seconds = time.perf_counter() - start
-        return result
-    if x.shape[1] != weight.shape[1]:
-        raise HeadMismatchError(f"captured features have {x.shape[1]} dimensions but {layer!r} takes "
-                                f"{weight.shape[1]}; capture them from this model")
+    return _Targets(names, multi, hot, ids, counts, empty, [c for c in wanted if counts[c] > 0])
+
+
+def _class_mean_rows(x: Any, members: Any, multi: bool, has_bias: bool) -> tuple[Any, Any, float]:
+    """The rows at scale 1 from the class means (``members``: [N, k] bool), and the within-class variance."""
+    import torch
 
     def mean(mask: Any) -> Any:
         m = mask.double()
         return (m.T @ x) / m.sum(0).clamp(min=1).unsqueeze(1)
 
-    index = torch.tensor(active)
-    pos = mean(hot[:, index])  # [k, d]
+    pos = mean(members)  # [k, d]
     if multi:
-        neg_mask = ~hot[:, index]
+        neg_mask = ~members
         neg = mean(neg_mask)
         neg[neg_mask.sum(0) == 0] = x.mean(0)  # a label every example has: no negative mean
         w = pos - neg
         b = -((pos * pos).sum(1) - (neg * neg).sum(1)) / 2
-        members = hot[:, index]
-        spread = sum(((x - pos[j]) ** 2).sum(1)[members[:, j]].sum() for j in range(len(active)))
+        spread = sum(((x - pos[j]) ** 2).sum(1)[members[:, j]].sum() for j in range(members.shape[1]))
         count = members.sum()
     else:
         w = pos
         b = -(pos * pos).sum(1) / 2
-        own = hot[:, index].any(1)
-        spread = ((x[own] - pos[hot[own][:, index].float().argmax(1)]) ** 2).sum()
+        own = members.any(1)
+        spread = ((x[own] - pos[members[own].float().argmax(1)]) ** 2).sum()
         count = own.sum()
     if not has_bias:
         b = torch.zeros_like(b)
     variance = float(spread) / max(1, int(count))
     if variance <= 1e-12:
         variance = float(((x - x.mean(0)) ** 2).sum(1).mean()) or 1.0
-    score = x @ w.T + b  # [N, k]: the logits of the imprinted rows at s = 1
-    fixed = features.outputs.double()
-    others = [c for c in range(n) if c not in active]
-    partial = bool(others) and has_bias and not multi
-    dim = x.shape[1]
-    lo, hi = math.log(SCALE_RANGE[0] / variance), math.log(SCALE_RANGE[1] * dim / variance)
+    return w, b, variance
 
-    def logits(s: float, beta: float) -> Any:
-        z = fixed.clone()
-        z[:, index] = s * score + beta
+
+@dataclass
+class _ScaleFit:
+    """The scale ``s`` (and the shared offset ``beta`` of a partial imprint) that minimise the training loss."""
+
+    score: Any  # [N, k]: the logits of the imprinted rows at s = 1
+    fixed: Any  # [N, n]: the logits the output layer gave
+    index: Any  # the imprinted rows
+    target: _Targets
+    partial: bool  # other rows stay: fit the offset too
+    others: list[int]
+    last_beta: float = 0.0
+
+    def logits(self, s: float, beta: float) -> Any:
+        z = self.fixed.clone()
+        z[:, self.index] = s * self.score + beta
         return z
 
-    def loss(s: float, beta: float) -> float:
-        if multi:
-            target = hot[:, index].double()
-            return float(torch.nn.functional.binary_cross_entropy_with_logits(s * score, target))
-        z = logits(s, beta)
-        return float((torch.logsumexp(z, 1) - z.gather(1, ids.unsqueeze(1)).squeeze(1)).mean())
+    def loss(self, s: float, beta: float) -> float:
+        import torch
 
-    in_rows = hot[:, index].any(1).double() if not multi else None
-    last = {"beta": 0.0}
+        if self.target.multi:
+            goal = self.target.hot[:, self.index].double()
+            return float(torch.nn.functional.binary_cross_entropy_with_logits(s * self.score, goal))
+        z = self.logits(s, beta)
+        return float((torch.logsumexp(z, 1) - z.gather(1, self.target.ids.unsqueeze(1)).squeeze(1)).mean())
 
-    def best_offset(s: float) -> float:
-        # The loss is convex in the offset: Newton's method, kept inside a bracket that the slope's sign
-        # narrows (a bisection step where Newton would leave it), within the reach of the other logits.
-        if not partial:
+    def best_offset(self, s: float) -> float:
+        """The loss is convex in the offset: Newton's method, kept inside a bracket that the slope's sign
+        narrows (a bisection step where Newton would leave it), within the reach of the other logits."""
+        import torch
+
+        if not self.partial:
             return 0.0
-        reach = 2 * (float(fixed[:, others].abs().max()) + s * float(score.abs().max()) + 1.0)
+        in_rows = self.target.hot[:, self.index].any(1).double()
+        reach = 2 * (float(self.fixed[:, self.others].abs().max()) + s * float(self.score.abs().max()) + 1.0)
         low, high = -reach, reach
-        beta = min(high, max(low, last["beta"]))  # the scale search moves little between calls: warm start
+        beta = min(high, max(low, self.last_beta))  # the scale search moves little between calls: warm start
         for _ in range(NEWTON_STEPS):
-            share = torch.softmax(logits(s, beta), 1)[:, index].sum(1)
+            share = torch.softmax(self.logits(s, beta), 1)[:, self.index].sum(1)
             slope, curve = float((share - in_rows).mean()), float((share * (1 - share)).mean())
             if slope > 0:
                 high = beta
@@ -385,23 +437,14 @@ def imprint_rows(model: Any, features: Features, rows: Sequence[int] | None = No
             beta = new
             if done:
                 break
-        last["beta"] = beta
+        self.last_beta = beta
         return beta
 
-    log_s = _golden(lambda u: loss(math.exp(u), best_offset(math.exp(u))), lo, hi)
-    s = math.exp(log_s)
-    beta = best_offset(s)
-    new_w = (s * w).to(dtype=weight.dtype, device=weight.device)
-    new_b = (s * b + beta).to(dtype=bias.dtype, device=bias.device) if has_bias else None
-    with torch.no_grad():
-        weight[index.to(weight.device)] = new_w
-        if new_b is not None:
-            bias[index.to(bias.device)] = new_b
-    result.scale, result.offset = s, beta
-    result.seconds = features.seconds + time.perf_counter() - start
-    logger.debug("imprinted %d row(s) of %s (%s) from %d examples, scale %.4g", len(active), layer,
-                ", ".join(result.rows), result.examples, s)
-    return result
+    def solve(self, variance: float, dim: int) -> tuple[float, float]:
+        """``(s, beta)``: golden-section search over ``log s`` in the range :data:`SCALE_RANGE` gives."""
+        lo, hi = math.log(SCALE_RANGE[0] / variance), math.log(SCALE_RANGE[1] * dim / variance)
+        s = math.exp(_golden(lambda u: self.loss(math.exp(u), self.best_offset(math.exp(u))), lo, hi))
+        return s, self.best_offset(s)
 
 
 def imprint(model: Any, batches: Iterable[Mapping[str, Any]], rows: Sequence[int] | None = None, *,

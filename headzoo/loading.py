@@ -191,7 +191,7 @@ def load_head(
     if not return_labels:
         return head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
     # the match before apply: a model with default names takes the head's
-    match = head.check(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)["labels"]
+    match = head.check(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map).labels
     head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
     return model, match
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from .backbone import BackboneRef, load_tokenizer
 from .errors import DataError, HeadzooError, LabelMismatchError
+from .evaluate import inference_device, sample_scores
 from .head import Head, head_state_names
 from .hub import pull_head, search_heads
 from .imprint import Features, capture_features, imprint_rows
@@ -48,7 +49,6 @@ from .labels import LabelMatch, check_label_map, normalize_label
 from .tasks import CLASSIFICATION, sample_indices
 from .train.args import bad_value, check_int
 from .train.data import PaddingCollator, TaskData, backbone_for, build_model, check_model, load_raw
-from .train.runtime import has_accelerator
 from .zoo import list_heads
 
 logger = logging.getLogger(__name__)
@@ -244,21 +244,6 @@ def _select(features: Any, mask: Any) -> Any:
                     features.layer)
 
 
-def _scores(features: Any) -> tuple[float, float, float]:
-    """Accuracy, macro-F1 (the mean F1 over the classes of the gold labels) and cross-entropy of captured logits."""
-    import torch
-
-    gold = features.labels.long().reshape(-1)
-    pred = features.outputs.argmax(1)
-    f1 = []
-    for c in gold.unique().tolist():
-        tp = int(((pred == c) & (gold == c)).sum())
-        wrong = int(((pred == c) != (gold == c)).sum())  # false positives + false negatives
-        f1.append(2 * tp / (2 * tp + wrong))
-    loss = float(torch.nn.functional.cross_entropy(features.outputs.float(), gold))
-    return float((pred == gold).float().mean()), sum(f1) / len(f1), loss
-
-
 def rank_suggestions(suggestions: list[Suggestion]) -> list[Suggestion]:
     """Order candidates: more of your labels taking a row of the head first, then zero-shot macro-F1.
 
@@ -335,19 +320,10 @@ def suggest_heads(
     check_int("batch_size", batch_size, 1)
     check_int("max_length", max_length, 2)
     mapping = check_label_map(label_map)
-    spec, raw = load_raw(task, data_dir, limit, seed)
-    if spec.problem_type != CLASSIFICATION:
-        raise bad_value("task", spec.name, "a single-label classification task for suggest",
-                        f"it is {spec.problem_type!r}; start from a head you name (finetune --from TASK)")
-    mine = {normalize_label(label): label for label in spec.labels}
-    unknown = [k for k in mapping if normalize_label(k) not in mine]
-    if unknown:
-        raise LabelMismatchError(f"label_map names {unknown} that are not among your labels {sorted(spec.labels)}: "
-                                 "map your labels to a head's, e.g. neg=negative")
+    spec, train = _classification_data(task, data_dir, limit, seed, mapping)
     ref = backbone_for(backbone, model)
     if model is not None:
         check_model(model, spec)
-    train = raw["train"]
     labels = [int(y) for y in list(train["label"])]
     present = sorted({spec.labels[y] for y in labels})
     if len(present) < 2:
@@ -363,6 +339,46 @@ def suggest_heads(
     model_seconds = time.perf_counter() - model_start
     skipped: list[str] = []
     candidates = _candidates(ref, net.config.model_type, hub, skipped)
+    _check_map_targets(mapping, candidates, ref)
+
+    # One length-sorted batching of both halves (least padding); the captured features are split after.
+    batches, order = _batches(train, part_a + part_b, labels, data.tokenizer, pair=pair, max_length=max_length,
+                              batch_size=batch_size)
+    device = torch.device(inference_device() or "cpu")
+    net.to(device).eval()
+    start = time.perf_counter()
+    cache = _backbone_outputs(net, batches, device)
+    backbone_seconds = time.perf_counter() - start
+    scorer = _Scorer(net, batches, cache, [j < len(part_a) for j in order])
+    scored = scorer.score_all(candidates, mapping, skipped, spec.num_labels, len(part_a), len(part_b))
+    end = time.perf_counter()
+    seconds = {"set_up": round(start - began - model_seconds, 4), "model": round(model_seconds, 4),
+               "backbone_pass": round(backbone_seconds, 4), "scoring": round(end - start - backbone_seconds, 4),
+               "total": round(end - began, 4)}
+    ranked = Ranking(rank_suggestions(scored), seconds=seconds, skipped=skipped)
+    for rank, s in enumerate(ranked, 1):
+        s.rank = rank
+    _log_ranking(ranked, len(part_a) + len(part_b))
+    return ranked
+
+
+def _classification_data(task: Any, data_dir: Any, limit: int | None, seed: int,
+                         mapping: Mapping[str, str]) -> tuple[Any, Any]:
+    """The spec and training split of a single-label task whose labels ``mapping`` names correctly."""
+    spec, raw = load_raw(task, data_dir, limit, seed)
+    if spec.problem_type != CLASSIFICATION:
+        raise bad_value("task", spec.name, "a single-label classification task for suggest",
+                        f"it is {spec.problem_type!r}; start from a head you name (finetune --from TASK)")
+    mine = {normalize_label(label): label for label in spec.labels}
+    unknown = [k for k in mapping if normalize_label(k) not in mine]
+    if unknown:
+        raise LabelMismatchError(f"label_map names {unknown} that are not among your labels {sorted(spec.labels)}: "
+                                 "map your labels to a head's, e.g. neg=negative")
+    return spec, raw["train"]
+
+
+def _check_map_targets(mapping: Mapping[str, str], candidates: list[_Candidate], ref: BackboneRef) -> None:
+    """Refuse a ``label_map`` that maps to a label no candidate head has."""
     known = {normalize_label(label) for c in candidates for label in c.head.config.labels}
     orphan = [v for v in mapping.values() if normalize_label(v) not in known]
     if orphan:
@@ -370,13 +386,11 @@ def suggest_heads(
             f"label_map maps to {orphan}, a label no candidate head of {ref.id!r} has (their labels: "
             f"{sorted(known)[:30]}): map to one of those, or leave the label out to have it imprinted")
 
-    # One length-sorted batching of both halves (least padding); the captured features are split after.
-    batches, order = _batches(train, part_a + part_b, labels, data.tokenizer, pair=pair, max_length=max_length,
-                              batch_size=batch_size)
-    in_a = torch.tensor([j < len(part_a) for j in order])
-    device = torch.device("cuda" if has_accelerator() and torch.cuda.is_available() else "cpu")
-    net.to(device).eval()
-    start = time.perf_counter()
+
+def _backbone_outputs(net: Any, batches: list[dict[str, Any]], device: Any) -> list[Any]:
+    """Run the backbone once over ``batches`` (inference mode) and keep the base model's output per batch."""
+    import torch
+
     base = getattr(net, net.base_model_prefix)
     cache: list[Any] = []
     handle = base.register_forward_hook(lambda module, args, output: cache.append(output))
@@ -386,77 +400,99 @@ def suggest_heads(
                 net(**{k: v.to(device) for k, v in batch.items() if k != "labels"})
     finally:
         handle.remove()
-    backbone_seconds = time.perf_counter() - start
+    return cache
 
-    state = net.state_dict()
-    fresh = {name: state[name].detach().clone() for name in head_state_names(net, state)}
-    cfg = net.config
-    fresh_cfg = (dict(cfg.id2label), dict(cfg.label2id), cfg.problem_type)
-    at = {"batch": 0}
 
-    def feed(which: range) -> Iterator[dict[str, Any]]:
-        for i in which:
-            at["batch"] = i
-            yield batches[i]
+class _Scorer:
+    """Scores heads in one model on the cached output of its backbone (see the module docstring, step 3).
 
-    def restore() -> None:
+    While a head is scored, the base model's ``forward`` returns the cached output of the batch at
+    hand; :meth:`restore` puts the model's fresh head and label config back between candidates.
+    """
+
+    def __init__(self, net: Any, batches: list[dict[str, Any]], cache: list[Any], in_a: list[bool]) -> None:
+        import torch
+
+        self.net, self.batches, self.cache = net, batches, cache
+        self.in_a = torch.tensor(in_a)
+        self.base = getattr(net, net.base_model_prefix)
+        self.state = net.state_dict()
+        self.fresh = {name: self.state[name].detach().clone() for name in head_state_names(net, self.state)}
+        cfg = net.config
+        self.fresh_cfg = (dict(cfg.id2label), dict(cfg.label2id), cfg.problem_type)
+        self.at = 0
+
+    def feed(self) -> Iterator[dict[str, Any]]:
+        """Every batch in turn, telling the cached forward which one is at hand."""
+        for i in range(len(self.batches)):
+            self.at = i
+            yield self.batches[i]
+
+    def restore(self) -> None:
+        """The model's fresh head and label config."""
+        import torch
+
         with torch.no_grad():
-            for name, tensor in fresh.items():
-                state[name].copy_(tensor)
-        cfg.id2label, cfg.label2id, cfg.problem_type = dict(fresh_cfg[0]), dict(fresh_cfg[1]), fresh_cfg[2]
+            for name, tensor in self.fresh.items():
+                self.state[name].copy_(tensor)
+        cfg = self.net.config
+        cfg.id2label, cfg.label2id, cfg.problem_type = dict(self.fresh_cfg[0]), dict(self.fresh_cfg[1]), \
+            self.fresh_cfg[2]
 
-    def score(rows: list[int]) -> tuple[float, float, float]:
-        if rows and part_a:
-            imprint_rows(net, _select(capture_features(net, feed(range(len(batches)))), in_a), rows,
+    def score(self, rows: list[int]) -> tuple[float, float, float]:
+        """Imprint ``rows`` from half A (if any), then accuracy, macro-F1 and cross-entropy on half B."""
+        if rows and bool(self.in_a.any()):
+            imprint_rows(self.net, _select(capture_features(self.net, self.feed()), self.in_a), rows,
                          keep_empty=True)
-        return _scores(_select(capture_features(net, feed(range(len(batches)))), ~in_a))
+        on_b = _select(capture_features(self.net, self.feed()), ~self.in_a)
+        return sample_scores(on_b.outputs, on_b.labels)
 
-    scored: list[tuple[tuple[float, int, float, int], Suggestion]] = []
-    base.forward = lambda *args, **kwargs: cache[at["batch"]]  # every head runs on the cached backbone output
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # head-sized ops: more threads only wait for each other, badly on a busy machine
-    try:
-        for order, cand in enumerate(candidates):
-            head = cand.head
-            head_labels = {normalize_label(label) for label in head.config.labels}
-            sub_map = {k: v for k, v in mapping.items() if normalize_label(v) in head_labels}
-            restore()
-            try:
-                match = head.match_labels(net, sub_map)
-                head.apply(net, label_map=sub_map, report=False)  # each candidate's fit is in the ranking
-            except HeadzooError as exc:
-                skipped.append(f"{head.source} ({cand.repo_id or cand.origin}): {' '.join(str(exc).split())}")
-                continue
-            accuracy, macro, loss = score(match.new_rows)
-            s = Suggestion(0, head.source, cand.origin, match.report, accuracy, macro, len(match.matched),
-                           len(part_b), cand.path, cand.repo_id, match, sub_map, loss)
-            scored.append(((-macro, -s.rows_from_head, -accuracy, order), s))
-        restore()
-        accuracy, macro, loss = score(list(range(spec.num_labels)))
-        fit = f"{spec.num_labels} of {spec.num_labels} rows imprinted from {len(part_a)} examples"
-        scored.append(((-macro, 0, -accuracy, len(candidates)),
-                       Suggestion(0, IMPRINT_CANDIDATE, IMPRINT_CANDIDATE, fit, accuracy, macro, 0, len(part_b),
-                                  cross_entropy=loss)))
-    finally:
-        del base.forward  # the instance attribute: the class's forward is back
-        torch.set_num_threads(threads)
-    end = time.perf_counter()
-    seconds = {"set_up": round(start - began - model_seconds, 4), "model": round(model_seconds, 4),
-               "backbone_pass": round(backbone_seconds, 4), "scoring": round(end - start - backbone_seconds, 4),
-               "total": round(end - began, 4)}
-    ranked = Ranking(rank_suggestions([s for _, s in sorted(scored, key=lambda item: item[0])]), seconds=seconds,
-                     skipped=skipped)
-    for rank, s in enumerate(ranked, 1):
-        s.rank = rank
-    for line in skipped:
+    def score_all(self, candidates: list[_Candidate], mapping: Mapping[str, str], skipped: list[str],
+                  num_labels: int, examples_a: int, examples_b: int) -> list[Suggestion]:
+        """Every candidate head, then the imprint candidate, ordered by macro-F1 (ties: more rows, accuracy)."""
+        import torch
+
+        scored: list[tuple[tuple[float, int, float, int], Suggestion]] = []
+        self.base.forward = lambda *args, **kwargs: self.cache[self.at]  # heads run on the cached output
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # head-sized ops: more threads only wait for each other, badly on a busy machine
+        try:
+            for position, cand in enumerate(candidates):
+                head = cand.head
+                head_labels = {normalize_label(label) for label in head.config.labels}
+                sub_map = {k: v for k, v in mapping.items() if normalize_label(v) in head_labels}
+                self.restore()
+                try:
+                    match = head.match_labels(self.net, sub_map)
+                    head.apply(self.net, label_map=sub_map, report=False)  # each candidate's fit is in the ranking
+                except HeadzooError as exc:
+                    skipped.append(f"{head.source} ({cand.repo_id or cand.origin}): {' '.join(str(exc).split())}")
+                    continue
+                accuracy, macro, loss = self.score(match.new_rows)
+                s = Suggestion(0, head.source, cand.origin, match.report, accuracy, macro, len(match.matched),
+                               examples_b, cand.path, cand.repo_id, match, sub_map, loss)
+                scored.append(((-macro, -s.rows_from_head, -accuracy, position), s))
+            self.restore()
+            accuracy, macro, loss = self.score(list(range(num_labels)))
+            fit = f"{num_labels} of {num_labels} rows imprinted from {examples_a} examples"
+            scored.append(((-macro, 0, -accuracy, len(candidates)),
+                           Suggestion(0, IMPRINT_CANDIDATE, IMPRINT_CANDIDATE, fit, accuracy, macro, 0, examples_b,
+                                      cross_entropy=loss)))
+        finally:
+            del self.base.forward  # the instance attribute: the class's forward is back
+            torch.set_num_threads(threads)
+        return [s for _, s in sorted(scored, key=lambda item: item[0])]
+
+
+def _log_ranking(ranked: Ranking, examples: int) -> None:
+    for line in ranked.skipped:
         logger.debug("suggest: not a candidate: %s", line)
-    if skipped:
+    if ranked.skipped:
         logger.info("suggest: %d head(s) of the backbone are not candidates (another kind of head, or no label in "
-                    "common): %s; --debug (Ranking.skipped) says why", len(skipped),
-                    ", ".join(line.split(":")[0] for line in skipped))
+                    "common): %s; --debug (Ranking.skipped) says why", len(ranked.skipped),
+                    ", ".join(line.split(":")[0] for line in ranked.skipped))
     logger.info("suggest: %d candidate(s) ranked from one backbone pass over %d examples (%s)", len(ranked),
-                len(part_a) + len(part_b), ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items()))
-    return ranked
+                examples, ", ".join(f"{k} {v:.2f} s" for k, v in ranked.seconds.items()))
 
 
 __all__ = ["AUTO", "DEFAULT_SAMPLE", "IMPRINT_CANDIDATE", "Ranking", "Suggestion", "format_suggestions",

@@ -12,12 +12,11 @@ import torch
 import headzoo
 from headzoo import ConfigError
 from headzoo.cli import main
+from headzoo.tasks.packaged import PACKAGED_SETS, packaged_task
 from headzoo.zoo import SHIPPED_ZOO_ENV, shipped_zoo_root
 from headzoo.zoo_build import (
-    PACKAGED_SETS,
     ZooBudget,
     build_zoo,
-    packaged_task,
     publish_zoo,
     render_zoo_markdown,
     zoo_heads,

@@ -18,7 +18,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -345,11 +345,9 @@ def custom_task(
         default_name = source.split("/")[-1].replace(":", "-")
 
     task_name = _task_name(name, default_name)
-    return _build_task(
-        train, val, cols, label_column, labels_in, problem_type, task_name=task_name, hub_id=hub_id,
-        validation_fraction=validation_fraction, seed=seed, separator=label_separator, strict=False,
-        description=f"Custom task from {source}",
-    )
+    return _build_task(train, val, TaskBuild(
+        task_name, cols, f"Custom task from {source}", label_column, labels_in, problem_type, hub_id=hub_id,
+        validation_fraction=validation_fraction, seed=seed, separator=label_separator))
 
 
 def dataset_task(
@@ -495,11 +493,43 @@ def dataset_task(
     if val_split is not None:
         logger.info("dataset task %s: evaluating on the %r split", task_name, val_split)
     held = f"split {val_split!r}" if val_split else f"{validation_fraction:.0%} of train, seed {seed}"
-    return _build_task(
-        train, val, cols, label_column, labels_in, problem_type, task_name=task_name, hub_id=None,
-        validation_fraction=validation_fraction, seed=seed, separator=None, strict=True,
-        description=f"Task from an in-memory dataset (validation: {held})", in_memory=True,
-    )
+    return _build_task(train, val, TaskBuild(
+        task_name, cols, f"Task from an in-memory dataset (validation: {held})", label_column, labels_in,
+        problem_type, validation_fraction=validation_fraction, seed=seed, strict=True, in_memory=True))
+
+
+def records_task(
+    records: Sequence[Mapping[str, Any]], build: TaskBuild, *, source: str, labels: Sequence[str] | None = None
+) -> tuple[TaskSpec, datasets.DatasetDict]:
+    """Build a task from labelled records that name their own source (a packaged data set, say), as custom data is.
+
+    The records go through the checks and encoding of :func:`custom_task`; a seeded, stratified
+    ``build.validation_fraction`` of them is split off for validation. Unlike :func:`dataset_task`,
+    the splits are not marked as anonymous in-memory data.
+
+    Args:
+        records: one dict per example with ``build.text_columns`` and ``build.label_column``.
+        build: the task's settings (:class:`TaskBuild`).
+        source: where the records come from, for messages.
+        labels: the label names in id order (the label cells may then be ids or names); default:
+            the labels' sorted string forms, as :func:`custom_task` gives them.
+
+    Returns:
+        ``(spec, data)`` as :func:`custom_task` returns it.
+
+    Raises:
+        DataError: an empty text or label, a single class, or too few rows to split.
+        InvalidNameError: a bad task name.
+
+    Example:
+        >>> rows = [{"text": f"message {i}", "label": "spam" if i % 3 else "ham"} for i in range(30)]
+        >>> spec, data = records_task(rows, TaskBuild("spam", ("text",), "Messages"), source="demo")
+        >>> spec.labels, data["validation"].num_rows
+        (('ham', 'spam'), 3)
+    """
+    table = _Table(source, _union_keys(records), [dict(r) for r in records],
+                   [f"{source}: row {i}" for i in range(len(records))], list(labels) if labels else None)
+    return _build_task(table, None, replace(build, name=_task_name(build.name, build.name)))
 
 
 def _dataset_name(ds: datasets.Dataset) -> str:
@@ -613,13 +643,48 @@ def _check_feature_types(
     )
 
 
-def _build_task(
-    train: _Table, val: _Table | None, cols: tuple[str, ...], label_column: str | None,
-    label_columns: tuple[str, ...] | None, problem_type: str | None, *, task_name: str,
-    hub_id: tuple[str, str | None] | None, validation_fraction: float, seed: int, separator: str | None,
-    strict: bool, description: str, in_memory: bool = False,
-) -> tuple[TaskSpec, datasets.DatasetDict]:
-    """The spec and encoded splits of checked tables (shared by :func:`custom_task` and :func:`dataset_task`)."""
+@dataclass(frozen=True)
+class TaskBuild:
+    """How checked tables become a task: what :func:`custom_task`, :func:`dataset_task` and :func:`records_task` pass.
+
+    Attributes:
+        name: the task name (checked).
+        text_columns: one text column, or two for sentence pairs.
+        description: the start of the spec's description (the columns are appended).
+        label_column: the label column (None with ``label_columns``).
+        label_columns: one 0/1 column per label (multi-label), or None.
+        problem_type: None (inferred), or one of the problem types.
+        hub_id: the Hub ``(id, config)`` of the data, if any.
+        validation_fraction: the share of train split off when there is no validation table.
+        seed: the seed of that split.
+        separator: what separates the labels of one CSV/TSV cell of a multi-label task.
+        strict: refuse fractional labels of a classification column (in-memory data).
+        in_memory: mark the splits as in-memory data (runs on them are keyed by a digest of their rows).
+
+    Example:
+        >>> TaskBuild("spam", ("text",), "SMS messages").label_column
+        'label'
+    """
+
+    name: str
+    text_columns: tuple[str, ...]
+    description: str
+    label_column: str | None = "label"
+    label_columns: tuple[str, ...] | None = None
+    problem_type: str | None = None
+    hub_id: tuple[str, str | None] | None = None
+    validation_fraction: float = 0.1
+    seed: int = 0
+    separator: str | None = None
+    strict: bool = False
+    in_memory: bool = False
+
+
+def _build_task(train: _Table, val: _Table | None, build: TaskBuild) -> tuple[TaskSpec, datasets.DatasetDict]:
+    """The spec and encoded splits of checked tables (shared by :func:`custom_task`, :func:`dataset_task` and
+    :func:`records_task`)."""
+    cols, label_column, label_columns = build.text_columns, build.label_column, build.label_columns
+    problem_type = build.problem_type
     wanted = [*cols, *(label_columns or [label_column])]
     _check_columns(train, wanted)
     if val is not None:
@@ -635,7 +700,7 @@ def _build_task(
         lists = _holds_lists(train, label_column)
         if problem_type == MULTI_LABEL or (problem_type is None and lists):
             kind = MULTI_LABEL
-            labels, label_of = _multi_label_scheme(train, label_column, lists=lists, separator=separator)
+            labels, label_of = _multi_label_scheme(train, label_column, lists=lists, separator=build.separator)
             label_text = f"label column {label_column} (a list of labels per row)"
         else:
             if lists:
@@ -643,7 +708,7 @@ def _build_task(
                     f"label column {label_column!r} of {train.source} holds lists of labels, but problem_type="
                     f"{problem_type!r}; leave problem_type out (or pass {MULTI_LABEL!r}) for several labels"
                 )
-            if strict and problem_type != REGRESSION:
+            if build.strict and problem_type != REGRESSION:
                 _refuse_fractional(train, label_column)
             kind = REGRESSION if problem_type == REGRESSION else CLASSIFICATION
             labels, to_value = _label_scheme(train, label_column, problem_type)
@@ -655,7 +720,7 @@ def _build_task(
             label_text = f"label column {label_column}"
     regression = kind == REGRESSION
     spec = TaskSpec(
-        name=task_name,
+        name=build.name,
         benchmark="custom",
         text_columns=PAIR_COLUMNS if len(cols) == 2 else SINGLE_COLUMNS,
         labels=labels,
@@ -664,8 +729,8 @@ def _build_task(
         metrics=("pearson", "spearmanr", "combined_score") if regression
         else _MULTI_LABEL_METRICS if kind == MULTI_LABEL else ("accuracy", "macro_f1"),
         main_metric="pearson" if regression else "micro_f1" if kind == MULTI_LABEL else "accuracy",
-        hub_id=hub_id,
-        description=f"{description}: text columns {', '.join(cols)} -> "
+        hub_id=build.hub_id,
+        description=f"{build.description}: text columns {', '.join(cols)} -> "
         f"{', '.join(PAIR_COLUMNS[: len(cols)])}; {label_text}.",
     )
 
@@ -673,11 +738,11 @@ def _build_task(
     if val is not None:
         val_cols = _encode_table(val, cols, label_of)
     else:
-        train_cols, val_cols = _split_off(train_cols, validation_fraction, seed, kind == CLASSIFICATION,
+        train_cols, val_cols = _split_off(train_cols, build.validation_fraction, build.seed, kind == CLASSIFICATION,
                                           train.source)
 
     features = task_features(spec)
-    info = datasets.DatasetInfo(description=IN_MEMORY_DESCRIPTION, features=features) if in_memory else None
+    info = datasets.DatasetInfo(description=IN_MEMORY_DESCRIPTION, features=features) if build.in_memory else None
     data = datasets.DatasetDict(
         {
             "train": datasets.Dataset.from_dict(train_cols, features=features, info=copy.deepcopy(info)),

@@ -200,10 +200,9 @@ def _cls(
     description: str,
     metrics: tuple[str, ...] = ("accuracy",),
     main_metric: str = "accuracy",
-    license: str | None = None,
-    license_name: str | None = None,
-    license_link: str | None = None,
+    data_license: Mapping[str, str] | None = None,
 ) -> TaskSpec:
+    """A built-in single-label classification task; ``data_license`` holds its card's licence fields, if known."""
     return TaskSpec(
         name=name,
         benchmark=benchmark,
@@ -215,9 +214,7 @@ def _cls(
         main_metric=main_metric,
         hub_id=hub,
         description=description,
-        license=license,
-        license_name=license_name,
-        license_link=license_link,
+        **(data_license or {}),
     )
 
 
@@ -257,7 +254,7 @@ _BUILTIN: tuple[TaskSpec, ...] = (
         pair=True,
         hub=(_GLUE, "mrpc"),
         metrics=("accuracy", "f1"),
-        **_MSR_SSLA,
+        data_license=_MSR_SSLA,
         description="Microsoft Research Paraphrase Corpus (GLUE). text_a = sentence1, "
         "text_b = sentence2; label 1 = paraphrase. Main metric accuracy, as in the paper; "
         "f1 is binary F1 of class 1.",

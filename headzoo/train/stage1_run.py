@@ -23,7 +23,7 @@ from ..pet import IMPRINT, prepare, trainable_parameter_count, unwrap
 from .args import PRESETS, Stage1Settings
 from .context import RunOptions
 from .data import TaskData, build_model, examples_seen, steps_per_epoch
-from .imprinting import imprint_stage1
+from .head_starts import imprint_stage1
 from .records import atomic_write, clean_json, dumps_json
 from .trainer import StageSpec, clear_checkpoints, epoch_points, make_trainer, metric_dict, run_trainer
 
@@ -96,7 +96,7 @@ def train_stage1(data: TaskData, job: Stage1Job, *, output_dir: Path, options: R
     the run; its caller clears them).
 
     ``method="imprint"`` trains nothing: the head is imprinted from the training data in one forward
-    pass (:func:`~headzoo.train.imprinting.imprint_stage1`), with no steps, checkpoints or Trainer.
+    pass (:func:`~headzoo.train.head_starts.imprint_stage1`), with no steps, checkpoints or Trainer.
 
     Example:
         >>> run = train_stage1(data, Stage1Job(Stage1Settings(method="bitfit"), preset="headzoo",  # doctest: +SKIP

@@ -31,7 +31,7 @@ from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check
 from .budget import Budget, stage1_steps
 from .context import Run, RunOptions, plan_run
 from .data import backbone_for, build_model, examples_seen, load_raw, prepare_data
-from .imprinting import start_from_head
+from .head_starts import start_from_head
 from .records import RECORD_VERSION, atomic_write, dumps_json
 from .results import FinetuneResult
 from .runtime import is_main_process, machine_info, quiet_progress

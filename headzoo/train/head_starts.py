@@ -1,4 +1,4 @@
-"""Imprinting in the training pipeline: the ``imprint`` stage 1, and the start of stage 2 from another task's head.
+"""Where a run's head comes from without gradient steps: imprinted in stage 1, or another task's head in stage 2.
 
 :func:`imprint_stage1` is what :func:`~headzoo.train.stage1_run.train_stage1` runs for
 ``method="imprint"`` (:func:`~headzoo.train.pretrain_head`, ``finetune(strategy="eh-ft",
@@ -12,64 +12,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..backbone import backbone_fingerprint
-from ..head import Head
+from ..evaluate import evaluate_model, inference_device, length_sorted_batches
+from ..head import Head, finite
 from ..imprint import Imprint, capture_features, imprint, imprint_rows
 from ..pet import IMPRINT
-from .data import PaddingCollator, TaskData, build_model
+from .data import TaskData, build_model
 from .records import clean_json
-from .runtime import has_accelerator
 
 logger = logging.getLogger("headzoo.train")
-
-def length_sorted_batches(dataset: Any, tokenizer: Any, batch_size: int) -> Iterator[dict[str, Any]]:
-    """Padded batches of a tokenised split, shortest examples first (least padding; the order does not matter).
-
-    Example:
-        >>> batch = next(length_sorted_batches(data.train, data.tokenizer, 64))  # doctest: +SKIP
-        >>> sorted(batch)  # doctest: +SKIP
-        ['attention_mask', 'input_ids', 'labels', 'token_type_ids']
-    """
-    from torch.utils.data import DataLoader
-
-    lengths = dataset["length"] if "length" in dataset.column_names else [0] * len(dataset)
-    order = sorted(range(len(dataset)), key=lambda i: lengths[i])
-    plan = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    yield from DataLoader(dataset, batch_sampler=plan, collate_fn=PaddingCollator(tokenizer))
-
-
-def _device() -> str | None:
-    import torch
-
-    return "cuda" if has_accelerator() and torch.cuda.is_available() else None
-
-
-def evaluate_model(model: Any, data: TaskData, batch_size: int) -> dict[str, float | None]:
-    """The task's metrics and loss of ``model`` on the validation split (one forward pass, no Trainer).
-
-    Example:
-        >>> evaluate_model(model, data, 64)  # doctest: +SKIP
-        {'accuracy': 0.71, 'loss': 0.62}
-    """
-    import torch
-
-    from ..head import finite
-    from ..tasks import compute_metrics
-
-    features = capture_features(model, length_sorted_batches(data.validation, data.tokenizer, batch_size),
-                                device=_device())
-    logits, labels = features.outputs, features.labels
-    if labels.dim() == 2:
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
-    else:
-        loss = torch.nn.functional.cross_entropy(logits, labels.long())
-    metrics: dict[str, float | None] = {k: finite(v) for k, v in compute_metrics(
-        data.spec, logits.numpy(), labels.numpy()).items()}
-    metrics["loss"] = finite(float(loss))
-    return metrics
 
 
 def imprint_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
@@ -91,9 +45,10 @@ def imprint_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
     model = build_model(data, settings.seed)
     fingerprint = backbone_fingerprint(model)
     batch = settings.batch_size * 2
-    done = imprint(model, length_sorted_batches(data.train, data.tokenizer, batch), device=_device())
+    done = imprint(model, length_sorted_batches(data.train, data.tokenizer, batch), device=inference_device())
     eval_start = time.perf_counter()
-    metrics = evaluate_model(model, data, batch) if evaluate else {}
+    metrics: dict[str, float | None] = {k: finite(v) for k, v in evaluate_model(
+        model, data, batch, loss=True, device=inference_device()).items()} if evaluate else {}
     eval_seconds = time.perf_counter() - eval_start
     license_metadata = getattr(data.spec, "license_metadata", None)
     training: dict[str, Any] = {
@@ -140,7 +95,7 @@ def imprint_new_rows(model: Any, data: TaskData, rows: list[int], batch_size: in
         ['neutral']
     """
     features = capture_features(model, length_sorted_batches(data.train, data.tokenizer, batch_size),
-                                device=_device())
+                                device=inference_device())
     return imprint_rows(model, features, rows, keep_empty=True)
 
 
@@ -160,7 +115,7 @@ def start_from_head(model: Any, head: Head, data: TaskData, *, label_map: Mappin
         >>> start_from_head(model, Head.load("heads/sst2"), data)  # doctest: +SKIP
         '2 of 3 rows from sst2/lora (negative, positive); new: neutral (imprinted from 120 examples)'
     """
-    match = head.check(model, label_map=label_map)["labels"]
+    match = head.check(model, label_map=label_map).labels
     head.apply(model, label_map=label_map)
     notes: dict[str, str] = {}
     if match.new:
@@ -172,5 +127,4 @@ def start_from_head(model: Any, head: Head, data: TaskData, *, label_map: Mappin
     return match.summary(notes)  # Head.apply logged the line without the notes
 
 
-__all__ = ["evaluate_model", "imprint_new_rows", "imprint_stage1", "length_sorted_batches",
-           "start_from_head"]
+__all__ = ["imprint_new_rows", "imprint_stage1", "start_from_head"]
