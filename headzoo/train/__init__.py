@@ -72,9 +72,9 @@ from .context import run_settings
 from .data import BatchPlan, TaskData, build_model, prepare_data, steps_per_epoch
 from .grid import compare
 from .lr_search import LENGTHS, LR_FACTORS, SearchResult, search_stage1
-from .records import RECORD_VERSION, atomic_write, dumps_json, read_runs, record_version, run_key, settings_hash
+from .records import RECORD_VERSION, read_runs, run_key, settings_hash
 from .results import CompareResult, FinetuneResult
-from .runtime import has_accelerator, is_main_process, machine_info, world_size
+from .runtime import has_accelerator, is_main_process, world_size
 from .stage1 import pretrain_head
 from .stage2 import finetune
 from .trainer import StageSpec, make_trainer
@@ -97,19 +97,15 @@ __all__ = [
     "Stage1Settings",
     "StageSpec",
     "TaskData",
-    "atomic_write",
     "build_model",
     "compare",
-    "dumps_json",
     "finetune",
     "has_accelerator",
     "is_main_process",
-    "machine_info",
     "make_trainer",
     "prepare_data",
     "pretrain_head",
     "read_runs",
-    "record_version",
     "run_key",
     "run_settings",
     "search_stage1",

@@ -83,7 +83,7 @@ def _read_record(path: Path) -> dict[str, Any]:
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:
-    from ..train import atomic_write, dumps_json
+    from ..train.records import atomic_write, dumps_json
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, dumps_json(record, indent=2) + "\n")
@@ -240,7 +240,8 @@ def _summary(entry: Mapping[str, Any]) -> dict[str, Any]:
 def _attempt(task: ZooTask, method: str, steps: int, build_hash: str,
              ctx: BuildContext) -> tuple[dict[str, Any], Head]:
     """Train one head for ``steps`` stage-1 steps and run its checks; return its record entry and the head."""
-    from ..train import machine_info, pretrain_head
+    from ..train import pretrain_head
+    from ..train.runtime import machine_info
 
     spec, plan, info = task.spec, ctx.plan, task.info
     start = time.perf_counter()
