@@ -20,6 +20,7 @@ import pytest
 
 from benchmarks import bench_order, bench_speed, lr_search, report, suite
 from benchmarks.common import pages, suite_plan
+from benchmarks.common.records import machine_info
 from headzoo.train import RECORD_VERSION, FinetuneResult, run_key
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
@@ -227,8 +228,8 @@ def test_dry_run_prints_the_plan_without_training(tmp_path: Path, capsys: pytest
     root = tmp_path / "results"
     here, gpu = _record("cb", "ft", None, 0, "matched", 0.7, wall=600.0), _record("cb", "ft", None, 2, "matched", 0.7,
                                                                                wall=6.0)
-    here["result"]["machine"] = headzoo.train.machine_info()
-    gpu["result"]["machine"] = {**headzoo.train.machine_info(), "accelerator": "NVIDIA H200"}
+    here["result"]["machine"] = machine_info()
+    gpu["result"]["machine"] = {**machine_info(), "accelerator": "NVIDIA H200"}
     _write(root / "cb" / "runs.jsonl", [here, _record("cb", "ft", None, 1, "matched", 0.7, epochs=3.0), gpu])
     assert suite.main(["--dry-run", "--results", str(root), "--tasks", "cb,rte"]) == 0
     out = capsys.readouterr().out
