@@ -40,7 +40,8 @@ ROWS: tuple[str, ...] = tuple(s for start in transfer_plan.STARTS
                               for s in ((start, AUTO) if start == "zoo" else (start,)))
 LABELS = {"ft": "FT", "ft3x": "FT 3× budget", "ft10x": "FT 10× budget", "lp-ft": "LP-FT", "eh-ft": "EH-FT (LoRA)",
           "imprint": "imprint → FT", "zoo": "zoo head → FT", AUTO: "auto (`--from auto`)",
-          "auto3x": "auto, 3× budget", "setfit": "SetFit"}
+          "auto3x": "auto, 3× budget", "setfit": "SetFit",
+          "frozen": "frozen embedding + logistic regression (no fine-tuning)"}
 BENCHMARK = Path(__file__).resolve().parent / "transfer.py"
 
 
@@ -193,8 +194,6 @@ class Stats:
         return set(transfer_plan.SEEDS) <= set(self.seeds)
 
 
-
-
 def stats(outcomes: Iterable[Outcome]) -> Stats:
     """The cell's statistics over the outcomes with figures (skipped runs only counted)."""
     items = list(outcomes)
@@ -223,8 +222,6 @@ def compare(row: Stats, base: Stats) -> tuple[str, float | None]:
     if row.n < 2 or base.n < 2 or row.accuracy_std is None or base.accuracy_std is None:
         return "n/a", diff
     return se_verdict(diff, math.sqrt(row.accuracy_std**2 / row.n + base.accuracy_std**2 / base.n)), diff
-
-
 
 
 @dataclass
@@ -341,7 +338,7 @@ def recommendation(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequen
 
 
 #: Rows that are not a start at the stage-2 budget: FT given more steps, and the peer with its own schedule.
-OTHER_BUDGET = ("ft3x", "ft10x", "auto3x", "setfit")
+OTHER_BUDGET = ("ft3x", "ft10x", "auto3x", "setfit", "frozen")
 
 
 def leader(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], k: int, rows: Sequence[str]) -> str:
@@ -366,6 +363,43 @@ def _provisional(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence
     gain = _over_sets(grid, seen, k, best, "accuracy") - _over_sets(grid, seen, k, "ft", "accuracy")
     return line + (f"; so far, on incomplete cells of {', '.join(seen)}, **{best}** leads ({_signed(gain)} points "
                    f"over FT, {_seconds(_over_sets(grid, seen, k, best, 'seconds'))} s).")
+
+
+#: The rows the floor is held against, in the order the floor lines name them.
+FLOOR_RIVALS = (AUTO, "ft", "setfit")
+
+
+def floor_section(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], ks: Sequence[int]
+                  ) -> list[str]:
+    """The first screen's floor: a logistic regression on the frozen sentence embedding, against the starts.
+
+    Per k and set: the floor's accuracy and time, and ``auto``, FT and SetFit against it, paired by seed at 2 SE.
+    """
+    if not any(_cell(grid, name, k, "frozen").n for name in sets for k in ks):
+        return []
+    lines = ["## The floor: a frozen sentence embedding and a logistic regression", "",
+             "No fine-tuning: the backbone's declared sentence embedding (mean pooling, normalised; what "
+             "`SentenceTransformer.encode` gives), one pass over the k-shot sample and a logistic regression "
+             "(scikit-learn, C = 1), then the test split. Any start must clear it. Each line: the floor's accuracy "
+             f"and mean wall time, then each row minus the floor, paired by seed at {VERDICT_SE:g} SE "
+             "(**better** / **worse** / **tie**; the recorded rows above run on the model's own classification "
+             "path, BERT's pooled CLS token).", ""]
+    for k in ks:
+        parts = []
+        for name in sets:
+            floor = _cell(grid, name, k, "frozen")
+            if not floor.n:
+                continue
+            against = []
+            for rival in FLOOR_RIVALS:
+                pair = paired(grid.get((name, k, rival), []), grid.get((name, k, "frozen"), []))
+                if pair.diff is None:
+                    continue
+                against.append(f"{LABELS[rival].split(' (')[0]} {pair.verdict} ({_signed(pair.diff)})")
+            parts.append(f"{name} {_pct(floor.accuracy, floor.accuracy_std)} in {_seconds(floor.seconds)} s: "
+                         + ", ".join(against))
+        lines.append(f"- k={k}: " + "; ".join(parts) + ".")
+    return [*lines, ""]
 
 
 def which_start(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequence[str], ks: Sequence[int]) -> list[str]:
@@ -705,8 +739,6 @@ def not_run(records: Records) -> list[str]:
     return [*lines, ""]
 
 
-
-
 def _runs(n: int) -> str:
     return f"{n} run" if n == 1 else f"{n} runs"
 
@@ -730,7 +762,8 @@ def header(records: Records, page_dir: Path) -> list[str]:
         f"sample), from each start: FT from a random head (at 1, 3 and 10 times the budget; 10 times up to "
         f"k = {transfer_plan.FT10X_MAX_K}), LP-FT, EH-FT (LoRA stage 1), imprinted rows, the zoo head suggest ranks "
         f"highest (rows a head lacks imprinted), `finetune --from auto` at 3 times the budget, and "
-        f"SetFit {transfer_plan.SETFIT_VERSION} with its default head (k <= {transfer_plan.SETFIT_MAX_K}); "
+        f"SetFit {transfer_plan.SETFIT_VERSION} with its default head (k <= {transfer_plan.SETFIT_MAX_K}), and the "
+        f"floor: a logistic regression on the frozen sentence embedding, no fine-tuning; "
         f"`auto` is derived from the zoo and imprint runs. Stage 2 gets the same budget for every start "
         f"(max({transfer_plan.MIN_STEPS}, 3 epochs) steps of {transfer_plan.BATCH}, "
         f"learning rate {transfer_plan.LEARNING_RATE:g}); "
@@ -811,6 +844,7 @@ def render(records: Records, plots: dict[str, str], page_dir: Path) -> str:
     grid = cells(records)
     sets, ks = sets_of(records), ks_of(records)
     lines = header(records, page_dir)
+    lines += floor_section(grid, list(heldout.SETS), list(transfer_plan.KS))
     lines += which_start(grid, list(heldout.SETS), list(transfer_plan.KS))
     lines += ["## How to read the tables", "",
               "- One row per start, four columns per k: accuracy mean ± std over seeds (n = seeds with figures; "

@@ -123,7 +123,8 @@ def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
     assert "`HF_HUB_OFFLINE=1 python benchmarks/transfer.py --sets tweets,debates`" in page
     assert "Fake CPU" in page
     # 2 sets x 2 of 3 k x 4 of 9 starts x 3 seeds have records (the zoo's skipped ones count as done)
-    assert f"Status: 48 of {2 * 3 * (3 * 9 - 2)} planned runs done." in page  # no SetFit or FT 10x at k=128
+    # 10 starts (the frozen floor is the 10th), no SetFit or FT 10x at k=128
+    assert f"Status: 48 of {2 * 3 * (3 * 10 - 2)} planned runs done." in page
 
     ft = _row(page, "tweets", "FT")
     values = ACCURACY["tweets"][8]["ft"]
@@ -166,12 +167,12 @@ def test_page_numbers_verdicts_auto_and_plots(results: Path) -> None:
     # k=32: the zoo row is out (debates' zoo runs are skipped); auto = the zoo runs on tweets, imprint's on debates
     gain32 = statistics.fmean([81.0, 63.0]) - statistics.fmean([64.0, 61.0])
     assert f"- With 32 examples per class: start from **auto** (+{gain32:.1f} points over FT on average over 2 sets, " \
-           "16.0 s). Not in the comparison (incomplete cells): ft3x, ft10x, lp-ft, eh-ft, zoo, auto3x." in which
+           "16.0 s). Not in the comparison (incomplete cells): ft3x, ft10x, lp-ft, eh-ft, zoo, auto3x, frozen." in which
     assert "- k=8: tweets not run; debates not run." in which
     assert "- With 128 examples per class: no recommendation yet" in which
 
     not_run = page.split("## Not run")[1]
-    assert "- tweets k=128: ft, ft3x, lp-ft, eh-ft, imprint, zoo, auto3x\n" in not_run  # no SetFit, FT 10x
+    assert "- tweets k=128: ft, ft3x, lp-ft, eh-ft, imprint, zoo, auto3x, frozen\n" in not_run  # no SetFit, FT 10x
     assert "- debates k=8: ft3x, ft10x, lp-ft, eh-ft" in not_run
 
     for name in ("tweets", "debates"):
@@ -354,3 +355,19 @@ def test_the_committed_page_is_what_the_generator_makes_of_the_committed_records
              if (results / transfer_report.PLOTS / f"{name}.png").is_file()}
     page = (results / transfer_report.PAGE).read_text(encoding="utf-8")
     assert transfer_report.render(records, plots, results) == page, "run: python -m benchmarks.transfer_report"
+
+
+def test_the_floor_section_holds_the_starts_against_the_frozen_embedding() -> None:
+    def cell(values: list[float]) -> list[transfer_report.Outcome]:
+        return [transfer_report.Outcome(seed, v, v, 2.0) for seed, v in enumerate(values)]
+
+    grid = {("tweets", 8, "frozen"): cell([0.60, 0.62, 0.61]),
+            ("tweets", 8, "auto"): cell([0.50, 0.52, 0.51]),
+            ("tweets", 8, "ft"): cell([0.61, 0.60, 0.63]),
+            ("tweets", 8, "setfit"): cell([0.70, 0.71, 0.72])}
+    lines = transfer_report.floor_section(grid, ["tweets"], [8])
+    assert lines[0].startswith("## The floor")
+    line = next(ln for ln in lines if ln.startswith("- k=8"))
+    assert "tweets 61.0 ± 1.0 in 2.0 s" in line
+    assert "auto worse (-10.0)" in line and "SetFit better (+10.0)" in line and "FT tie" in line
+    assert transfer_report.floor_section({}, ["tweets"], [8]) == []
