@@ -316,6 +316,7 @@ def finetune(
     backbone: str | BackboneRef | None = None,
     *,
     model: Any = None,
+    feature: str | None = None,
     strategy: str | None = None,
     method: str | None = None,
     head: Head | str | os.PathLike[str] | None = None,
@@ -362,6 +363,9 @@ def finetune(
             of loading ``backbone``. Both stages train deep copies of it, so it is never changed (peft and
             BitFit would change it in place) and stage 2 starts from its weights as given, with the head
             from stage 1 (or, for FT, a head initialised afresh with the seed).
+        feature: what the head reads: ``"sentence-embedding"`` (the sentence embedding the backbone declares,
+            as sentence-transformers computes it), ``"sequence-classification"`` (the model's own head path),
+            ``"auto"`` (what the backbone declares) or None (``sequence-classification``, for now).
         strategy: ``"ft"``, ``"lp-ft"`` or ``"eh-ft"``; None (the default): ``"eh-ft"``, from ``head="auto"``
             when neither ``head`` nor ``method`` is given (see above).
         method: the stage-1 PET method for ``eh-ft`` (default ``"lora"``); ``lp-ft`` implies ``"probe"``.
@@ -440,7 +444,7 @@ def finetune(
     stage1 = Stage1Settings.from_any(stage1_settings, method=method)
     with quiet_progress(progress):
         data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed,
-                            model=model)
+                            model=model, feature=feature)
         options = RunOptions(resume=resume, callbacks=callbacks, progress=progress,
                              save_checkpoints=save_checkpoints, keep_checkpoints=keep_checkpoints)
         result = run_finetune(plan_run(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
