@@ -165,3 +165,34 @@ def test_asking_for_sentence_embedding_on_a_plain_backbone_is_a_typed_error(tiny
                       save=False)
     with pytest.raises(ConfigError, match="'pooled'"):
         pretrain_head(toy_task(), str(tiny_backbone), method="probe", feature="pooled", settings=S1, save=False)
+
+
+def test_the_cli_trains_shows_and_lists_a_sentence_head(tiny_st: Path, tmp_path: Path, capsys) -> None:
+    from headzoo.cli import main
+
+    data = tmp_path / "toy.csv"
+    data.write_text("text,label\n" + "".join(f"{'good fine' if i % 2 else 'bad poor'} {i},{'pos' if i % 2 else 'neg'}\n"
+                                             for i in range(40)))
+    columns = ["--text-column", "text", "--label-column", "label"]
+    code = main(["train", "toy", "--data-file", str(data), *columns, "--backbone", str(tiny_st), "--method", "probe",
+                 "--feature", "sentence-embedding", "--no-progress"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert main(["list"]) == 0
+    listed = capsys.readouterr().out
+    assert "toy" in listed and "sentence" in listed
+    assert main(["show", "toy", "--backbone", str(tiny_st)]) == 0
+    shown = capsys.readouterr().out
+    assert "feature:     sentence-embedding (mean pooling, normalised)" in shown
+    code = main(["train", "toy", "--data-file", str(data), *columns, "--backbone", str(tiny_st), "--feature", "cls"])
+    _, err = capsys.readouterr()
+    assert code != 0 and err.strip().count("\n") == 0 and "'cls'" in err and "Traceback" not in err
+
+
+def test_a_sentence_heads_card_names_its_feature(tiny_st: Path) -> None:
+    from headzoo.cards import card_tags, render_card
+
+    head = pretrain_head(toy_task(), str(tiny_st), method="imprint", feature=SENTENCE_EMBEDDING, settings=S1,
+                         save=False)
+    assert "feature:sentence-embedding" in card_tags(head.config)
+    assert "Feature the head reads: `sentence-embedding` (mean pooling, normalised" in render_card(head.config)
