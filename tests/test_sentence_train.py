@@ -196,3 +196,31 @@ def test_a_sentence_heads_card_names_its_feature(tiny_st: Path) -> None:
                          save=False)
     assert "feature:sentence-embedding" in card_tags(head.config)
     assert "Feature the head reads: `sentence-embedding` (mean pooling, normalised" in render_card(head.config)
+
+
+def test_suggest_ranks_the_heads_of_the_asked_feature(tiny_st: Path, tmp_path: Path) -> None:
+    from headzoo import save_to_zoo, suggest_heads
+
+    sentence = pretrain_head(toy_task(), str(tiny_st), method="probe", feature=SENTENCE_EMBEDDING, settings=S1,
+                             save=False)
+    save_to_zoo(sentence)
+    plain = pretrain_head(toy_task(), str(tiny_st), method="bitfit", settings={**S1, "learning_rate": 1e-2},
+                          save=False)
+    save_to_zoo(plain)
+    ranked = suggest_heads(toy_task(), str(tiny_st), feature=SENTENCE_EMBEDDING, sample=24)
+    assert [s.source for s in ranked if s.origin != "imprint"] == ["toy/probe"]
+    assert any("toy/bitfit" in line and "sequence-classification" in line for line in ranked.skipped)
+    top = ranked[0]
+    assert 0.0 <= top.accuracy <= 1.0
+    plain_ranked = suggest_heads(toy_task(), str(tiny_st), sample=24)
+    assert [s.source for s in plain_ranked if s.origin != "imprint"] == ["toy/bitfit"]
+
+
+def test_finetune_from_a_sentence_head_builds_that_kind(tiny_st: Path, tmp_path: Path) -> None:
+    head_dir = pretrain_head(toy_task(), str(tiny_st), method="probe", feature=SENTENCE_EMBEDDING, settings=S1,
+                             save=False).save(tmp_path / "head")
+    result = finetune(toy_task(), str(tiny_st), head=str(head_dir),
+                      settings=FinetuneSettings(epochs=1, batch_size=8, min_steps=4),
+                      output_dir=tmp_path / "run", save_checkpoints=False)
+    assert feature_of(result.model) == SENTENCE_EMBEDDING
+    assert result.stage1["source"] in ("given", "zoo")

@@ -435,11 +435,13 @@ def finetune(
     if isinstance(head, str) and head.strip().lower() == "auto":  # headzoo.suggest.AUTO
         head, auto_method, label_map, suggested = auto_start(
             task, backbone, strategy=strategy, label_map=label_map, seed=cfg.seed, data_dir=data_dir, limit=limit,
-            model=model, max_length=cfg.max_length)
+            model=model, max_length=cfg.max_length, feature=feature)
         method = auto_method or method
     if head is not None and method is None and strategy == "eh-ft":
         head = load_given_head(head, backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone))
         method = head.config.method if head.config.method in STAGE1_METHODS else None  # the head's own method
+    if isinstance(head, Head) and feature is None and model is None:
+        feature = head.config.feature  # the model is built to read what the head reads
     strategy, method = resolve_strategy(strategy, method, head)
     stage1 = Stage1Settings.from_any(stage1_settings, method=method)
     with quiet_progress(progress):
@@ -455,8 +457,8 @@ def finetune(
 
 
 def auto_start(task: Any, backbone: str | BackboneRef | None, *, strategy: str, label_map: Mapping[str, str] | None,
-               seed: int, data_dir: Any, limit: int | None, model: Any, max_length: int
-               ) -> tuple[Head | None, str | None, dict[str, str] | None, str]:
+               seed: int, data_dir: Any, limit: int | None, model: Any, max_length: int,
+               feature: str | None = None) -> tuple[Head | None, str | None, dict[str, str] | None, str]:
     """``finetune(head="auto")``: the top suggestion (:func:`headzoo.suggest_heads`) as ``(head, method, map, line)``.
 
     A zoo head comes back with the entries of ``label_map`` that apply to it; when ``"imprint"`` is on top, the
@@ -479,7 +481,7 @@ def auto_start(task: Any, backbone: str | BackboneRef | None, *, strategy: str, 
         raise ConfigError(f"head='auto' (CLI --from auto) starts from the top suggested head, which is strategy "
                           f"'eh-ft', got strategy={strategy!r}: pass strategy='eh-ft' or drop head='auto'")
     top = suggest_heads(task, backbone, label_map=label_map, seed=seed, data_dir=data_dir, limit=limit, model=model,
-                        max_length=max_length)[0]
+                        max_length=max_length, feature=feature)[0]
     logger.info("%s", top.took)
     if top.origin == IMPRINT_CANDIDATE or top.head_path is None:
         return None, IMPRINT, None, top.took
