@@ -274,8 +274,11 @@ def _load_failure(backbone: BackboneRef, exc: BaseException) -> str:
     return f"cannot load backbone {backbone.id!r}: {first}; {hint}"
 
 
-def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
+def load_classifier(backbone: BackboneRef, feature: str | None = None, **kwargs: Any) -> Any:
     """``AutoModelForSequenceClassification.from_pretrained`` for a resolved backbone.
+
+    With ``feature="sentence-embedding"`` it is :func:`load_sentence_classifier` instead: a head on the
+    sentence embedding the backbone declares. None or ``"sequence-classification"``: the model's own path.
 
     Safetensors weights only and no repo code, unless ``kwargs`` say otherwise.
     The warning that the classification head is newly initialised is silenced:
@@ -287,6 +290,10 @@ def load_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
+    from .naming import SENTENCE_EMBEDDING, validate_feature
+
+    if validate_feature(feature) == SENTENCE_EMBEDDING:
+        return load_sentence_classifier(backbone, **kwargs)
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()

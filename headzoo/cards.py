@@ -13,6 +13,7 @@ from typing import Any
 
 from .head_config import HeadConfig
 from .naming import is_backbone_id, looks_like_repo_id
+from .pooling import Pooling
 from .tasks.spec import TASKS, builtin_name
 
 #: Metadata tags every headzoo card carries.
@@ -82,11 +83,12 @@ def card_tags(config: HeadConfig) -> list[str]:
 
     Example:
         >>> card_tags(config)  # doctest: +SKIP
-        ['headzoo', 'classification-head', 'task:rte', 'pet:lora', 'backbone:FacebookAI/roberta-base',
-         'base_model:adapter:FacebookAI/roberta-base']
+        ['headzoo', 'classification-head', 'task:rte', 'pet:lora', 'feature:sequence-classification',
+         'backbone:FacebookAI/roberta-base', 'base_model:adapter:FacebookAI/roberta-base']
     """
     tags = [LIBRARY_NAME, "classification-head", f"task:{config.task}"]
     tags.append(f"pet:{config.method or 'none'}")
+    tags.append(f"feature:{config.feature}")
     tags.append(f"backbone:{config.backbone}")
     base = base_model(config)
     if base:
@@ -242,6 +244,8 @@ def render_card(config: HeadConfig, repo_id: str | None = None) -> str:
         labels=", ".join(f"`{label}`" for label in config.labels),
         problem_type=config.problem_type or "single_label_classification",
         method=config.method or "none (extracted from a model)",
+        feature=config.feature,
+        pooling=Pooling.from_dict(config.pooling).describe() if config.pooling else None,
         tensor_list=", ".join(f"`{name}` {shape}" for name, shape in sorted(config.tensors.items())),
         num_bytes=sum(_numel(shape) * 4 for shape in config.tensors.values()),
         repo_or_task=repo_id or config.task,

@@ -33,7 +33,7 @@ from .errors import BackboneMismatchError, ConfigError, HeadFormatError, HeadMis
 from .files import CARD_FILE, HEAD_FILE, find_head_files, read_head, staged_head_dir, tensor_names_diff, write_tensors
 from .head_config import CONFIG_FILE, FORMAT_VERSION, HeadConfig, finite, parse_config_json, read_config
 from .labels import LabelMatch, match_labels
-from .naming import looks_like_repo_id
+from .naming import SENTENCE_EMBEDDING, looks_like_repo_id
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +285,7 @@ class Head:
         import torch
 
         from .backbone import backbone_fingerprint as fingerprint_of
+        from .head_kind import backbone_config, feature_of
 
         model, state = unwrapped_state(model)
         names = head_state_names(model, state)
@@ -303,14 +304,19 @@ class Head:
         if sorted(id2label) != list(range(num_labels)) or len(set(id2label.values())) != num_labels:
             id2label = {i: f"LABEL_{i}" for i in range(num_labels)}
         problem_type = cfg.problem_type or ("regression" if num_labels == 1 else None)
+        body = backbone_config(model)
+        feature = feature_of(model)
         config = HeadConfig(
             task=task,
-            backbone=backbone or getattr(cfg, "name_or_path", "") or cfg.model_type,
+            backbone=backbone or getattr(body, "name_or_path", "") or body.model_type,
             backbone_revision=backbone_revision,
             backbone_fingerprint=backbone_fingerprint or fingerprint_of(model, state),
-            model_type=cfg.model_type,
+            model_type=body.model_type,
             architecture=type(model).__name__,
-            hidden_size=_hidden_size(cfg),
+            hidden_size=_hidden_size(body),
+            feature=feature,
+            pooling=cfg.pooling_spec().to_dict() if feature == SENTENCE_EMBEDDING else None,
+            head_scale=float(cfg.head_scale) if feature == SENTENCE_EMBEDDING else None,
             num_labels=num_labels,
             id2label=id2label,
             problem_type=problem_type,
@@ -497,9 +503,11 @@ class Head:
             '2 of 2 rows from sst2/lora (negative, positive)'
         """
         from .backbone import backbone_fingerprint, is_fingerprint_reliable
+        from .head_kind import backbone_config, check_kind
 
         c = self.config
-        cfg = model.config
+        check_kind(c, model, f"head {self.source}")
+        cfg = backbone_config(model)
         model_side = f"{type(model).__name__} ({cfg.model_type}, hidden {_hidden_size(cfg)})"
         head_side = f"head for {c.backbone!r} ({c.model_type}, hidden {c.hidden_size})"
         if cfg.model_type != c.model_type or (
@@ -619,10 +627,13 @@ class Head:
         """
         import torch
 
+        from .head_kind import head_scale_ratio
+
         plan = self.check(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
         match = plan.labels
         state = plan.state
-        tensors = dict(self.tensors)
+        ratio = head_scale_ratio(self.config, model)
+        tensors = {name: value * ratio for name, value in self.tensors.items()} if ratio != 1.0 else dict(self.tensors)
         if not match.is_identity:
             layer = self.config.output_layer
             for suffix in ("weight", "bias"):

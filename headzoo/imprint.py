@@ -57,6 +57,8 @@ from typing import Any
 
 from .errors import ConfigError, DataError, HeadMismatchError
 from .head import output_layer_name
+from .head_kind import base_model, feature_of, pooling_of
+from .naming import SENTENCE_EMBEDDING
 
 logger = logging.getLogger(__name__)
 
@@ -292,13 +294,16 @@ def imprint_rows(model: Any, features: Features, rows: Sequence[int] | None = No
         raise HeadMismatchError(f"captured features have {x.shape[1]} dimensions but {layer!r} takes "
                                 f"{weight.shape[1]}; capture them from this model")
     index = torch.tensor(active)
-    w, b, variance = _class_mean_rows(x, target.hot[:, index], target.multi, has_bias)
+    pooling = pooling_of(model)
+    cosine = pooling is not None and pooling.normalize and not target.multi
+    w, b, variance = _class_mean_rows(x, target.hot[:, index], target.multi, has_bias, cosine=cosine)
     others = [c for c in range(len(names)) if c not in active]
     fit = _ScaleFit(score=x @ w.T + b, fixed=features.outputs.double(), index=index, target=target,
                     partial=bool(others) and has_bias and not target.multi, others=others)
     s, beta = fit.solve(variance, x.shape[1])
-    new_w = (s * w).to(dtype=weight.dtype, device=weight.device)
-    new_b = (s * b + beta).to(dtype=bias.dtype, device=bias.device) if has_bias else None
+    unit = logit_multiplier(model)  # a sentence model multiplies its head's output by its head_scale
+    new_w = (s * w / unit).to(dtype=weight.dtype, device=weight.device)
+    new_b = ((s * b + beta) / unit).to(dtype=bias.dtype, device=bias.device) if has_bias else None
     with torch.no_grad():
         weight[index.to(weight.device)] = new_w
         if new_b is not None:
@@ -355,8 +360,13 @@ def _imprint_targets(model: Any, features: Features, rows: Sequence[int] | None,
     return _Targets(names, multi, hot, ids, counts, empty, [c for c in wanted if counts[c] > 0])
 
 
-def _class_mean_rows(x: Any, members: Any, multi: bool, has_bias: bool) -> tuple[Any, Any, float]:
-    """The rows at scale 1 from the class means (``members``: [N, k] bool), and the within-class variance."""
+def _class_mean_rows(x: Any, members: Any, multi: bool, has_bias: bool, *,
+                     cosine: bool = False) -> tuple[Any, Any, float]:
+    """The rows at scale 1 from the class means (``members``: [N, k] bool), and the within-class variance.
+
+    ``cosine`` (a single-label head on a unit-length embedding): the rows are the class means scaled to unit
+    length, with no bias, a cosine classifier.
+    """
     import torch
 
     def mean(mask: Any) -> Any:
@@ -372,6 +382,12 @@ def _class_mean_rows(x: Any, members: Any, multi: bool, has_bias: bool) -> tuple
         b = -((pos * pos).sum(1) - (neg * neg).sum(1)) / 2
         spread = sum(((x - pos[j]) ** 2).sum(1)[members[:, j]].sum() for j in range(members.shape[1]))
         count = members.sum()
+    elif cosine:
+        w = pos / pos.norm(dim=1, keepdim=True).clamp(min=1e-12)
+        b = torch.zeros(pos.shape[0], dtype=pos.dtype)
+        own = members.any(1)
+        spread = ((x[own] - pos[members[own].float().argmax(1)]) ** 2).sum()
+        count = own.sum()
     else:
         w = pos
         b = -(pos * pos).sum(1) / 2
@@ -445,6 +461,16 @@ class _ScaleFit:
         lo, hi = math.log(SCALE_RANGE[0] / variance), math.log(SCALE_RANGE[1] * dim / variance)
         s = math.exp(_golden(lambda u: self.loss(math.exp(u), self.best_offset(math.exp(u))), lo, hi))
         return s, self.best_offset(s)
+
+
+def logit_multiplier(model: Any) -> float:
+    """What ``model`` multiplies its output layer's result by: a sentence model's ``head_scale``, else 1.
+
+    Example:
+        >>> logit_multiplier(bert_model)  # doctest: +SKIP
+        1.0
+    """
+    return float(base_model(model).config.head_scale) if feature_of(model) == SENTENCE_EMBEDDING else 1.0
 
 
 def imprint(model: Any, batches: Iterable[Mapping[str, Any]], rows: Sequence[int] | None = None, *,

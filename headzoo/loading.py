@@ -24,9 +24,10 @@ from .backbone import DEFAULT_BACKBONE, embedded_backbone_path, load_classifier,
 from .errors import HeadFormatError, HeadNotFoundError, HeadzooError
 from .head import Head
 from .head_config import CONFIG_FILE
+from .head_kind import feature_of
 from .hub import find_on_hub, pull_head
 from .labels import rename_head_labels
-from .naming import looks_like_repo_id, validate_name
+from .naming import looks_like_repo_id, validate_feature, validate_name
 from .zoo import SHIPPED_FIX, find_all_in_zoo, shipped_zoo_root, zoo_home
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def resolve_head(
     *,
     method: str | None = None,
     revision: str | None = None,
+    feature: str | None = None,
 ) -> Head:
     """Find a head: a local head directory, a Hub repo id, or a task name looked up in the zoo.
 
@@ -51,6 +53,9 @@ def resolve_head(
         backbone: the backbone id or folder; needed for a task name.
         method: pick the head trained with this stage-1 method.
         revision: Hub revision of the head repo.
+        feature: for a task name, take only a head that reads this feature (``"sentence-embedding"`` or
+            ``"sequence-classification"``); None takes the first found. A head given by path or repo id
+            of another feature is a :class:`~headzoo.errors.HeadKindError`.
 
     Returns:
         The head, read and validated.
@@ -75,9 +80,9 @@ def resolve_head(
     if exists or raw.startswith((".", "/", "~")) or raw.endswith((".safetensors", CONFIG_FILE)):
         if not exists:
             raise HeadNotFoundError(f"no head at {raw!r}: the path does not exist")
-        return Head.load(path)
+        return of_feature(Head.load(path), feature)
     if looks_like_repo_id(raw):
-        return Head.load(pull_head(raw, revision=revision))
+        return of_feature(Head.load(pull_head(raw, revision=revision)), feature)
     task = raw.lower()
     validate_name(task, "task")
     if backbone is None:
@@ -89,8 +94,13 @@ def resolve_head(
     damaged: HeadzooError | None = None
     for candidate in find_all_in_zoo(task, ref, method, source="all"):
         if candidate.source == "user":
+            head = Head.load(candidate.path)  # the user's own head: a damaged one is the user's error
+            if feature is not None and head.config.feature != feature:
+                logger.info("skipping %s: it reads the %s feature, not %s", candidate.path, head.config.feature,
+                            feature)
+                continue
             logger.info("using head %s from the user's zoo", candidate.path)
-            return Head.load(candidate.path)  # the user's own head: a damaged one is the user's error
+            return head
         try:
             head = Head.load(candidate.path)
         except HeadzooError as exc:
@@ -99,23 +109,41 @@ def resolve_head(
                                                  f"({' '.join(str(exc).split())}); {SHIPPED_FIX}, or train your "
                                                  f"own with `headzoo train {task} --backbone {backbone}`")
             continue
+        if feature is not None and head.config.feature != feature:
+            continue
         logger.info("using head %s from the zoo shipped with headzoo", candidate.path)
         return head
     pulled = find_on_hub(task, ref, method=method, revision=revision)
     if pulled is not None:
-        return Head.load(pulled)
+        return of_feature(Head.load(pulled), feature)
     if damaged is not None:
         raise damaged
     method_part = f" --method {method}" if method else ""
     shipped = shipped_zoo_root()
     missing = (f"; the shipped zoo is missing at {str(shipped)!r} ({SHIPPED_FIX})"
                if shipped is not None and not (shipped / "heads").is_dir() else "")
+    kind = f" reading the {feature} feature" if feature else ""
     raise HeadNotFoundError(
-        f"no head for task {task!r} on backbone {ref.id!r}{f' (method {method!r})' if method else ''} "
+        f"no head{kind} for task {task!r} on backbone {ref.id!r}{f' (method {method!r})' if method else ''} "
         f"in the local zoo ({zoo_home()}), the shipped zoo or on the Hub: train one with "
         f"`headzoo train {task} --backbone {backbone}{method_part}`, or pull one with `headzoo pull REPO_ID`"
         f"{missing}"
     )
+
+
+def of_feature(head: Head, feature: str | None) -> Head:
+    """``head`` where it reads ``feature`` (or ``feature`` is None); else a :class:`HeadKindError`.
+
+    Example:
+        >>> of_feature(Head.load("heads/sst2"), "sentence-embedding")  # doctest: +SKIP
+    """
+    from .errors import HeadKindError
+    from .head_kind import kind_fix
+
+    if feature is not None and head.config.feature != feature:
+        raise HeadKindError(f"head {head.source} reads the {head.config.feature} feature, not {feature}: ask for "
+                            f"feature={head.config.feature!r}, or {kind_fix(feature)} with a head of that kind")
+    return head
 
 
 def load_head(
@@ -128,6 +156,7 @@ def load_head(
     allow_backbone_mismatch: bool = False,
     label_map: Mapping[str, str] | None = None,
     return_labels: bool = False,
+    feature: str | None = None,
     **from_pretrained_kwargs: Any,
 ) -> Any:
     """Build a sequence-classification model with a pretrained head in place, in one line.
@@ -150,6 +179,10 @@ def load_head(
         label_map: model label -> head label (``{"neg": "negative", "pos": "positive"}``). Without
             ``model``, the model is built with the head's labels renamed this way.
         return_labels: return ``(model, LabelMatch)``; ``LabelMatch.report`` is the one-line report.
+        feature: take a head that reads this feature (``"sentence-embedding"``: the checkpoint's declared
+            sentence embedding; ``"sequence-classification"``: the model's own head path). None: the feature
+            of ``model`` when one is given, else the head found decides, and the model is built to match it
+            (:class:`~headzoo.sentence_model.SentenceEmbeddingForSequenceClassification` for a sentence head).
         **from_pretrained_kwargs: passed to ``AutoModelForSequenceClassification.from_pretrained``
             (``torch_dtype``, ``attn_implementation``, or ``num_labels`` / ``id2label`` for your own labels...).
 
@@ -174,7 +207,10 @@ def load_head(
     """
     if backbone is None and model is not None:
         backbone = _model_backbone(model)
-    head = resolve_head(task_or_path, backbone, method=method, revision=revision)
+    feature = validate_feature(feature)
+    if feature is None and model is not None:
+        feature = feature_of(model)
+    head = resolve_head(task_or_path, backbone, method=method, revision=revision, feature=feature)
     if model is None:
         ref = resolve_backbone(backbone or head.config.backbone)
         cfg = head.config
@@ -187,7 +223,7 @@ def load_head(
         if cfg.problem_type:
             kwargs["problem_type"] = cfg.problem_type
         kwargs.update(from_pretrained_kwargs)
-        model = load_classifier(ref, **kwargs)
+        model = load_classifier(ref, feature=cfg.feature, **kwargs)
     if not return_labels:
         return head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
     # the match before apply: a model with default names takes the head's

@@ -159,7 +159,9 @@ def _linear_names(model: Any) -> list[str]:
 def _default_targets(model: Any, method: str) -> tuple[list[str], list[str] | None]:
     from peft.utils import constants
 
-    model_type = model.config.model_type
+    from .head_kind import backbone_config
+
+    model_type = backbone_config(model).model_type  # a sentence model's targets are its backbone's
     if method == "lora":
         targets = constants.TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING.get(model_type)
         feedforward = None

@@ -43,12 +43,21 @@ from .backbone import BackboneRef, load_tokenizer
 from .errors import DataError, HeadzooError, LabelMismatchError
 from .evaluate import inference_device, sample_scores
 from .head import Head, head_state_names
+from .head_kind import backbone_config
 from .hub import pull_head, search_heads
 from .imprint import Features, capture_features, imprint_rows
 from .labels import LabelMatch, check_label_map, normalize_label
 from .tasks import CLASSIFICATION, sample_indices
 from .train.args import bad_value, check_int
-from .train.data import PaddingCollator, TaskData, backbone_for, build_model, check_model, load_raw
+from .train.data import (
+    PaddingCollator,
+    TaskData,
+    backbone_for,
+    build_model,
+    check_model,
+    load_raw,
+    resolve_data_feature,
+)
 from .zoo import list_heads
 
 logger = logging.getLogger(__name__)
@@ -176,8 +185,10 @@ def _is_classification_head(head: Head) -> bool:
     return c.num_labels > 1 and c.problem_type in (None, CLASSIFICATION)
 
 
-def _candidates(ref: BackboneRef, model_type: str, hub: bool, skipped: list[str]) -> list[_Candidate]:
-    """Every readable single-label classification head of ``ref``'s model type: user zoo, shipped zoo, Hub."""
+def _candidates(ref: BackboneRef, kind: tuple[str, str], hub: bool, skipped: list[str]) -> list[_Candidate]:
+    """Every readable single-label classification head of ``kind`` (the model type, the feature) of ``ref``:
+    user zoo, shipped zoo, Hub."""
+    model_type, feature = kind
     places: list[tuple[Path, str, str | None]] = [(e.path, e.source, None)
                                                   for e in list_heads(backbone=ref.id, source="all")]
     if hub:
@@ -194,8 +205,12 @@ def _candidates(ref: BackboneRef, model_type: str, hub: bool, skipped: list[str]
             logger.warning("suggest: skipping the unreadable %s head at %s: %s", origin, path, exc)
             continue
         if head.config.model_type != model_type or not _is_classification_head(head):
-            kind = head.config.problem_type or "classification"
-            skipped.append(f"{head.source} ({repo_id or origin}): a {kind} head of a {head.config.model_type} model")
+            what = head.config.problem_type or "classification"
+            skipped.append(f"{head.source} ({repo_id or origin}): a {what} head of a {head.config.model_type} model")
+            continue
+        if head.config.feature != feature:
+            skipped.append(f"{head.source} ({repo_id or origin}): it reads the {head.config.feature} feature, "
+                           f"not {feature}")
             continue
         out.append(_Candidate(head, origin, path, repo_id))
     return out
@@ -276,6 +291,7 @@ def suggest_heads(
     model: Any = None,
     max_length: int = 128,
     batch_size: int = 64,
+    feature: str | None = None,
 ) -> Ranking:
     """Rank every compatible head of ``backbone`` (and an imprint) by its zero-shot score on your data.
 
@@ -296,6 +312,8 @@ def suggest_heads(
         model: a ``*ForSequenceClassification`` model to use instead of loading ``backbone`` (not changed).
         max_length: truncate inputs to this many tokens.
         batch_size: examples per forward batch.
+        feature: rank heads that read this feature (see :func:`headzoo.finetune`); heads of the other kind are
+            listed in ``skipped``.
 
     Returns:
         The :class:`Suggestion` list (a :class:`Ranking`, with ``seconds`` and ``skipped``), best first
@@ -333,12 +351,13 @@ def suggest_heads(
     pair = "text_b" in train.column_names
     _check_texts(train, part_a + part_b, ["text_a", "text_b"] if pair else ["text_a"])
 
-    data = TaskData(spec, ref, load_tokenizer(ref), None, None, max_length, {}, model)
+    kind = resolve_data_feature(ref, feature, model)
+    data = TaskData(spec, ref, load_tokenizer(ref), None, None, max_length, {}, model, kind)
     model_start = time.perf_counter()
     net = build_model(data, seed)
     model_seconds = time.perf_counter() - model_start
     skipped: list[str] = []
-    candidates = _candidates(ref, net.config.model_type, hub, skipped)
+    candidates = _candidates(ref, (backbone_config(net).model_type, kind), hub, skipped)
     _check_map_targets(mapping, candidates, ref)
 
     # One length-sorted batching of both halves (least padding); the captured features are split after.

@@ -7,11 +7,16 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
+from ..naming import SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION
+from ..pooling import Pooling
 from . import options
 from .output import bars, echo_json, fmt_metric
 from .parse import split
 
 commands = typer.Typer()
+
+#: How `headzoo list` names a head's feature in its column.
+FEATURE_SHORT = {SENTENCE_EMBEDDING: "sentence", SEQUENCE_CLASSIFICATION: "seq-cls"}
 
 
 @commands.command()
@@ -56,6 +61,7 @@ def show(
     typer.echo(f"model:       {c.architecture} ({c.model_type}, hidden {c.hidden_size})")
     typer.echo(f"labels:      {', '.join(c.labels)}" + (f"  [{c.problem_type}]" if c.problem_type else ""))
     typer.echo(f"method:      {c.method or 'none'}")
+    typer.echo(f"feature:     {c.feature}" + (f" ({Pooling.from_dict(c.pooling).describe()})" if c.pooling else ""))
     typer.echo(f"tensors:     {', '.join(f'{k} {v}' for k, v in sorted(c.tensors.items()))} ({h.num_bytes} bytes)")
     if c.metrics:
         typer.echo("metrics:     " + ", ".join(fmt_metric(k, v) for k, v in sorted(c.metrics.items())))
@@ -96,7 +102,8 @@ def list_cmd(
         typer.echo(f"no heads in your zoo at {zoo_home()} (train one with `headzoo train TASK`)")
     for e in entries:
         metrics = ", ".join(fmt_metric(k, v) for k, v in sorted(e.config.metrics.items())[:2])
-        typer.echo(f"{e.task:12} {e.source:8} {e.method:8} {e.backbone}  {metrics}  {e.path}")
+        kind = FEATURE_SHORT[e.config.feature]
+        typer.echo(f"{e.task:12} {e.source:8} {e.method:8} {kind:9} {e.backbone}  {metrics}  {e.path}")
 
 
 @commands.command()

@@ -108,6 +108,10 @@ LabelSeparator = Annotated[str, typer.Option("--label-separator", help="What sep
 ValidationFile = Annotated[Path | None, typer.Option("--validation-file", help="Held-out file for --data-file "
                                                      "(default: a stratified 10% split of it).")]
 Limit = Annotated[int | None, typer.Option(min=1, help="Use at most this many examples per split.")]
+Feature = Annotated[str | None, typer.Option(
+    "--feature", help="What the head reads: sentence-embedding (the sentence embedding the backbone declares, "
+    "as sentence-transformers computes it), sequence-classification (the model's own head path) or auto "
+    "(what the backbone declares). Default: sequence-classification.")]
 
 # --------------------------------------------------------------------------- stage 1 (train)
 

@@ -39,6 +39,7 @@ def suggest(
     data_file: options.DataFile = None,
     text_column: options.TextColumn = None,
     label_column: options.LabelColumn = None,
+    feature: options.Feature = None,
     no_progress: options.NoProgress = False,
 ) -> None:
     """Rank every head of the backbone (user zoo, shipped zoo, --hub) and an imprint on a sample of your data.
@@ -55,7 +56,7 @@ def suggest(
         ranked = suggest_heads(
             task_arg(task, data_file, text_column, label_column, None),  # type: ignore[arg-type]
             backbone, label_map=parse_label_map(label_map) if label_map is not None else None, sample=sample,
-            seed=seed, hub=hub, data_dir=data_dir, max_length=max_length, batch_size=batch_size,
+            seed=seed, hub=hub, data_dir=data_dir, max_length=max_length, batch_size=batch_size, feature=feature,
         )
     typer.echo(format_suggestions(ranked))
     typer.echo(f"`headzoo finetune ... --from auto` starts from {ranked[0].name}")

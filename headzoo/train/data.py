@@ -15,14 +15,18 @@ from ..backbone import (
     DEFAULT_BACKBONE,
     BackboneRef,
     backbone_fingerprint,
+    declared_pooling,
     embedded_backbone_path,
     load_classifier,
     load_config,
     load_tokenizer,
     resolve_backbone,
+    resolve_feature,
 )
 from ..errors import ConfigError, DataError, HeadMismatchError
 from ..head import head_state_names
+from ..head_kind import feature_of, pooling_of
+from ..naming import SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION, validate_feature
 from .args import bad_value, check_int
 from .runtime import world_size
 
@@ -49,6 +53,7 @@ class TaskData:
     max_length: int
     info: dict[str, Any]
     model: Any = None
+    feature: str = SEQUENCE_CLASSIFICATION
 
 
 def load_raw(task: Any, data_dir: Any, limit: int | None, seed: int = 0) -> tuple[Any, Any]:
@@ -203,14 +208,20 @@ def data_digest(data: Any) -> str:
 
 
 def prepare_data(task: Any, backbone: str | BackboneRef | None, *, data_dir: Any, limit: int | None,
-                 max_length: int, seed: int = 0, model: Any = None) -> TaskData:
+                 max_length: int, seed: int = 0, model: Any = None, feature: str | None = None) -> TaskData:
     """Load ``task`` (see :func:`load_raw`) and tokenise it for ``backbone``, keeping a ``length`` column.
 
     ``model``: train copies of this ``*ForSequenceClassification`` model instead of loading ``backbone``
     (see :func:`backbone_for` and :func:`build_model`). ``info`` records the same keys as ever, plus
     ``problem_type`` for a multi-label task, ``data_digest`` when ``task`` is an in-memory ``Dataset`` /
     ``DatasetDict`` or a :func:`~headzoo.tasks.dataset_task` pair, and ``backbone_fingerprint`` with a
-    ``model``: new kinds of input, so the run hashes of the others stay.
+    ``model``: new kinds of input, so the run hashes of the others stay; likewise ``feature`` when the head
+    reads the backbone's sentence embedding.
+
+    ``feature``: what the head reads (:func:`resolve_data_feature`): ``"sequence-classification"``, the
+    model's own path; ``"sentence-embedding"``, the sentence embedding the backbone declares (texts are then
+    cut at the shorter of ``max_length`` and the backbone's ``max_seq_length``); ``"auto"``, what the backbone
+    declares; None, :data:`DEFAULT_FEATURE`. With a ``model``, the model's own feature.
 
     Raises:
         ConfigError: a ``model`` that does not fit (see :func:`check_model`).
@@ -228,6 +239,11 @@ def prepare_data(task: Any, backbone: str | BackboneRef | None, *, data_dir: Any
     if model is not None:
         check_model(model, spec)
     tokenizer = load_tokenizer(ref)
+    feature = resolve_data_feature(ref, feature, model)
+    if feature == SENTENCE_EMBEDDING:
+        pooling = declared_pooling(ref) if model is None else pooling_of(model)
+        if pooling is not None and pooling.max_seq_length:
+            max_length = min(max_length, pooling.max_seq_length)
     if len(raw["train"]) == 0 or len(raw["validation"]) == 0:
         raise DataError(f"task {spec.name!r} has an empty train or validation split")
     pair = "text_b" in raw["train"].column_names
@@ -261,8 +277,36 @@ def prepare_data(task: Any, backbone: str | BackboneRef | None, *, data_dir: Any
         info["data_digest"] = data_digest(raw)
     if model is not None:
         info["backbone_fingerprint"] = backbone_fingerprint(model)
+    if feature != SEQUENCE_CLASSIFICATION:
+        info["feature"] = feature
     return TaskData(spec, ref, tokenizer, tokenise(raw["train"]), tokenise(raw["validation"]), max_length, info,
-                    model)
+                    model, feature)
+
+
+#: The feature a run's head reads where none is asked for. ``"auto"`` (what the backbone declares) is the
+#: goal; it becomes the default once the shipped zoo holds sentence-embedding heads.
+DEFAULT_FEATURE = SEQUENCE_CLASSIFICATION
+
+
+def resolve_data_feature(ref: BackboneRef, feature: str | None, model: Any = None) -> str:
+    """The feature a run's head reads: ``model``'s own where one is given, else ``feature`` resolved.
+
+    Raises:
+        ConfigError: an unknown feature, or one that contradicts the given ``model``.
+        PoolingConfigError: ``"sentence-embedding"`` for a backbone that declares none.
+
+    Example:
+        >>> resolve_data_feature(resolve_backbone("minilm"), "auto")  # doctest: +SKIP
+        'sentence-embedding'
+    """
+    if model is not None:
+        own = feature_of(model)
+        chosen = validate_feature(feature)
+        if chosen is not None and chosen != own:
+            raise ConfigError(f"feature {feature!r} does not fit model=, whose head reads the {own} feature; "
+                              "leave feature out, or pass a model of that kind")
+        return own
+    return resolve_feature(ref, DEFAULT_FEATURE if feature is None else feature)
 
 
 class PaddingCollator:
@@ -303,7 +347,7 @@ def build_model(data: TaskData, seed: int) -> Any:
     else:
         kwargs.update(id2label=dict(spec.id2label), label2id=dict(spec.label2id), problem_type=spec.problem_type)
     if data.model is None:
-        return load_classifier(data.backbone, **kwargs)
+        return load_classifier(data.backbone, feature=data.feature, **kwargs)
     model = copy.deepcopy(data.model)
     reset_head(model)
     for key, value in kwargs.items():  # num_labels first: setting it resets id2label

@@ -193,6 +193,7 @@ def compare(
     backbone: str | BackboneRef | None = None,
     *,
     model: Any = None,
+    feature: str | None = None,
     strategies: Sequence[str] = ("ft", "lp-ft", "eh-ft"),
     methods: Sequence[str] = ("lora", "bitfit"),
     seeds: Sequence[int] = (0, 1, 2),
@@ -220,7 +221,7 @@ def compare(
     and ``results.png`` (per-seed points and means).
 
     Args:
-        task, backbone, model, settings, stage1_settings, data_dir, limit, callbacks, progress, **overrides:
+        task, backbone, model, feature, settings, stage1_settings, data_dir, limit, callbacks, progress, **overrides:
             as in :func:`~headzoo.train.finetune` (every run trains copies of ``model``;
             ``settings.seed`` is replaced by each grid seed; with ``limit``, each seed draws its own subset).
         strategies: subset of ``("ft", "lp-ft", "eh-ft")``.
@@ -247,7 +248,7 @@ def compare(
     stage1 = Stage1Settings.from_any(stage1_settings)
     with quiet_progress(progress):
         data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed,
-                            model=model)
+                            model=model, feature=feature)
         out = Path(out_dir) if out_dir is not None else (
             zoo_home() / "runs" / data.backbone.slug / data.spec.name / "compare"
         )
@@ -258,7 +259,7 @@ def compare(
                 return data
             if seed not in per_seed:
                 per_seed[seed] = prepare_data(task, data.backbone, data_dir=data_dir, limit=limit,
-                                              max_length=cfg.max_length, seed=seed, model=model)
+                                              max_length=cfg.max_length, seed=seed, model=model, feature=feature)
             return per_seed[seed]
 
         grid = GridPlan(

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..backbone import backbone_fingerprint
 from ..evaluate import evaluate_model, inference_device, length_sorted_batches
+from ..frozen import DEFAULT_C
 from ..head import Head, finite
 from ..imprint import Imprint, capture_features, imprint, imprint_rows
 from ..pet import IMPRINT
@@ -84,6 +85,61 @@ def imprint_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
         "train_examples": done.examples,
     }
     logger.info("stage 1 (imprint, %d examples, %.1f s): %s", done.examples, done.seconds, metrics)
+    return head, info
+
+
+def probe_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
+                 extra: Mapping[str, Any] | None = None) -> tuple[Head, dict[str, Any]]:
+    """Stage 1 ``probe`` on the sentence-embedding feature: a logistic regression on frozen embeddings.
+
+    One forward pass over the training split, then a fit of seconds (:func:`headzoo.frozen.fit_probe`,
+    scikit-learn; one-vs-rest for multi-label tasks): no optimizer steps, no Trainer. ``settings`` gives the
+    seed, the batch size (the pass takes twice it) and ``max_length``; the inverse regularisation strength is
+    :data:`headzoo.frozen.DEFAULT_C`.
+
+    Raises:
+        DataError: fewer than two classes among the training examples.
+
+    Example:
+        >>> head, info = probe_stage1(data, Stage1Settings(method="probe"))  # doctest: +SKIP
+    """
+    from ..frozen import fit_probe, set_head
+
+    model = build_model(data, settings.seed)
+    fingerprint = backbone_fingerprint(model)
+    began = time.perf_counter()
+    features = capture_features(model, length_sorted_batches(data.train, data.tokenizer, settings.batch_size * 2),
+                                device=inference_device())
+    c = float(getattr(settings, "probe_c", None) or DEFAULT_C)
+    set_head(model, *fit_probe(features.inputs, features.labels, int(model.config.num_labels),
+                               problem_type=model.config.problem_type or "single_label_classification",
+                               c=c, seed=settings.seed))
+    seconds = time.perf_counter() - began
+    eval_start = time.perf_counter()
+    metrics: dict[str, float | None] = {k: finite(v) for k, v in evaluate_model(
+        model, data, settings.batch_size * 2, loss=True, device=inference_device()).items()} if evaluate else {}
+    eval_seconds = time.perf_counter() - eval_start
+    examples = int(features.inputs.shape[0])
+    license_metadata = getattr(data.spec, "license_metadata", None)
+    training: dict[str, Any] = {
+        **data.info,
+        **({"data_license": license_metadata} if license_metadata else {}),
+        "method": "probe", "fit": "logistic regression on frozen embeddings (scikit-learn)", "c": c,
+        "learning_rate": None, "steps": 0, "batch_size": settings.batch_size, "max_length": settings.max_length,
+        "seed": settings.seed, "trainable_parameters": 0, "examples": examples,
+        "fit_seconds": round(seconds, 3), "wall_seconds": round(seconds + eval_seconds, 3),
+        **{k: v for k, v in (extra or {}).items() if k != "learning_rate_source"},
+    }
+    head = Head.from_model(
+        model, task=data.spec.name, backbone=data.backbone.id, backbone_revision=data.backbone.revision,
+        backbone_fingerprint=fingerprint, method="probe", training=clean_json(training),
+        metrics={k: v for k, v in metrics.items() if v is not None},
+    )
+    info = {"source": "trained", "method": "probe", "steps": 0, "learning_rate": None, "metrics": metrics,
+            "wall_seconds": round(seconds + eval_seconds, 3),
+            "examples_per_second": round(examples / max(seconds, 1e-9), 3), "trainable_parameters": 0,
+            "train_examples": examples}
+    logger.info("stage 1 (probe on frozen embeddings, %d examples, %.1f s): %s", examples, seconds, metrics)
     return head, info
 
 

@@ -33,6 +33,7 @@ def pretrain_head(
     method: str | None = None,
     *,
     model: Any = None,
+    feature: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     limit: int | None = None,
     settings: Stage1Settings | Mapping[str, Any] | None = None,
@@ -66,6 +67,9 @@ def pretrain_head(
         model: an already built ``*ForSequenceClassification`` model with the task's ``num_labels``,
             instead of loading ``backbone``. It is deep-copied before training and never changed;
             the copy's head is initialised afresh with the seed (see :func:`headzoo.train.build_model`).
+        feature: what the head reads: ``"sentence-embedding"`` (the sentence embedding the backbone declares,
+            as sentence-transformers computes it), ``"sequence-classification"`` (the model's own head path),
+            ``"auto"`` (what the backbone declares) or None (``sequence-classification``, for now).
         data_dir: offline data folder for built-in tasks (see :func:`headzoo.tasks.load_task`).
         limit: use at most this many examples per split: a stratified subset drawn with the seed.
         settings: :class:`Stage1Settings` or a dict of its fields.
@@ -118,7 +122,7 @@ def pretrain_head(
     extra = check_training_args(training_args)
     with quiet_progress(progress):
         data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length,
-                            seed=cfg.seed, model=model)
+                            seed=cfg.seed, model=model, feature=feature)
         if save and not overwrite:
             _refuse_existing(data, cfg.method)
         if options is not None:

@@ -316,6 +316,7 @@ def finetune(
     backbone: str | BackboneRef | None = None,
     *,
     model: Any = None,
+    feature: str | None = None,
     strategy: str | None = None,
     method: str | None = None,
     head: Head | str | os.PathLike[str] | None = None,
@@ -362,6 +363,9 @@ def finetune(
             of loading ``backbone``. Both stages train deep copies of it, so it is never changed (peft and
             BitFit would change it in place) and stage 2 starts from its weights as given, with the head
             from stage 1 (or, for FT, a head initialised afresh with the seed).
+        feature: what the head reads: ``"sentence-embedding"`` (the sentence embedding the backbone declares,
+            as sentence-transformers computes it), ``"sequence-classification"`` (the model's own head path),
+            ``"auto"`` (what the backbone declares) or None (``sequence-classification``, for now).
         strategy: ``"ft"``, ``"lp-ft"`` or ``"eh-ft"``; None (the default): ``"eh-ft"``, from ``head="auto"``
             when neither ``head`` nor ``method`` is given (see above).
         method: the stage-1 PET method for ``eh-ft`` (default ``"lora"``); ``lp-ft`` implies ``"probe"``.
@@ -431,16 +435,18 @@ def finetune(
     if isinstance(head, str) and head.strip().lower() == "auto":  # headzoo.suggest.AUTO
         head, auto_method, label_map, suggested = auto_start(
             task, backbone, strategy=strategy, label_map=label_map, seed=cfg.seed, data_dir=data_dir, limit=limit,
-            model=model, max_length=cfg.max_length)
+            model=model, max_length=cfg.max_length, feature=feature)
         method = auto_method or method
     if head is not None and method is None and strategy == "eh-ft":
         head = load_given_head(head, backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone))
         method = head.config.method if head.config.method in STAGE1_METHODS else None  # the head's own method
+    if isinstance(head, Head) and feature is None and model is None:
+        feature = head.config.feature  # the model is built to read what the head reads
     strategy, method = resolve_strategy(strategy, method, head)
     stage1 = Stage1Settings.from_any(stage1_settings, method=method)
     with quiet_progress(progress):
         data = prepare_data(task, backbone, data_dir=data_dir, limit=limit, max_length=cfg.max_length, seed=cfg.seed,
-                            model=model)
+                            model=model, feature=feature)
         options = RunOptions(resume=resume, callbacks=callbacks, progress=progress,
                              save_checkpoints=save_checkpoints, keep_checkpoints=keep_checkpoints)
         result = run_finetune(plan_run(data, cfg, strategy=strategy, method=method, stage1=stage1, head=head,
@@ -451,8 +457,8 @@ def finetune(
 
 
 def auto_start(task: Any, backbone: str | BackboneRef | None, *, strategy: str, label_map: Mapping[str, str] | None,
-               seed: int, data_dir: Any, limit: int | None, model: Any, max_length: int
-               ) -> tuple[Head | None, str | None, dict[str, str] | None, str]:
+               seed: int, data_dir: Any, limit: int | None, model: Any, max_length: int,
+               feature: str | None = None) -> tuple[Head | None, str | None, dict[str, str] | None, str]:
     """``finetune(head="auto")``: the top suggestion (:func:`headzoo.suggest_heads`) as ``(head, method, map, line)``.
 
     A zoo head comes back with the entries of ``label_map`` that apply to it; when ``"imprint"`` is on top, the
@@ -475,7 +481,7 @@ def auto_start(task: Any, backbone: str | BackboneRef | None, *, strategy: str, 
         raise ConfigError(f"head='auto' (CLI --from auto) starts from the top suggested head, which is strategy "
                           f"'eh-ft', got strategy={strategy!r}: pass strategy='eh-ft' or drop head='auto'")
     top = suggest_heads(task, backbone, label_map=label_map, seed=seed, data_dir=data_dir, limit=limit, model=model,
-                        max_length=max_length)[0]
+                        max_length=max_length, feature=feature)[0]
     logger.info("%s", top.took)
     if top.origin == IMPRINT_CANDIDATE or top.head_path is None:
         return None, IMPRINT, None, top.took
