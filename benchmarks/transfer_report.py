@@ -382,7 +382,7 @@ def floor_section(grid: dict[tuple[str, int, str], list[Outcome]], sets: Sequenc
              "`SentenceTransformer.encode` gives), one pass over the k-shot sample and a logistic regression "
              "(scikit-learn, C = 1), then the test split. Any start must clear it. Each line: the floor's accuracy "
              f"and mean wall time, then each row minus the floor, paired by seed at {VERDICT_SE:g} SE "
-             "(**better** / **worse** / **tie**; the recorded rows above run on the model's own classification "
+             "(**better** / **worse** / **tie**; the page's other rows run on the model's own classification "
              "path, BERT's pooled CLS token).", ""]
     for k in ks:
         parts = []
