@@ -95,7 +95,7 @@ def run(variant: str, train: tuple[list[str], list[int]], dev: tuple[list[str], 
             remove_columns=["text"])
         args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="head-scale-"), max_steps=STEPS,
                                  per_device_train_batch_size=BATCH,
-                                 learning_rate=LEARNING_RATE, warmup_ratio=0.1, weight_decay=0.01,
+                                 learning_rate=LEARNING_RATE, warmup_steps=STEPS // 10, weight_decay=0.01,
                                  save_strategy="no", report_to=[], seed=seed, disable_tqdm=True, use_cpu=True,
                                  logging_strategy="no")
         Trainer(model=model, args=args, train_dataset=data, data_collator=DataCollatorWithPadding(tokenizer)).train()

@@ -21,6 +21,7 @@ from .errors import (
     DataError,
     HeadExistsError,
     HeadFormatError,
+    HeadKindError,
     HeadMismatchError,
     HeadNotFoundError,
     HeadzooError,
@@ -28,6 +29,7 @@ from .errors import (
     HubUnreachableError,
     InvalidNameError,
     LabelMismatchError,
+    PoolingConfigError,
     TaskNotFoundError,
     UnsafeFileError,
 )
@@ -35,7 +37,9 @@ from .head import FORMAT_VERSION, Head, HeadConfig, head_state_names, read_confi
 from .hub import HubHead, default_repo_id, pull_head, push_head, search_heads
 from .labels import LabelMatch, match_labels
 from .loading import load_head, resolve_head
+from .naming import FEATURES, SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION
 from .pet import prepare as prepare_pet
+from .pooling import Pooling, read_pooling
 from .suggest import Suggestion, format_suggestions, suggest_heads
 from .train import (
     CompareResult,
@@ -55,6 +59,8 @@ __version__ = "0.1.0"
 
 #: Names of :mod:`headzoo.integrations`, imported on first use (they need transformers; ``import headzoo`` does not).
 _LAZY = {"SaveHeadCallback", "load_pipeline"}
+#: Names of :mod:`headzoo.sentence_model`, imported on first use (with torch and transformers' modelling code).
+_LAZY_SENTENCE = {"SentenceEmbeddingForSequenceClassification", "SentenceClassifierConfig"}
 
 
 def __getattr__(name: str) -> Any:
@@ -62,12 +68,19 @@ def __getattr__(name: str) -> Any:
         from . import integrations
 
         return getattr(integrations, name)
+    if name in _LAZY_SENTENCE:
+        from . import sentence_model
+
+        return getattr(sentence_model, name)
     raise AttributeError(f"module 'headzoo' has no attribute {name!r}")
 
 
 __all__ = [
     "DEFAULT_BACKBONE",
+    "FEATURES",
     "FORMAT_VERSION",
+    "SENTENCE_EMBEDDING",
+    "SEQUENCE_CLASSIFICATION",
     "BackboneError",
     "BackboneMismatchError",
     "BackboneRef",
@@ -80,6 +93,7 @@ __all__ = [
     "HeadConfig",
     "HeadExistsError",
     "HeadFormatError",
+    "HeadKindError",
     "HeadMismatchError",
     "HeadNotFoundError",
     "HeadzooError",
@@ -89,8 +103,12 @@ __all__ = [
     "InvalidNameError",
     "LabelMatch",
     "LabelMismatchError",
+    "Pooling",
+    "PoolingConfigError",
     "SaveHeadCallback",
     "SearchResult",
+    "SentenceClassifierConfig",
+    "SentenceEmbeddingForSequenceClassification",
     "Stage1Settings",
     "Suggestion",
     "TaskNotFoundError",
@@ -118,6 +136,7 @@ __all__ = [
     "push_head",
     "read_config",
     "read_head",
+    "read_pooling",
     "resolve_backbone",
     "resolve_head",
     "save_to_zoo",
