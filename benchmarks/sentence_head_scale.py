@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--report", action="store_true", help="only write the page from the records")
     args = parser.parse_args(argv)
-    path = OUT / "runs.jsonl"
+    path = OUT / "records.jsonl"  # not runs.jsonl: the suite report reads every results/**/runs.jsonl
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
     if not args.report:
         import torch
