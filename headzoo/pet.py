@@ -45,6 +45,8 @@ from typing import Any
 
 from .errors import ConfigError, HeadMismatchError
 from .head import head_state_names
+from .head_kind import feature_of
+from .naming import SENTENCE_EMBEDDING
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +221,10 @@ def prepare(model: Any, method: str, settings: Any = None) -> Any:
                           "headzoo.imprint.imprint(model, batches), or pretrain_head(task, backbone, 'imprint')")
     if method not in METHODS:
         raise ConfigError(f"unknown stage-1 method {method!r}; choose one of {', '.join(METHODS)}")
+    if method == "prefix" and feature_of(model) == SENTENCE_EMBEDDING:
+        raise ConfigError("method 'prefix' is not available on the sentence-embedding feature (peft's prefix-tuning "
+                          "reads the backbone's sizes from the model config); use lora, ia3, bitfit, probe or "
+                          "imprint, or feature='sequence-classification'")
     heads = head_modules(model)
     head_params = set(head_parameter_names(model))
     if method in ("bitfit", "probe"):

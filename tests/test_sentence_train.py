@@ -54,7 +54,7 @@ def toy_task(multi: bool = False):
 S1 = {"batch_size": 8, "max_steps": 4}
 
 
-@pytest.mark.parametrize("method", ["probe", "imprint", "lora", "bitfit"])
+@pytest.mark.parametrize("method", ["probe", "imprint", "lora", "bitfit", "ia3"])
 def test_every_stage1_method_makes_a_sentence_head(tiny_st: Path, method: str) -> None:
     settings = S1 if method in ("probe", "imprint") else {**S1, "learning_rate": 1e-2}
     head = pretrain_head(toy_task(), str(tiny_st), method=method, feature=SENTENCE_EMBEDDING, settings=settings,
@@ -224,3 +224,9 @@ def test_finetune_from_a_sentence_head_builds_that_kind(tiny_st: Path, tmp_path:
                       output_dir=tmp_path / "run", save_checkpoints=False)
     assert feature_of(result.model) == SENTENCE_EMBEDDING
     assert result.stage1["source"] in ("given", "zoo")
+
+
+def test_prefix_tuning_is_refused_on_the_sentence_feature(tiny_st: Path) -> None:
+    with pytest.raises(ConfigError, match="'prefix' is not available on the sentence-embedding feature"):
+        pretrain_head(toy_task(), str(tiny_st), method="prefix", feature=SENTENCE_EMBEDDING,
+                      settings={**S1, "learning_rate": 1e-2}, save=False)
