@@ -385,7 +385,8 @@ def packaged_task(name: str, seed: int = 0, validation_fraction: float = 0.2) ->
 
     Raises:
         TaskNotFoundError: ``name`` is not in :data:`PACKAGED_SETS`.
-        DataError: the package is not installed (the message gives the pip command).
+        DataError: the package is not installed (the message gives the pip command), or its file holds a
+            label the set does not list (another version).
 
     Example:
         >>> spec, data = packaged_task("sms_spam")  # doctest: +SKIP
@@ -401,6 +402,10 @@ def packaged_task(name: str, seed: int = 0, validation_fraction: float = 0.2) ->
         if not ps.exclude or held_out_key(text) not in ps.exclude:
             seen.setdefault(text, set()).add(label)
     label_id = {label: i for i, label in enumerate(ps.labels)}
+    unknown = sorted(set(labels) - set(label_id))
+    if unknown:
+        raise DataError(f"the {ps.package!r} package's {ps.file} has label(s) {unknown[:5]!r} that task {name!r} "
+                        f"does not know; install the version it was read from: {ps.install} --force-reinstall")
     pool = sorted((text, label_id[next(iter(ls))]) for text, ls in seen.items() if len(ls) == 1)
     build = TaskBuild(ps.name, ("text_a",), ps.title, validation_fraction=validation_fraction, seed=seed)
     spec, data = records_task([{"text_a": text, "label": y} for text, y in pool], build,
