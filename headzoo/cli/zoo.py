@@ -27,8 +27,8 @@ def budget_option(name: str) -> typer.models.OptionInfo:
 @commands.command("build")
 def zoo_build(
     backbone: options.Backbone = BUILD.backbone,
-    tasks: Annotated[str, typer.Option(help="'all' (the built-in tasks with training data, sms_spam and chat_topics), or "
-                                       "names like rte,cb,sms_spam,trec_question_type (see `headzoo tasks`).")]
+    tasks: Annotated[str, typer.Option(help="'all' (the built-in tasks with training data, sms_spam and "
+                                       "chat_topics), or names like rte,cb,sms_spam,trec_question_type (see `headzoo tasks`).")]
     = BUILD.tasks,
     methods: Annotated[str, typer.Option(help="Comma-separated stage-1 methods.")]
     = ",".join(BUILD.methods),
