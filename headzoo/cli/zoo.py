@@ -28,7 +28,7 @@ def budget_option(name: str) -> typer.models.OptionInfo:
 def zoo_build(
     backbone: options.Backbone = BUILD.backbone,
     tasks: Annotated[str, typer.Option(help="'all' (the built-in tasks with training data, sms_spam and "
-                                       "chat_topics), or names like rte,cb,sms_spam,trec_question_type (see `headzoo tasks`).")]
+                                       "chat_topics), or names like rte,cb,sms_spam,trec_question_type.")]
     = BUILD.tasks,
     methods: Annotated[str, typer.Option(help="Comma-separated stage-1 methods.")]
     = ",".join(BUILD.methods),
