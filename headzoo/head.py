@@ -482,6 +482,25 @@ class Head:
 
     # ------------------------------------------------------------------ models
 
+    def predict(self, texts: Any = None, *, embeddings: Any = None, backbone: str | None = None,
+                batch_size: int = 64, chunk_size: int | None = None) -> Any:
+        """This head's labels and probabilities for texts, or for sentence embeddings already computed.
+
+        :func:`headzoo.predict` with this head alone; see it for the arguments and errors.
+
+        Returns:
+            :class:`~headzoo.predictions.Predictions` with one column, named by the head's task.
+
+        Example:
+            >>> Head.from_pretrained("heads/sst2").predict(["a lovely film"])["sst2"].predicted  # doctest: +SKIP
+            ['positive']
+            >>> head.predict(embeddings=SentenceTransformer("all-MiniLM-L6-v2").encode(texts))  # doctest: +SKIP
+        """
+        from .predictions import CHUNK_SIZE, predict_heads
+
+        return predict_heads([self], texts, embeddings=embeddings, backbone=backbone, batch_size=batch_size,
+                             chunk_size=chunk_size or CHUNK_SIZE)
+
     def check(self, model: Any, *, allow_backbone_mismatch: bool = False,
               label_map: Mapping[str, str] | None = None) -> HeadCheck:
         """Check that this head fits ``model`` and plan how it goes in; changes nothing.
