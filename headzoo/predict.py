@@ -12,18 +12,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from .backbone import DEFAULT_BACKBONE
+from .errors import HeadKindError, HeadNotFoundError
 from .head import Head
 from .loading import resolve_head
+from .naming import SENTENCE_EMBEDDING
 from .predictions import CHUNK_SIZE, HeadPrediction, Predictions, check_inputs, predict_heads
 
 HeadLike = Head | str | os.PathLike[str]
 
 
-def resolve_heads(heads: HeadLike | Sequence[HeadLike], backbone: str | None = None) -> list[Head]:
+def resolve_heads(heads: HeadLike | Sequence[HeadLike], backbone: str | None = None,
+                  feature: str | None = None) -> list[Head]:
     """Heads from :class:`~headzoo.head.Head` objects and names (task, folder, Hub repo id).
 
     A task name is looked up on ``backbone``, else on the backbone of the first ``Head`` given, else on the
-    embedded default (all-MiniLM-L6-v2).
+    embedded default (all-MiniLM-L6-v2). With ``feature``, a name takes a head of that feature where one is
+    found, else the head :func:`~headzoo.resolve_head` finds.
 
     Raises:
         ConfigError: no heads given.
@@ -40,7 +44,16 @@ def resolve_heads(heads: HeadLike | Sequence[HeadLike], backbone: str | None = N
         raise ConfigError("no heads to predict with: pass one or more heads (a Head, a task name, a folder)")
     given = [h for h in listed if isinstance(h, Head)]
     lookup = backbone or (given[0].config.backbone if given else DEFAULT_BACKBONE)
-    return [h if isinstance(h, Head) else resolve_head(h, lookup) for h in listed]
+    return [h if isinstance(h, Head) else _resolve(h, lookup, feature) for h in listed]
+
+
+def _resolve(name: str | os.PathLike[str], backbone: str, feature: str | None) -> Head:
+    if feature is not None:
+        try:
+            return resolve_head(name, backbone, feature=feature)
+        except (HeadKindError, HeadNotFoundError):
+            pass  # the head found without it says what is wrong with it
+    return resolve_head(name, backbone)
 
 
 def predict(heads: HeadLike | Sequence[HeadLike], texts: str | Sequence[str] | None = None, *,
@@ -57,7 +70,8 @@ def predict(heads: HeadLike | Sequence[HeadLike], texts: str | Sequence[str] | N
 
     Args:
         heads: one head or a list: :class:`~headzoo.head.Head` objects, task names (``"sst2"``), head folders
-            or Hub repo ids, found as :func:`~headzoo.resolve_head` finds them. All must be of one backbone.
+            or Hub repo ids, found as :func:`~headzoo.resolve_head` finds them (given embeddings, a task name
+            takes a ``sentence-embedding`` head where one is found). All must be of one backbone.
         texts: the texts (a str is one text). Give texts or embeddings, not both.
         embeddings: a 2-D float numpy array or torch tensor, one sentence embedding per row, of the heads'
             checkpoint, pooled and normalised as that checkpoint declares (``SentenceTransformer.encode``).
@@ -88,7 +102,8 @@ def predict(heads: HeadLike | Sequence[HeadLike], texts: str | Sequence[str] | N
         >>> headzoo.predict("sst2", embeddings=vectors).to_rows()  # doctest: +SKIP
     """
     check_inputs(texts, embeddings, batch_size, chunk_size)
-    return predict_heads(resolve_heads(heads, backbone), texts, embeddings=embeddings, backbone=backbone,
+    found = resolve_heads(heads, backbone, SENTENCE_EMBEDDING if embeddings is not None else None)
+    return predict_heads(found, texts, embeddings=embeddings, backbone=backbone,
                          batch_size=batch_size, chunk_size=chunk_size)
 
 
