@@ -357,7 +357,7 @@ def _check_dtype(array: Any) -> None:
                         "a sentence-embedding model returns, not ids, flags or objects")
 
 
-def _chunk(array: Any, start: int, stop: int) -> np.ndarray:
+def _chunk(array: Any, start: int, stop: int, first_row: int = 0) -> np.ndarray:
     part = array[start:stop]
     if _is_tensor(part):
         part = part.detach().float().cpu().numpy()
@@ -366,7 +366,7 @@ def _chunk(array: Any, start: int, stop: int) -> np.ndarray:
     if not finite.all():
         row = int(np.argmin(finite))
         what = "NaN" if np.isnan(part[row]).any() else "inf"
-        raise DataError(f"embedding row {start + row} holds {what}: drop or recompute that row")
+        raise DataError(f"embedding row {first_row + start + row} holds {what}: drop or recompute that row")
     return part
 
 
@@ -399,8 +399,11 @@ def _linear(head: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(weight.T), bias
 
 
-def embedding_probabilities(heads: Sequence[Any], embeddings: Any, chunk_size: int = CHUNK_SIZE) -> list[np.ndarray]:
+def embedding_probabilities(heads: Sequence[Any], embeddings: Any, chunk_size: int = CHUNK_SIZE,
+                            first_row: int = 0) -> list[np.ndarray]:
     """Every sentence head's probabilities for checked embeddings (:func:`check_embeddings`), chunk by chunk.
+
+    ``first_row`` is the number of the first row in messages (for a part of a larger input).
 
     Raises:
         DataError: a row holds NaN or inf (the row is named).
@@ -414,7 +417,7 @@ def embedding_probabilities(heads: Sequence[Any], embeddings: Any, chunk_size: i
     kinds = [head_kind(h.config) for h in heads]
     out = [np.empty((rows, h.config.num_labels), dtype=np.float32) for h in heads]
     for start in range(0, rows, chunk_size):
-        x = _chunk(embeddings, start, min(rows, start + chunk_size))
+        x = _chunk(embeddings, start, min(rows, start + chunk_size), first_row)
         for (w, b), kind, target in zip(linears, kinds, out, strict=True):
             target[start:start + len(x)] = probabilities_of(x @ w + b, kind)
     return out
@@ -461,7 +464,7 @@ def sentence_text_probabilities(heads: Sequence[Any], ref: Any, texts: list[str]
     out = [np.empty((len(texts), h.config.num_labels), dtype=np.float32) for h in heads]
     for start in range(0, len(texts), chunk_size):
         vectors = encode(model, tokenizer, texts[start:start + chunk_size], batch_size=batch_size)
-        for target, part in zip(out, embedding_probabilities(heads, vectors, chunk_size), strict=True):
+        for target, part in zip(out, embedding_probabilities(heads, vectors, chunk_size, start), strict=True):
             target[start:start + len(part)] = part
     return out
 

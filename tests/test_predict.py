@@ -147,6 +147,11 @@ def test_many_sentence_heads_share_one_backbone_pass(tiny_st: Path, sentence_hea
                                for row in multi.probabilities]
     assert np.all((multi.probabilities >= 0) & (multi.probabilities <= 1))
     assert preds["score"].kind == REGRESSION and all(isinstance(v, float) for v in preds["score"].predicted)
+    calls.clear()
+    chunked = predict([sentence_head, multi_head], TEXTS, chunk_size=2)  # texts in chunks: a pass per chunk
+    assert calls == [2, 2, 1]
+    for name in ("toy", "toymulti"):
+        np.testing.assert_allclose(chunked[name].probabilities, preds[name].probabilities, atol=1e-6)
 
 
 def test_chunks_give_the_same_result_in_bounded_memory(sentence_head: Head) -> None:
