@@ -40,6 +40,7 @@ from .loading import load_head, resolve_head
 from .naming import FEATURES, SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION
 from .pet import prepare as prepare_pet
 from .pooling import Pooling, read_pooling
+from .predict import Predictions, predict
 from .suggest import Suggestion, format_suggestions, suggest_heads
 from .train import (
     CompareResult,
@@ -105,6 +106,7 @@ __all__ = [
     "LabelMismatchError",
     "Pooling",
     "PoolingConfigError",
+    "Predictions",
     "SaveHeadCallback",
     "SearchResult",
     "SentenceClassifierConfig",
@@ -129,6 +131,7 @@ __all__ = [
     "load_head",
     "load_pipeline",
     "match_labels",
+    "predict",
     "prepare_pet",
     "pretrain_head",
     "publish_zoo",

@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cards, hub
 from .errors import BackboneMismatchError, ConfigError, HeadFormatError, HeadMismatchError, LabelMismatchError
@@ -34,6 +34,9 @@ from .files import CARD_FILE, HEAD_FILE, find_head_files, read_head, staged_head
 from .head_config import CONFIG_FILE, FORMAT_VERSION, HeadConfig, finite, parse_config_json, read_config
 from .labels import LabelMatch, match_labels
 from .naming import SENTENCE_EMBEDDING, looks_like_repo_id
+
+if TYPE_CHECKING:
+    from .predictions import Predictions
 
 logger = logging.getLogger(__name__)
 
@@ -481,6 +484,25 @@ class Head:
         return head
 
     # ------------------------------------------------------------------ models
+
+    def predict(self, texts: Any = None, *, embeddings: Any = None, backbone: str | None = None,
+                batch_size: int = 64, chunk_size: int | None = None) -> Predictions:
+        """This head's labels and probabilities for texts, or for sentence embeddings already computed.
+
+        :func:`headzoo.predict` with this head alone; see it for the arguments and errors.
+
+        Returns:
+            :class:`~headzoo.predictions.Predictions` with one column, named by the head's task.
+
+        Example:
+            >>> Head.from_pretrained("heads/sst2").predict(["a lovely film"])["sst2"].predicted  # doctest: +SKIP
+            ['positive']
+            >>> head.predict(embeddings=SentenceTransformer("all-MiniLM-L6-v2").encode(texts))  # doctest: +SKIP
+        """
+        from .predictions import CHUNK_SIZE, predict_heads
+
+        return predict_heads([self], texts, embeddings=embeddings, backbone=backbone, batch_size=batch_size,
+                             chunk_size=chunk_size or CHUNK_SIZE)
 
     def check(self, model: Any, *, allow_backbone_mismatch: bool = False,
               label_map: Mapping[str, str] | None = None) -> HeadCheck:

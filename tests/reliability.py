@@ -187,10 +187,27 @@ ENTRIES: list[Entry] = [
           "tests/test_security.py::test_hostile_names_in_a_pulled_head"),
     Entry("security", "a corrupted blob in the local Hub cache, pulled offline", _one,
           "`HubError`; the copy is evicted", "tests/test_security.py::test_corrupt_cache_is_rejected_offline"),
-    Entry("CLI", "every command (show, list, push, pull, search, tasks, train, finetune, suggest, compare, demo) with "
-          "bad arguments", _cases("test_cli_errors", "BAD_COMMANDS", "command lines"),
+    Entry("CLI", "every command (show, list, push, pull, search, tasks, predict, train, finetune, suggest, compare, "
+          "demo) with bad arguments", _cases("test_cli_errors", "BAD_COMMANDS", "command lines"),
           "one `error:` line saying what is wrong and how to fix it, non-zero exit, no traceback",
           "tests/test_cli_errors.py::test_bad_arguments_one_line"),
+    Entry("predict", "embeddings of the wrong width, of int / bool / object / complex dtype, ragged lists, NaN or "
+          "inf rows (numpy and torch), an empty batch, 1-D and 3-D arrays", _cases("test_predict", "BAD_EMBEDDINGS"),
+          "one-line `DataError` / `BackboneMismatchError` (the width error names the head's width and backbone, the "
+          "NaN error the row); the head unchanged, nothing written",
+          "tests/test_predict.py::test_bad_embeddings_are_one_line_errors"),
+    Entry("predict", "texts and embeddings both or neither, no texts, a blank or non-string text, a batch or chunk "
+          "size below 1, a `backbone=` other than the head's", _cases("test_predict", "BAD_CALLS"),
+          "one-line `ConfigError` / `DataError` / `BackboneMismatchError`; nothing written",
+          "tests/test_predict.py::test_bad_calls_are_one_line_errors"),
+    Entry("predict", "heads of two backbones in one call; a sequence-classification head given embeddings", _one,
+          "`BackboneMismatchError` naming both heads and backbones; `HeadKindError` saying to pass texts",
+          "tests/test_predict.py::test_heads_of_two_backbones_are_refused"),
+    Entry("predict", "`headzoo predict --file` with no file, an empty file, no rows, a missing or empty text column, "
+          "more rows than `--max-rows`, a file over `--max-file-mb`, an unknown output suffix, a missing output "
+          "folder, both --text and --file", _cases("test_predict", "CLI_REFUSED", "command lines"),
+          "one `error:` line naming the option that fixes it, exit status 1; no output file, no temp file",
+          "tests/test_predict.py::test_cli_refusals_are_one_line_and_write_nothing"),
     Entry("shipped zoo", "a damaged shipped head (truncated or missing head.safetensors, head_config.json not JSON "
           "or missing, a NaN tensor) where another shipped method still serves",
           _cases("test_shipped_zoo", "DAMAGES"),

@@ -70,9 +70,15 @@ BAD_COMMANDS: list[tuple[list[str], list[str]]] = [
     (["demo", "--epochs", "0"], ["epochs must be a number > 0", "got 0.0"]),
     (["demo", "--n-train", "1"], ["'--n-train'", "greater than or equal to 3"]),
     (["demo", "--task", "nope"], ["unknown task 'nope'", "known tasks"]),
+    (["predict", HEAD], ["give texts with --text", "or a file with --file"]),
+    (["predict", HEAD, "--file", "/no/file.csv"], ["no file at '/no/file.csv'", "give the path of a CSV"]),
+    (["predict", HEAD, "--text", "x", "--output", "out.xlsx"], ["suffix '.xlsx'", "use one of .csv, .tsv, .jsonl"]),
+    (["predict", HEAD, "--file", CSV, "--text-column", "nope"], ["no text column 'nope'", "pass --text-column"]),
+    (["predict", HEAD, "--file", CSV, "--max-rows", "5"], ["more than 5 rows", "raise the limit with --max-rows"]),
 ]
 
-COMMANDS = ("show", "list", "push", "pull", "search", "tasks", "train", "finetune", "suggest", "compare", "demo")
+COMMANDS = ("show", "list", "push", "pull", "search", "tasks", "predict", "train", "finetune", "suggest", "compare",
+            "demo")
 
 
 def test_every_command_is_tried() -> None:

@@ -8,7 +8,7 @@ import warnings
 
 import typer
 
-from . import catalog, demo, hub, options, suggest, training, zoo
+from . import catalog, demo, hub, options, predict, suggest, training, zoo
 
 app = typer.Typer(
     name="headzoo",
@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 #: The modules of top-level commands, in the order ``headzoo --help`` lists them.
-GROUPS = (catalog, hub, suggest, training, demo)
+GROUPS = (catalog, hub, predict, suggest, training, demo)
 for group in GROUPS:
     app.registered_commands.extend(group.commands.registered_commands)
 app.add_typer(zoo.commands, name="zoo")
