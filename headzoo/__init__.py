@@ -40,7 +40,7 @@ from .loading import load_head, resolve_head
 from .naming import FEATURES, SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION
 from .pet import prepare as prepare_pet
 from .pooling import Pooling, read_pooling
-from .predict import Predictions, predict
+from .predicting import Predictions, predict
 from .suggest import Suggestion, format_suggestions, suggest_heads
 from .train import (
     CompareResult,

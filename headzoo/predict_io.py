@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, DataError
-from .predict import Predictions, predict
+from .predicting import Predictions, predict
 from .predictions import MULTI_LABEL
 
 #: The most rows ``headzoo predict`` reads unless ``--max-rows`` raises it.

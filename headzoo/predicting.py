@@ -1,12 +1,8 @@
-"""``headzoo.predict``: many heads as one classifier, on texts or on sentence embeddings you already have.
+""":func:`headzoo.predict`: many heads as one classifier, on texts or on sentence embeddings you already have.
 
 Heads are named as :func:`headzoo.load_head` names them (a task, a folder, a Hub repo id) and found the same
 way (:func:`headzoo.resolve_head`: your zoo, the shipped zoo, the Hub); the work is
 :func:`headzoo.predictions.predict_heads`.
-
-``headzoo.predict`` is the function, which shadows this module as an attribute of the package: take this
-module's other names with ``from headzoo.predict import resolve_heads`` (``import headzoo.predict as m`` gives
-the function).
 """
 
 from __future__ import annotations
