@@ -131,7 +131,10 @@ def render(records: list[dict[str, Any]]) -> str:
             if diffs:
                 answer.append(f"- k={k}: {a} − {b}: {diff_verdict(diffs)}")
         lines.append("")
-    lines[7:7] = ["**Answer** (paired by seed, 2 SE):", "", *answer, ""] if answer else []
+    first = next((i for i, line in enumerate(lines) if line.startswith("## k =")), len(lines))
+    lines[first:first] = ["**Answer**: each pair's difference of dev accuracy (points), paired by seed, with its "
+                          "standard error and the 2-SE verdict. The seconds were timed on a machine busy with other "
+                          "work: compare them only within a table.", "", *answer, ""] if answer else []
     machines = sorted({machine_line(r["machine"]) for r in records})
     lines += ["Machine(s): " + "; ".join(machines), ""]
     return "\n".join(lines)
