@@ -92,6 +92,17 @@ def _as_numpy(values: Any) -> np.ndarray:
     return values.detach().cpu().numpy() if hasattr(values, "detach") else np.asarray(values)
 
 
+def _rows(embeddings: Any, labels: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings (float64, 2-D, with rows) and labels, one per row, as numpy; else a :class:`DataError`."""
+    x = _as_numpy(embeddings).astype(np.float64)
+    y = _as_numpy(labels)
+    if x.ndim != 2 or len(x) == 0:
+        raise DataError(f"{what} needs a 2-D array of embeddings with rows, got shape {tuple(x.shape)}")
+    if len(y) != len(x):
+        raise DataError(f"{len(x)} embeddings but {len(y)} labels; pass one label per row")
+    return x, y
+
+
 def fit_probe(embeddings: Any, labels: Any, num_labels: int, problem_type: str = "single_label_classification",
               c: float = DEFAULT_C, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A linear head fitted on frozen embeddings, as logits-space ``(weight, bias)``.
@@ -119,12 +130,7 @@ def fit_probe(embeddings: Any, labels: Any, num_labels: int, problem_type: str =
     """
     from sklearn.linear_model import LogisticRegression, Ridge
 
-    x = _as_numpy(embeddings).astype(np.float64)
-    y = _as_numpy(labels)
-    if x.ndim != 2 or len(x) == 0:
-        raise DataError(f"a probe needs a 2-D array of embeddings with rows, got shape {tuple(x.shape)}")
-    if len(y) != len(x):
-        raise DataError(f"{len(x)} embeddings but {len(y)} labels; pass one label per row")
+    x, y = _rows(embeddings, labels, "a probe")
     d = x.shape[1]
     if problem_type == "regression":
         model = Ridge(alpha=1.0 / c).fit(x, y.reshape(len(y), -1).astype(np.float64))
@@ -174,12 +180,7 @@ def class_means(embeddings: Any, labels: Any, num_labels: int, normalize: bool =
         >>> w.round(1).tolist(), b.tolist()
         ([[10.0, 0.0], [0.0, 10.0]], [0.0, 0.0])
     """
-    x = _as_numpy(embeddings).astype(np.float64)
-    y = _as_numpy(labels)
-    if x.ndim != 2 or len(x) == 0:
-        raise DataError(f"imprinting needs a 2-D array of embeddings with rows, got shape {tuple(x.shape)}")
-    if len(y) != len(x):
-        raise DataError(f"{len(x)} embeddings but {len(y)} labels; pass one label per row")
+    x, y = _rows(embeddings, labels, "imprinting")
     members = (y.reshape(len(x), num_labels) > 0.5) if y.ndim == 2 else (y.reshape(-1, 1) == np.arange(num_labels))
     weight = np.zeros((num_labels, x.shape[1]))
     for j in range(num_labels):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -17,23 +16,7 @@ from headzoo.sentence_model import SentenceEmbeddingForSequenceClassification
 from headzoo.tasks import dataset_task
 from headzoo.train import FinetuneSettings, finetune, pretrain_head
 
-from .tiny_task import one_thread, tiny_backbone_fixture  # noqa: F401
-
-MODULES = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-           {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-           {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
-
-
-@pytest.fixture(scope="module")
-def tiny_st(tmp_path_factory: pytest.TempPathFactory, tiny_backbone: Path) -> Path:
-    """The tiny BERT with sentence-transformers' declaration: mean pooling, normalised."""
-    folder = tmp_path_factory.mktemp("st") / "tiny-st"
-    shutil.copytree(tiny_backbone, folder)
-    (folder / "modules.json").write_text(json.dumps(MODULES))
-    (folder / "1_Pooling").mkdir()
-    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
-    (folder / "sentence_bert_config.json").write_text('{"max_seq_length": 48}')
-    return folder
+from .tiny_task import one_thread, tiny_backbone_fixture, tiny_st_fixture  # noqa: F401
 
 
 def toy_task(multi: bool = False):

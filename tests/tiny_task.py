@@ -53,3 +53,24 @@ def toy_csv_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
             label = rng.choice(["pos", "neg"])
             writer.writerow([("good fine nice " if label == "pos" else "bad awful poor ") + str(i), label])
     return path
+
+
+#: sentence-transformers' ``modules.json`` of a checkpoint that mean-pools and normalises.
+ST_MODULES = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+              {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+              {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
+
+
+@pytest.fixture(scope="module", name="tiny_st")
+def tiny_st_fixture(tmp_path_factory: pytest.TempPathFactory, tiny_backbone: Path) -> Path:
+    """The tiny BERT with sentence-transformers' declaration: mean pooling, normalised, max_seq_length 48."""
+    import json
+    import shutil
+
+    folder = tmp_path_factory.mktemp("st") / "tiny-st"
+    shutil.copytree(tiny_backbone, folder)
+    (folder / "modules.json").write_text(json.dumps(ST_MODULES))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
+    (folder / "sentence_bert_config.json").write_text('{"max_seq_length": 48}')
+    return folder

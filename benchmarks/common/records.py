@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from headzoo.train.records import atomic_write, clean_json, dumps_json, settings_hash
+from headzoo.train.records import atomic_write, clean_json, dumps_json, record_version, settings_hash
 from headzoo.train.runtime import machine_info
 
 __all__ = ["ROOT", "atomic_write", "clean_json", "dumps_json", "machine_info", "read_runs_jsonl", "record_version",
@@ -20,17 +20,6 @@ __all__ = ["ROOT", "atomic_write", "clean_json", "dumps_json", "machine_info", "
 
 #: The repository root (``results/`` and the studies' default output folders are under it).
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def record_version(record: Mapping[str, Any]) -> int:
-    """The version a stored record was written with (1 when it has none; -1 when the field is not an int).
-
-    Example:
-        >>> record_version({}), record_version({"record_version": 2})
-        (1, 2)
-    """
-    value = record.get("record_version", 1)
-    return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
 def write_record(path: Path, record: Mapping[str, Any]) -> Path:
