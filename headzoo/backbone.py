@@ -8,11 +8,13 @@ and one embedded default, all-MiniLM-L6-v2, which the PyPI package
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -288,20 +290,32 @@ def load_classifier(backbone: BackboneRef, feature: str | None = None, **kwargs:
         >>> model = load_classifier(resolve_backbone("minilm"), num_labels=2)  # doctest: +SKIP
     """
     from transformers import AutoModelForSequenceClassification
-    from transformers.utils import logging as hf_logging
 
     from .naming import SENTENCE_EMBEDDING, validate_feature
 
     if validate_feature(feature) == SENTENCE_EMBEDDING:
         return load_sentence_classifier(backbone, **kwargs)
+    with _loading(backbone):
+        return AutoModelForSequenceClassification.from_pretrained(
+            backbone.path, **_revision_kwargs(backbone), **_safe_kwargs(kwargs, weights=True)
+        )
+
+
+@contextlib.contextmanager
+def _loading(backbone: BackboneRef) -> Iterator[None]:
+    """transformers quiet while a backbone loads (no new-head warning, no bars); its failures a BackboneError."""
+    from transformers.utils import logging as hf_logging
+
+    from .errors import HeadzooError
+
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        return AutoModelForSequenceClassification.from_pretrained(
-            backbone.path, **_revision_kwargs(backbone), **_safe_kwargs(kwargs, weights=True)
-        )
+        yield
+    except HeadzooError:
+        raise
     except (OSError, ValueError, KeyError) as exc:
         raise BackboneError(_load_failure(backbone, exc)) from exc
     finally:
@@ -381,15 +395,13 @@ def resolve_feature(backbone: BackboneRef, feature: str | None = None) -> str:
         >>> resolve_feature(resolve_backbone("minilm"), "auto")  # doctest: +SKIP
         'sentence-embedding'
     """
-    from .errors import PoolingConfigError
     from .naming import SENTENCE_EMBEDDING, validate_feature
 
     chosen = validate_feature(feature)
     if chosen is None:
         return default_feature(backbone)
-    if chosen == SENTENCE_EMBEDDING and declared_pooling(backbone) is None:
-        raise PoolingConfigError(f"backbone {backbone.id!r} declares no sentence embedding (no modules.json with a "
-                                 "Pooling module); use feature='sequence-classification' or 'auto'")
+    if chosen == SENTENCE_EMBEDDING:
+        required_pooling(backbone)
     return chosen
 
 
@@ -406,30 +418,31 @@ def load_sentence_classifier(backbone: BackboneRef, **kwargs: Any) -> Any:
     Example:
         >>> model = load_sentence_classifier(resolve_backbone("minilm"), num_labels=2)  # doctest: +SKIP
     """
-    from transformers.utils import logging as hf_logging
-
-    from .errors import PoolingConfigError
     from .sentence_model import SentenceEmbeddingForSequenceClassification
+
+    pooling = required_pooling(backbone)
+    with _loading(backbone):
+        return SentenceEmbeddingForSequenceClassification.from_backbone(
+            backbone.path, pooling=pooling, **_revision_kwargs(backbone), **_safe_kwargs(kwargs, weights=True))
+
+
+def required_pooling(backbone: BackboneRef) -> Any:
+    """:func:`declared_pooling`, where a sentence embedding is asked of ``backbone``: None is an error.
+
+    Raises:
+        PoolingConfigError: the backbone declares no sentence embedding, or a damaged one.
+
+    Example:
+        >>> required_pooling(resolve_backbone("minilm")).modes  # doctest: +SKIP
+        ('mean',)
+    """
+    from .errors import PoolingConfigError
 
     pooling = declared_pooling(backbone)
     if pooling is None:
         raise PoolingConfigError(f"backbone {backbone.id!r} declares no sentence embedding (no modules.json with a "
-                                 "Pooling module); use feature='sequence-classification'")
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        return SentenceEmbeddingForSequenceClassification.from_backbone(
-            backbone.path, pooling=pooling, **_revision_kwargs(backbone), **_safe_kwargs(kwargs, weights=True))
-    except (OSError, ValueError, KeyError) as exc:
-        if isinstance(exc, PoolingConfigError):
-            raise
-        raise BackboneError(_load_failure(backbone, exc)) from exc
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
+                                 "Pooling module); use feature='sequence-classification' or 'auto'")
+    return pooling
 
 
 def load_tokenizer(backbone: BackboneRef, **kwargs: Any) -> Any:

@@ -5,8 +5,6 @@
 - :func:`fit_probe` fits a logistic regression (scikit-learn) on embeddings: multinomial for one label per
   row, one-vs-rest for multi-label rows, ridge regression for a score. This is headzoo's ``probe`` on the
   sentence-embedding kind, and the frozen-embedding baseline that any start must clear.
-- :func:`class_means` gives the imprint: each class's mean embedding (normalised where the backbone
-  normalises), as the rows of a cosine classifier.
 - :func:`set_head` writes such logits-space weights into a model, dividing by its ``head_scale``.
 """
 
@@ -21,8 +19,6 @@ from .errors import DataError
 
 #: Where a fit is given no ``C``: scikit-learn's default inverse regularisation strength.
 DEFAULT_C = 1.0
-#: The logit scale of an imprinted cosine classifier (class means against a unit-length embedding).
-IMPRINT_SCALE = 10.0
 
 
 def encode(model: Any, tokenizer: Any, texts: Sequence[str], text_pairs: Sequence[str] | None = None,
@@ -82,8 +78,20 @@ def model_max_length(model: Any, tokenizer: Any) -> int:
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if base.pooling.max_seq_length:
         return int(base.pooling.max_seq_length)
+    return token_limit(tokenizer, base.config.backbone)
+
+
+def token_limit(tokenizer: Any, config: Any) -> int:
+    """The smaller of the tokenizer's ``model_max_length`` and the config's ``max_position_embeddings``
+    (either ignored where unset or a placeholder), else 512.
+
+    Example:
+        >>> from types import SimpleNamespace as N
+        >>> token_limit(N(model_max_length=int(1e30)), N(max_position_embeddings=64))
+        64
+    """
     limits = [int(getattr(tokenizer, "model_max_length", 0) or 0),
-              int(getattr(base.config.backbone, "max_position_embeddings", 0) or 0)]
+              int(getattr(config, "max_position_embeddings", 0) or 0)]
     limits = [n for n in limits if 0 < n < 1_000_000]
     return min(limits) if limits else 512
 
@@ -92,7 +100,7 @@ def _as_numpy(values: Any) -> np.ndarray:
     return values.detach().cpu().numpy() if hasattr(values, "detach") else np.asarray(values)
 
 
-def _rows(embeddings: Any, labels: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _rows(embeddings: Any, labels: Any, what: str = "a probe") -> tuple[np.ndarray, np.ndarray]:
     """Embeddings (float64, 2-D, with rows) and labels, one per row, as numpy; else a :class:`DataError`."""
     x = _as_numpy(embeddings).astype(np.float64)
     y = _as_numpy(labels)
@@ -161,35 +169,6 @@ def fit_probe(embeddings: Any, labels: Any, num_labels: int, problem_type: str =
     if len(missing):
         bias[missing] = intercept.min() - 4.0
     return weight, bias
-
-
-def class_means(embeddings: Any, labels: Any, num_labels: int, normalize: bool = True,
-                scale: float = IMPRINT_SCALE) -> tuple[np.ndarray, np.ndarray]:
-    """An imprinted head: each class's mean embedding as its row (logits-space ``(weight, bias)``).
-
-    With ``normalize`` (a backbone that normalises its embedding) the means are scaled to unit length and
-    multiplied by ``scale``, a cosine classifier; a class without rows gets a zero row. For multi-label
-    ``labels`` (``(n, num_labels)`` 0/1 rows) a class's mean is over the rows that have it.
-
-    Raises:
-        DataError: no rows, or labels of another length.
-
-    Example:
-        >>> import numpy as np
-        >>> w, b = class_means(np.eye(2)[[0, 1, 1]], [0, 1, 1], num_labels=2)
-        >>> w.round(1).tolist(), b.tolist()
-        ([[10.0, 0.0], [0.0, 10.0]], [0.0, 0.0])
-    """
-    x, y = _rows(embeddings, labels, "imprinting")
-    members = (y.reshape(len(x), num_labels) > 0.5) if y.ndim == 2 else (y.reshape(-1, 1) == np.arange(num_labels))
-    weight = np.zeros((num_labels, x.shape[1]))
-    for j in range(num_labels):
-        if members[:, j].any():
-            weight[j] = x[members[:, j]].mean(axis=0)
-    if normalize:
-        norms = np.linalg.norm(weight, axis=1, keepdims=True)
-        weight = np.where(norms > 0, weight / np.where(norms > 0, norms, 1.0), 0.0) * scale
-    return weight, np.zeros(num_labels)
 
 
 def set_head(model: Any, weight: Any, bias: Any) -> None:

@@ -186,7 +186,8 @@ def read_pooling(folder: str | os.PathLike[str]) -> Pooling | None:
     if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
         raise PoolingConfigError(f"{str(modules_path)!r} must be a JSON list of modules; restore it from the "
                                  "checkpoint, or pass feature='sequence-classification'")
-    types = [str(m.get("type", "")) for m in sorted(modules, key=lambda m: m.get("idx", 0))]
+    modules = sorted(modules, key=lambda m: m.get("idx", 0))
+    types = [str(m.get("type", "")) for m in modules]
     kinds = [module_kind(t) for t in types]
     pooling_at = [i for i, kind in enumerate(kinds) if kind == "Pooling"]
     if not pooling_at:
@@ -196,7 +197,7 @@ def read_pooling(folder: str | os.PathLike[str]) -> Pooling | None:
     if others:
         raise PoolingConfigError(f"{str(modules_path)!r} has module(s) headzoo does not reproduce: {others}; "
                                  "pass feature='sequence-classification' to use the model's own head")
-    entry = sorted(modules, key=lambda m: m.get("idx", 0))[pooling_at[0]]
+    entry = modules[pooling_at[0]]
     pooling_path = root / str(entry.get("path", "")) / "config.json"
     modes = modes_of(_read_json(pooling_path, "pooling config"), pooling_path)
     normalize = "Normalize" in kinds[pooling_at[0] + 1:]

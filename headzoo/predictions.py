@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .errors import BackboneMismatchError, ConfigError, DataError, HeadKindError
+from .frozen import token_limit
 from .naming import SENTENCE_EMBEDDING
 
 #: Rows per chunk where none is given: the embeddings and logits of one chunk are what a prediction holds.
@@ -469,13 +470,6 @@ def sentence_text_probabilities(heads: Sequence[Any], ref: Any, texts: list[str]
     return out
 
 
-def _max_length(model: Any, tokenizer: Any) -> int:
-    limits = [int(getattr(tokenizer, "model_max_length", 0) or 0),
-              int(getattr(model.config, "max_position_embeddings", 0) or 0)]
-    limits = [n for n in limits if 0 < n < 1_000_000]
-    return min(limits) if limits else 512
-
-
 def _model_logits(model: Any, tokenizer: Any, texts: list[str], batch_size: int) -> np.ndarray:
     """The model's logits for ``texts``, in length-sorted batches, returned in the given order."""
     import torch
@@ -487,7 +481,7 @@ def _model_logits(model: Any, tokenizer: Any, texts: list[str], batch_size: int)
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
             batch = tokenizer([texts[i] for i in chunk], padding=True, truncation=True,
-                              max_length=_max_length(model, tokenizer), return_tensors="pt").to(device)
+                              max_length=token_limit(tokenizer, model.config), return_tensors="pt").to(device)
             logits[chunk] = model(**batch).logits.float().cpu().numpy()
     return logits
 

@@ -116,7 +116,7 @@ class SentenceEmbeddingForSequenceClassification(PreTrainedModel):
             std = float(getattr(self.config.backbone, "initializer_range", 0.02))
             torch.nn.init.normal_(module.weight, mean=0.0, std=std)
             torch.nn.init.zeros_(module.bias)
-        elif hasattr(self.backbone, "_init_weights") and any(module is m for m in self.backbone.modules()):
+        elif hasattr(self.backbone, "_init_weights"):  # every other module is the backbone's
             self.backbone._init_weights(module)
 
     @classmethod

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from headzoo.errors import DataError
-from headzoo.frozen import IMPRINT_SCALE, class_means, encode, fit_probe, set_head
+from headzoo.frozen import encode, fit_probe, set_head
 from headzoo.sentence_model import SentenceEmbeddingForSequenceClassification
 
 
@@ -69,16 +69,6 @@ def test_bad_probe_input_is_a_data_error(x, y, quoted: str) -> None:
     with pytest.raises(DataError) as info:
         fit_probe(x, y, num_labels=2)
     assert quoted in str(info.value)
-
-
-def test_an_imprint_is_a_cosine_classifier_of_class_means() -> None:
-    x, y = separable()
-    weight, bias = class_means(x, y, num_labels=4)
-    np.testing.assert_allclose(np.linalg.norm(weight[:3], axis=1), IMPRINT_SCALE)
-    assert (weight[3] == 0).all() and (bias == 0).all()
-    assert ((x @ weight.T).argmax(1) == y).all()
-    raw, _ = class_means(x, y, num_labels=3, normalize=False)
-    np.testing.assert_allclose(raw[0], x[y == 0].mean(0))
 
 
 @pytest.fixture
