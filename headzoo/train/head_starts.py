@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..backbone import backbone_fingerprint
 from ..evaluate import evaluate_model, inference_device, length_sorted_batches
-from ..frozen import DEFAULT_C
 from ..head import Head, finite
 from ..imprint import Imprint, capture_features, imprint, imprint_rows
 from ..pet import IMPRINT
@@ -25,6 +25,64 @@ from .data import TaskData, build_model
 from .records import clean_json
 
 logger = logging.getLogger("headzoo.train")
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """A head set without optimizer steps (imprint, or a probe fitted on frozen embeddings), to be recorded.
+
+    Attributes:
+        method: the stage-1 method (``"imprint"`` / ``"probe"``).
+        model: the model with the head set.
+        fingerprint: its backbone's fingerprint.
+        seconds: the forward pass and the fit.
+        examples: training examples used.
+        record: the method's own fields of the head's ``training`` record.
+        timing: the method's own seconds field (in ``training`` and the run's info).
+    """
+
+    method: str
+    model: Any
+    fingerprint: str
+    seconds: float
+    examples: int
+    record: Mapping[str, Any]
+    timing: str
+
+
+def closed_form_head(data: TaskData, settings: Any, done: ClosedForm, *, evaluate: bool,
+                     extra: Mapping[str, Any] | None) -> tuple[Head, dict[str, Any]]:
+    """Evaluate a :class:`ClosedForm` head on the validation split and record it: ``(head, run info)``.
+
+    Example:
+        >>> head, info = closed_form_head(data, settings, done, evaluate=True, extra=None)  # doctest: +SKIP
+    """
+    eval_start = time.perf_counter()
+    metrics: dict[str, float | None] = {k: finite(v) for k, v in evaluate_model(
+        done.model, data, settings.batch_size * 2, loss=True, device=inference_device()).items()} if evaluate else {}
+    wall = round(done.seconds + time.perf_counter() - eval_start, 3)
+    license_metadata = getattr(data.spec, "license_metadata", None)
+    training: dict[str, Any] = {
+        **data.info,
+        **({"data_license": license_metadata} if license_metadata else {}),
+        "method": done.method, "learning_rate": None, "steps": 0, "batch_size": settings.batch_size,
+        "max_length": settings.max_length, "seed": settings.seed, "trainable_parameters": 0,
+        **done.record,
+        done.timing: round(done.seconds, 3),
+        "wall_seconds": wall,
+        **{k: v for k, v in (extra or {}).items() if k != "learning_rate_source"},  # there is no learning rate
+    }
+    head = Head.from_model(
+        done.model, task=data.spec.name, backbone=data.backbone.id, backbone_revision=data.backbone.revision,
+        backbone_fingerprint=done.fingerprint, method=done.method, training=clean_json(training),
+        metrics={k: v for k, v in metrics.items() if v is not None},
+    )
+    info = {"source": "trained", "method": done.method, "steps": 0, "learning_rate": None, "metrics": metrics,
+            "wall_seconds": wall, done.timing: round(done.seconds, 3),
+            "examples_per_second": round(done.examples / max(done.seconds, 1e-9), 3), "trainable_parameters": 0,
+            "train_examples": done.examples}
+    logger.info("stage 1 (%s, %d examples, %.1f s): %s", done.method, done.examples, done.seconds, metrics)
+    return head, info
 
 
 def imprint_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
@@ -47,45 +105,9 @@ def imprint_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
     fingerprint = backbone_fingerprint(model)
     batch = settings.batch_size * 2
     done = imprint(model, length_sorted_batches(data.train, data.tokenizer, batch), device=inference_device())
-    eval_start = time.perf_counter()
-    metrics: dict[str, float | None] = {k: finite(v) for k, v in evaluate_model(
-        model, data, batch, loss=True, device=inference_device()).items()} if evaluate else {}
-    eval_seconds = time.perf_counter() - eval_start
-    license_metadata = getattr(data.spec, "license_metadata", None)
-    training: dict[str, Any] = {
-        **data.info,
-        **({"data_license": license_metadata} if license_metadata else {}),
-        "method": IMPRINT,
-        "learning_rate": None,
-        "steps": 0,
-        "batch_size": settings.batch_size,
-        "max_length": settings.max_length,
-        "seed": settings.seed,
-        "trainable_parameters": 0,
-        "imprint": done.to_dict(),
-        "imprint_seconds": round(done.seconds, 3),
-        "wall_seconds": round(done.seconds + eval_seconds, 3),
-        **{k: v for k, v in (extra or {}).items() if k != "learning_rate_source"},  # there is no learning rate
-    }
-    head = Head.from_model(
-        model, task=data.spec.name, backbone=data.backbone.id, backbone_revision=data.backbone.revision,
-        backbone_fingerprint=fingerprint, method=IMPRINT, training=clean_json(training),
-        metrics={k: v for k, v in metrics.items() if v is not None},
-    )
-    info = {
-        "source": "trained",
-        "method": IMPRINT,
-        "steps": 0,
-        "learning_rate": None,
-        "metrics": metrics,
-        "wall_seconds": round(done.seconds + eval_seconds, 3),
-        "imprint_seconds": round(done.seconds, 3),
-        "examples_per_second": round(done.examples / max(done.seconds, 1e-9), 3),
-        "trainable_parameters": 0,
-        "train_examples": done.examples,
-    }
-    logger.info("stage 1 (imprint, %d examples, %.1f s): %s", done.examples, done.seconds, metrics)
-    return head, info
+    return closed_form_head(data, settings, ClosedForm(IMPRINT, model, fingerprint, done.seconds, done.examples,
+                                                       {"imprint": done.to_dict()}, "imprint_seconds"),
+                            evaluate=evaluate, extra=extra)
 
 
 def probe_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
@@ -103,44 +125,21 @@ def probe_stage1(data: TaskData, settings: Any, *, evaluate: bool = True,
     Example:
         >>> head, info = probe_stage1(data, Stage1Settings(method="probe"))  # doctest: +SKIP
     """
-    from ..frozen import fit_probe, set_head
+    from ..frozen import DEFAULT_C, fit_probe, set_head
 
     model = build_model(data, settings.seed)
     fingerprint = backbone_fingerprint(model)
     began = time.perf_counter()
     features = capture_features(model, length_sorted_batches(data.train, data.tokenizer, settings.batch_size * 2),
                                 device=inference_device())
-    c = float(getattr(settings, "probe_c", None) or DEFAULT_C)
     set_head(model, *fit_probe(features.inputs, features.labels, int(model.config.num_labels),
                                problem_type=model.config.problem_type or "single_label_classification",
-                               c=c, seed=settings.seed))
-    seconds = time.perf_counter() - began
-    eval_start = time.perf_counter()
-    metrics: dict[str, float | None] = {k: finite(v) for k, v in evaluate_model(
-        model, data, settings.batch_size * 2, loss=True, device=inference_device()).items()} if evaluate else {}
-    eval_seconds = time.perf_counter() - eval_start
+                               c=DEFAULT_C, seed=settings.seed))
     examples = int(features.inputs.shape[0])
-    license_metadata = getattr(data.spec, "license_metadata", None)
-    training: dict[str, Any] = {
-        **data.info,
-        **({"data_license": license_metadata} if license_metadata else {}),
-        "method": "probe", "fit": "logistic regression on frozen embeddings (scikit-learn)", "c": c,
-        "learning_rate": None, "steps": 0, "batch_size": settings.batch_size, "max_length": settings.max_length,
-        "seed": settings.seed, "trainable_parameters": 0, "examples": examples,
-        "fit_seconds": round(seconds, 3), "wall_seconds": round(seconds + eval_seconds, 3),
-        **{k: v for k, v in (extra or {}).items() if k != "learning_rate_source"},
-    }
-    head = Head.from_model(
-        model, task=data.spec.name, backbone=data.backbone.id, backbone_revision=data.backbone.revision,
-        backbone_fingerprint=fingerprint, method="probe", training=clean_json(training),
-        metrics={k: v for k, v in metrics.items() if v is not None},
-    )
-    info = {"source": "trained", "method": "probe", "steps": 0, "learning_rate": None, "metrics": metrics,
-            "wall_seconds": round(seconds + eval_seconds, 3),
-            "examples_per_second": round(examples / max(seconds, 1e-9), 3), "trainable_parameters": 0,
-            "train_examples": examples}
-    logger.info("stage 1 (probe on frozen embeddings, %d examples, %.1f s): %s", examples, seconds, metrics)
-    return head, info
+    record = {"fit": "logistic regression on frozen embeddings (scikit-learn)", "c": DEFAULT_C, "examples": examples}
+    return closed_form_head(data, settings, ClosedForm("probe", model, fingerprint, time.perf_counter() - began,
+                                                       examples, record, "fit_seconds"),
+                            evaluate=evaluate, extra=extra)
 
 
 def imprint_new_rows(model: Any, data: TaskData, rows: list[int], batch_size: int) -> Imprint:
