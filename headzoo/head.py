@@ -288,7 +288,7 @@ class Head:
         import torch
 
         from .backbone import backbone_fingerprint as fingerprint_of
-        from .head_kind import backbone_config, feature_of
+        from .head_kind import backbone_config, feature_of, pooling_of
 
         model, state = unwrapped_state(model)
         names = head_state_names(model, state)
@@ -318,7 +318,7 @@ class Head:
             architecture=type(model).__name__,
             hidden_size=_hidden_size(body),
             feature=feature,
-            pooling=cfg.pooling_spec().to_dict() if feature == SENTENCE_EMBEDDING else None,
+            pooling=pooling.to_dict() if (pooling := pooling_of(model)) else None,
             head_scale=float(cfg.head_scale) if feature == SENTENCE_EMBEDDING else None,
             num_labels=num_labels,
             id2label=id2label,
@@ -502,7 +502,7 @@ class Head:
         from .predictions import CHUNK_SIZE, predict_heads
 
         return predict_heads([self], texts, embeddings=embeddings, backbone=backbone, batch_size=batch_size,
-                             chunk_size=chunk_size or CHUNK_SIZE)
+                             chunk_size=CHUNK_SIZE if chunk_size is None else chunk_size)
 
     def check(self, model: Any, *, allow_backbone_mismatch: bool = False,
               label_map: Mapping[str, str] | None = None) -> HeadCheck:

@@ -174,7 +174,8 @@ def _write_rows(predictions: Predictions, suffix: str, handle: Any) -> None:
 def summary(predictions: Predictions, path: Path) -> str:
     """One line on what was written."""
     kinds = {p.kind for p in predictions.heads.values()}
-    note = " (multi-label cells list labels joined by '|')" if MULTI_LABEL in kinds and path.suffix != ".jsonl" else ""
+    joined = MULTI_LABEL in kinds and path.suffix.lower() != ".jsonl"
+    note = " (multi-label cells list labels joined by '|')" if joined else ""
     return (f"wrote {len(predictions)} row(s) with {len(predictions.heads)} head(s) "
             f"({', '.join(predictions.names)}) to {path}{note}")
 
