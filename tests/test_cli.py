@@ -157,3 +157,11 @@ def test_pull_with_no_progress(hub, tmp_path: Path, capsys: pytest.CaptureFixtur
     code, out, err = run(capsys, "pull", "alice/headzoo-toy-tiny-backbone-lora", "--overwrite", "--no-progress")
     assert code == 0 and "toy head" in out, err
 
+
+
+def test_the_command_line_starts_without_torch() -> None:
+    """`headzoo --help` stays quick: building the options' settings defaults imports no torch or transformers."""
+    code = "import sys, headzoo.cli; print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -385,8 +385,8 @@ def check_training_args(training_args: Any) -> dict[str, Any]:
         ...
         headzoo.errors.ConfigError: training argument 'max_steps' is set by headzoo: set the budget with ...
     """
-    if training_args is None:
-        return {}
+    if training_args is None or (isinstance(training_args, Mapping) and not training_args):
+        return {}  # nothing to check: transformers (and torch) stay unimported, e.g. for `headzoo --help`
     if not isinstance(training_args, Mapping):
         raise bad_value("training_args", training_args, "a dict of transformers.TrainingArguments fields",
                         'for example {"bf16": True}')
