@@ -213,3 +213,11 @@ def test_prefix_tuning_is_refused_on_the_sentence_feature(tiny_st: Path) -> None
     with pytest.raises(ConfigError, match="'prefix' is not available on the sentence-embedding feature"):
         pretrain_head(toy_task(), str(tiny_st), method="prefix", feature=SENTENCE_EMBEDDING,
                       settings={**S1, "learning_rate": 1e-2}, save=False)
+
+
+def test_lp_ft_on_the_sentence_feature_charges_no_steps_to_its_closed_form_probe(tiny_st: Path, tmp_path: Path) -> None:
+    result = finetune(toy_task(), str(tiny_st), strategy="lp-ft", feature=SENTENCE_EMBEDDING,
+                      settings=FinetuneSettings(epochs=1, batch_size=8, min_steps=8, protocol="matched"),
+                      output_dir=tmp_path / "run", save_checkpoints=False)
+    assert result.stage1_steps == 0
+    assert result.stage2_steps == result.budget_steps == 8

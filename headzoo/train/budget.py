@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..naming import SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION
 from ..pet import IMPRINT
 from .args import FinetuneSettings, Stage1Settings
 from .data import steps_per_epoch
@@ -46,11 +47,12 @@ class Budget:
 
     @classmethod
     def of(cls, settings: FinetuneSettings, train_examples: int, *, strategy: str = "ft", method: str | None = None,
-           head_given: bool = False) -> Budget:
+           head_given: bool = False, feature: str = SEQUENCE_CLASSIFICATION, problem_type: str | None = None
+           ) -> Budget:
         """The budget of a run of ``strategy`` / ``method`` on ``train_examples`` training examples.
 
         Stage 1 is charged its share of ``T`` under the ``matched`` protocol for every strategy but FT, except
-        an imprint made here (``method="imprint"`` and no given head): it makes no optimizer step.
+        a stage 1 made here that makes no optimizer step (:func:`makes_no_steps`, and no given head).
 
         Example:
             >>> Budget.of(FinetuneSettings(epochs=10), 250).total
@@ -59,10 +61,23 @@ class Budget:
         per_epoch = steps_per_epoch(train_examples, settings.effective_batch_size)
         total = settings.budget_steps(per_epoch)
         charged = (settings.protocol == "matched" and strategy != "ft"
-                   and (method != IMPRINT or head_given))
+                   and (not makes_no_steps(method, feature, problem_type) or head_given))
         stage1 = max(1, round(settings.stage1_fraction * total)) if charged else 0
         return cls(steps_per_epoch=per_epoch, epoch_steps=settings.epoch_steps(per_epoch), total=total,
                    stage1=stage1, stage2=total - stage1)
+
+
+def makes_no_steps(method: str | None, feature: str = SEQUENCE_CLASSIFICATION, problem_type: str | None = None) -> bool:
+    """Whether a stage 1 of ``method`` sets its head without optimizer steps: an imprint, or a ``probe`` on the
+    sentence-embedding feature (a logistic regression on frozen embeddings; a regression task's probe trains).
+
+    Example:
+        >>> makes_no_steps("imprint"), makes_no_steps("probe"), makes_no_steps("probe", "sentence-embedding")
+        (True, False, True)
+    """
+    if method == IMPRINT:
+        return True
+    return method == "probe" and feature == SENTENCE_EMBEDDING and problem_type != "regression"
 
 
 def stage1_steps(settings: Stage1Settings, train_examples: int, accumulation: int = 1) -> int:

@@ -162,7 +162,8 @@ def plan_run(data: TaskData, settings: FinetuneSettings, *, strategy: str, metho
     run = Run(
         data=data, settings=settings, strategy=strategy, method=method, head=head,
         stage1=Stage1Settings.from_any(hashed["stage1"]) if hashed["stage1"] else None, label_map=label_map,
-        budget=Budget.of(settings, len(data.train), strategy=strategy, method=method, head_given=head is not None),
+        budget=Budget.of(settings, len(data.train), strategy=strategy, method=method, head_given=head is not None,
+                         feature=data.feature, problem_type=getattr(data.spec, "problem_type", None)),
         hashed_settings=hashed, settings_hash=settings_hash(hashed), output_dir=Path(),
         options=options if options is not None else RunOptions(),
     )

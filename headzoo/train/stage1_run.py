@@ -19,9 +19,9 @@ from typing import Any
 from ..backbone import backbone_fingerprint
 from ..errors import HeadzooError
 from ..head import Head
-from ..naming import SENTENCE_EMBEDDING
 from ..pet import IMPRINT, prepare, trainable_parameter_count, unwrap
 from .args import PRESETS, Stage1Settings
+from .budget import makes_no_steps
 from .context import RunOptions
 from .data import TaskData, build_model, examples_seen, steps_per_epoch
 from .head_starts import imprint_stage1, probe_stage1
@@ -106,7 +106,7 @@ def train_stage1(data: TaskData, job: Stage1Job, *, output_dir: Path, options: R
     settings, steps = job.settings, job.steps
     if settings.method == IMPRINT:
         return Stage1Run(*imprint_stage1(data, settings, evaluate=job.evaluate, extra=job.extra))
-    if settings.method == "probe" and data.feature == SENTENCE_EMBEDDING and data.spec.problem_type != "regression":
+    if makes_no_steps(settings.method, data.feature, data.spec.problem_type):  # the probe on frozen embeddings
         return Stage1Run(*probe_stage1(data, settings, evaluate=job.evaluate, extra=job.extra))
     training_args = dict(job.training_args)
     batch = settings.batch_size * int(training_args.get("gradient_accumulation_steps", 1))

@@ -28,7 +28,7 @@ from ..pet import IMPRINT, STAGE1_METHODS
 from ..tasks import CLASSIFICATION
 from ..zoo import find_in_zoo
 from .args import STRATEGIES, FinetuneSettings, Stage1Settings, bad_value, check_choice
-from .budget import Budget, stage1_steps
+from .budget import Budget, makes_no_steps, stage1_steps
 from .context import Run, RunOptions, plan_run
 from .data import backbone_for, build_model, examples_seen, load_raw, prepare_data
 from .head_starts import start_from_head
@@ -144,8 +144,8 @@ def train_start(run: Run) -> Start:
         steps = run.budget.stage1
     else:
         steps = stage1_steps(stage1, len(data.train), cfg.accumulation)
-    if stage1.method == IMPRINT:
-        steps = 0  # imprinting makes no optimizer step: stage 2 gets the whole budget; its seconds are charged
+    if makes_no_steps(stage1.method, data.feature, data.spec.problem_type):
+        steps = 0  # no optimizer step (an imprint, a probe on frozen embeddings): stage 2 gets the whole budget
     planned = cfg.protocol == "matched" and cfg.data_order == "continue"
     stage1_dir = run.output_dir / "stage1"
     stored = read_stage1(stage1_dir, run.settings_hash) if run.options.resume else None
