@@ -27,6 +27,10 @@ own k-shot training sample from the pool, and each start (``--starts``) is train
   and imprint combined, the partial-overlap case);
 - ``auto3x``: ``finetune(head="auto")`` itself (suggest's top start, with the set's label map) at 3 times the
   budget, to say whether a good start still counts once FT gets more steps;
+- ``auto-se``, ``ft-se``, ``imprint-se``: on the sentence-embedding feature (the mean-pooled, normalised embedding
+  the checkpoint declares): ``finetune(head="auto")`` as a user runs it (suggest's top start, with the set's
+  label map), a random head, and the sample's class means; every start above reads the
+  sequence-classification feature, as recorded before the default changed;
 - ``setfit``: SetFit 1.2.0 on the same MiniLM body with its default head and training arguments,
   for k <= 32 (the pairs it trains on grow with the square of the sample).
 
@@ -69,6 +73,7 @@ from benchmarks.common.transfer_plan import (
     NO_STAGE1_STEPS,
     OUT,
     SEEDS,
+    SENTENCE_STARTS,
     STARTS,
     budget_steps,
     planned,
@@ -91,18 +96,23 @@ def run_headzoo(start: str, task: tuple[Any, Any], test: list[tuple[str, int]], 
     spec, data = task
     settings = stage2_settings(data["train"].num_rows, BUDGET_FACTOR.get(start, 1) * steps, seed)
     extra: dict[str, Any] = {}
-    kwargs: dict[str, Any] = {"settings": settings, "output_dir": scratch / start, "save_checkpoints": False}
+    feature = "sentence-embedding" if start in SENTENCE_STARTS else "sequence-classification"
+    kwargs: dict[str, Any] = {"settings": settings, "output_dir": scratch / start, "save_checkpoints": False,
+                              "feature": feature}
     began = time.perf_counter()
     suggest_seconds: float | None = 0.0
     if start.startswith("ft"):
         kwargs["strategy"] = "ft"
+    elif start == "auto-se":
+        kwargs.update(head="auto", label_map=label_map or None)
+        suggest_seconds = None  # finetune runs suggest itself: in the total, not timed apart
     elif start in ("lp-ft", "eh-ft"):
         kwargs.update(strategy="eh-ft", method="probe" if start == "lp-ft" else "lora",
                       stage1_settings={"max_steps": steps})
-    elif start == "imprint":
+    elif start in ("imprint", "imprint-se"):
         kwargs.update(strategy="eh-ft", method="imprint")
     elif start == "zoo":
-        ranked = suggest_heads(task, "minilm", label_map=label_map or None, seed=seed)
+        ranked = suggest_heads(task, "minilm", label_map=label_map or None, seed=seed, feature=feature)
         suggest_seconds = time.perf_counter() - began
         heads = [s for s in ranked if s.origin != IMPRINT_CANDIDATE]
         if not heads:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 # headzoo.train's modules import this one: its own imports of headzoo.train are made where they are used.
 
-__all__ = ["evaluate_head", "evaluate_model", "inference_device", "length_sorted_batches", "sample_scores"]
+__all__ = ["evaluate_head", "evaluate_model", "head_outputs", "inference_device", "length_sorted_batches",
+           "sample_scores"]
 
 
 def inference_device() -> str | None:
@@ -111,6 +112,23 @@ def _loss(spec: Any, logits: Any, labels: Any) -> float:
     return float(torch.nn.functional.cross_entropy(logits, labels.long()))
 
 
+def _outputs(model: Any, data: TaskData, batch_size: int, device: Any, shortest_first: bool) -> tuple[Any, ...]:
+    """``(logits, labels)`` in the order the examples ran, and both again in the split's order."""
+    import torch
+
+    if shortest_first:
+        order = length_order(data.validation)
+        batches: Any = length_sorted_batches(data.validation, data.tokenizer, batch_size)
+    else:
+        order = list(range(len(data.validation)))
+        batches = _batches_in_order(data.validation, data.tokenizer, batch_size)
+    logits, labels = _predict(model, batches, device)
+    inverse = torch.empty(len(order), dtype=torch.long)
+    inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
+    in_order = logits[inverse].reshape(-1) if data.spec.is_regression else logits[inverse]
+    return logits, labels, in_order, labels[inverse]
+
+
 def evaluate_model(model: Any, data: TaskData, batch_size: int = 64, *, loss: bool = False,
                    device: Any = None, shortest_first: bool = True) -> dict[str, float]:
     """The task's metrics of ``model`` on ``data.validation``: one forward pass, no Trainer.
@@ -138,19 +156,8 @@ def evaluate_model(model: Any, data: TaskData, batch_size: int = 64, *, loss: bo
         >>> evaluate_model(model, data, 64, loss=True)  # doctest: +SKIP
         {'accuracy': 0.71, 'macro_f1': 0.7, 'loss': 0.62}
     """
-    import torch
-
-    if shortest_first:
-        order = length_order(data.validation)
-        batches: Any = length_sorted_batches(data.validation, data.tokenizer, batch_size)
-    else:
-        order = list(range(len(data.validation)))
-        batches = _batches_in_order(data.validation, data.tokenizer, batch_size)
-    logits, labels = _predict(model, batches, device)
-    inverse = torch.empty(len(order), dtype=torch.long)
-    inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
-    in_order = logits[inverse].reshape(-1) if data.spec.is_regression else logits[inverse]
-    metrics = {k: float(v) for k, v in compute_metrics(data.spec, in_order.numpy(), labels[inverse].numpy()).items()}
+    logits, labels, in_order, gold = _outputs(model, data, batch_size, device, shortest_first)
+    metrics = {k: float(v) for k, v in compute_metrics(data.spec, in_order.numpy(), gold.numpy()).items()}
     if loss:
         metrics["loss"] = _loss(data.spec, logits, labels)
     return metrics
@@ -178,6 +185,26 @@ def evaluate_head(head: Head, data: TaskData, batch_size: int = 64) -> dict[str,
     from .train.data import build_model
 
     return evaluate_model(head.apply(build_model(data, 0)), data, batch_size, shortest_first=False)
+
+
+def head_outputs(head: Head, data: TaskData, batch_size: int = 64) -> tuple[Any, Any]:
+    """The head's outputs on the plain backbone over ``data.validation`` and the gold labels, in the split's order.
+
+    The same forward pass as :func:`evaluate_head`, for a caller that needs the rows themselves (an
+    interval on a metric, say): ``compute_metrics(data.spec, outputs, labels)`` gives its figures.
+
+    Returns:
+        ``(outputs, labels)`` as numpy arrays: logits (scores for a regression task) and gold labels.
+
+    Example:
+        >>> outputs, labels = head_outputs(head, data)  # doctest: +SKIP
+        >>> compute_metrics(data.spec, outputs, labels) == evaluate_head(head, data)  # doctest: +SKIP
+        True
+    """
+    from .train.data import build_model
+
+    _, _, in_order, gold = _outputs(head.apply(build_model(data, 0)), data, batch_size, None, False)
+    return in_order.numpy(), gold.numpy()
 
 
 def sample_scores(logits: Any, labels: Any) -> tuple[float, float, float]:

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 OUT = ROOT / "results" / "transfer"
 RECORD_VERSION = 1
-STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "auto3x", "setfit", "frozen")
+STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "auto3x", "setfit", "frozen",
+          "auto-se", "ft-se", "imprint-se")
+#: Starts on the sentence-embedding feature (the backbone's declared mean pooling, normalised): ``auto-se`` is
+#: ``finetune(head="auto")`` as a user runs it now, ``ft-se`` a random head, ``imprint-se`` the sample's
+#: class means. Every other headzoo start reads the sequence-classification feature, as it was recorded.
+SENTENCE_STARTS = ("auto-se", "ft-se", "imprint-se")
 #: Starts that fine-tune nothing: ``frozen`` is a logistic regression on the backbone's declared sentence
 #: embedding (mean pooling, normalised), the floor any start must clear.
 NO_FINETUNING = ("frozen",)
@@ -25,7 +30,7 @@ NO_FINETUNING = ("frozen",)
 BUDGET_FACTOR = {"ft3x": 3, "ft10x": 10, "auto3x": 3}
 #: Starts whose head costs the user no optimizer step: a shipped head's steps were paid when the zoo was built,
 #: an imprint makes none. Their records say 0 stage-1 steps, whatever the head's card recorded.
-NO_STAGE1_STEPS = ("zoo", "imprint", "auto3x")
+NO_STAGE1_STEPS = ("zoo", "imprint", "auto3x", "auto-se", "imprint-se")
 KS = (8, 32, 128)
 SEEDS = (0, 1, 2, 3, 4)
 BATCH = 16
@@ -88,7 +93,8 @@ def run_settings(set_name: str, k: int, start: str, seed: int, steps: int) -> di
             "stage2_steps": factor * steps if start not in ("setfit", *NO_FINETUNING) else None,
             "batch_size": BATCH, "learning_rate": LEARNING_RATE, "max_length": MAX_LENGTH,
             "test_size": 300 if set_name == "debates" else TEST_SIZE,
-            **({"setfit": SETFIT_VERSION} if start == "setfit" else {})}
+            **({"setfit": SETFIT_VERSION} if start == "setfit" else {}),
+            **({"feature": "sentence-embedding"} if start in SENTENCE_STARTS else {})}
 
 
 def planned(k: int, start: str) -> bool:

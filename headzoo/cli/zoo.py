@@ -37,28 +37,37 @@ def zoo_build(
     record: Annotated[Path | None, typer.Option(help="The build record (JSON) with every head's checks; "
                                                 "default OUT/zoo_build.json.")] = None,
     data_dir: options.DataDir = None,
-    no_checks: Annotated[bool, typer.Option("--no-checks", help="Write every head without checks (a) and (b) on "
-                                            "the validation split.")] = False,
+    feature: options.Feature = None,
+    no_checks: Annotated[bool, typer.Option("--no-checks", help="Write every head without the zero-shot check "
+                                            "on the validation split.")] = False,
+    start_check: Annotated[bool, typer.Option("--start-check", help="Also fine-tune from each head against a random "
+                                              "head (check (b); minutes per head; reported, not a condition to "
+                                              "ship).")] = False,
     stage1_steps: Annotated[int | None, budget_option("stage1_steps")] = None,
     train_examples: Annotated[int | None, budget_option("train_examples")] = None,
+    closed_form_examples: Annotated[int | None, budget_option("closed_form_examples")] = None,
     check_examples: Annotated[int | None, budget_option("check_examples")] = None,
     check_min_steps: Annotated[int | None, budget_option("check_min_steps")] = None,
     no_progress: options.NoProgress = False,
 ) -> None:
     """Train, check and write one head per task and method under one fixed budget; resumable.
 
-    Heads already built with the same settings are skipped. Under torchrun / accelerate launch
-    every process trains and only rank 0 writes. See docs/zoo.md for the budget and the checks.
+    A head ships where its zero-shot score on the validation split is above the majority class beyond noise
+    (the lower end of a 95% bootstrap interval). Heads already built with the same settings are skipped.
+    Under torchrun / accelerate launch every process trains and only rank 0 writes. See docs/zoo.md for
+    the budget and the checks.
 
-    Example: headzoo zoo build --backbone minilm --tasks all --methods lora,bitfit --out my-zoo
+    Example: headzoo zoo build --backbone minilm --tasks sst2,sms_spam --methods probe,imprint --out my-zoo
     """
     from ..train import is_main_process
 
     main_process = is_main_process()
-    budget = {"stage1_steps": stage1_steps, "train_examples": train_examples, "check_examples": check_examples,
+    budget = {"stage1_steps": stage1_steps, "train_examples": train_examples,
+              "closed_form_examples": closed_form_examples, "check_examples": check_examples,
               "check_min_steps": check_min_steps}
     paths = build_zoo(
-        backbone, tasks, methods, out, data_dir=data_dir, record=record, checks=not no_checks,
+        backbone, tasks, methods, out, data_dir=data_dir, record=record, feature=feature, checks=not no_checks,
+        start_check=start_check,
         budget={k: v for k, v in budget.items() if v is not None},
         callbacks=progress_callbacks(no_progress),
         on_head=lambda h: main_process and typer.echo(f"{h.task}/{h.method}: {h.status}", err=True),

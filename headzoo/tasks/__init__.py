@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from .custom import DEFAULT_LABEL_SEPARATOR, custom_task, dataset_task
 from .glue import DATA_DIR_ENV, load_task
-from .metrics import MULTI_LABEL_THRESHOLD, compute_metrics, metric_fn_for_trainer
+from .metrics import MULTI_LABEL_THRESHOLD, compute_metrics, metric_fn_for_trainer, metric_interval
 from .sampling import limit_dataset, sample_indices
 from .spec import CLASSIFICATION, MULTI_LABEL, REGRESSION, TASKS, TaskSpec, get_task, list_tasks
 
@@ -52,5 +52,6 @@ __all__ = [
     "list_tasks",
     "load_task",
     "metric_fn_for_trainer",
+    "metric_interval",
     "sample_indices",
 ]

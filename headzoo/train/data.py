@@ -283,9 +283,9 @@ def prepare_data(task: Any, backbone: str | BackboneRef | None, *, data_dir: Any
                     model, feature)
 
 
-#: The feature a run's head reads where none is asked for. ``"auto"`` (what the backbone declares) is the
-#: goal; it becomes the default once the shipped zoo holds sentence-embedding heads.
-DEFAULT_FEATURE = SEQUENCE_CLASSIFICATION
+#: The feature a run's head reads where none is asked for: what the backbone declares (``sentence-embedding``
+#: for a sentence-transformers checkpoint, else ``sequence-classification``).
+DEFAULT_FEATURE = "auto"
 
 
 def resolve_data_feature(ref: BackboneRef, feature: str | None, model: Any = None) -> str:

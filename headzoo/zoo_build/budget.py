@@ -27,6 +27,11 @@ class ZooBudget:
     stage1_steps: int = field(default=40, metadata={"help": "Stage-1 optimizer steps of every head."})
     train_examples: int = field(default=2000, metadata={"help": "At most this many training examples "
                                                         "(a stratified, seeded subset) for stage 1."})
+    closed_form_examples: int = field(default=4000, metadata={
+        "help": "At most this many training examples (a stratified, seeded subset) for a head set without "
+                "optimizer steps (an imprint; a probe on the sentence embedding): one forward pass and a fit."})
+    validation_examples: int = field(default=2000, metadata={
+        "help": "At most this many validation examples (a stratified, seeded subset) for the checks."})
     batch_size: int = field(default=32, metadata={"help": "Examples per optimizer step (stage 1 and checks)."})
     max_length: int = field(default=128, metadata={"help": "Truncate inputs to this many tokens."})
     seed: int = field(default=0, metadata={"help": "Seed of the subsets, the head init and the data order."})
@@ -42,7 +47,8 @@ class ZooBudget:
     def __post_init__(self) -> None:
         from ..train.args import check_float, check_int, check_preset
 
-        for name in ("stage1_steps", "train_examples", "batch_size", "check_examples", "check_min_steps"):
+        for name in ("stage1_steps", "train_examples", "closed_form_examples", "validation_examples", "batch_size",
+                     "check_examples", "check_min_steps"):
             check_int(name, getattr(self, name), 1)
         check_int("max_length", self.max_length, 2)
         check_int("seed", self.seed, 0, 2**32 - 1)
@@ -74,11 +80,13 @@ class ZooBudget:
             'stage 1: 40 steps of 32 examples at t'
         """
         again = ", then ".join(map(str, self.retry_steps))
-        retry = (f"; a head that passes neither check is trained again for {again} "
+        retry = (f"; a head whose zero-shot check fails is trained again for {again} "
                  "steps" if self.retry_steps else "")
         return (f"stage 1: {self.stage1_steps} steps of {self.batch_size} examples at the {self.preset!r} preset's "
                 f"learning rate, on at most {self.train_examples} training examples (stratified, seed {self.seed})"
-                f"{retry}; "
+                f"{retry}; a head set without steps (an imprint; a probe on the sentence embedding) from at most "
+                f"{self.closed_form_examples} training examples; "
+                f"checks on at most {self.validation_examples} validation examples; "
                 f"check (b): stage 2 on at most {self.check_examples} training examples for one epoch and at least "
                 f"{self.check_min_steps} steps, lr {self.check_learning_rate:g}, protocol zoo")
 

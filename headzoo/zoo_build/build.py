@@ -1,12 +1,13 @@
 """Building a whole zoo in one resumable call: one head per (task, method), checked, written to a zoo folder.
 
 :func:`build_zoo` trains one head per (task, method) under one fixed budget
-(:class:`~headzoo.zoo_build.budget.ZooBudget`), checks each head on its task's validation split
-(:mod:`headzoo.zoo_build.checks`), and writes the heads that pass into a zoo folder
+(:class:`~headzoo.zoo_build.budget.ZooBudget`), on the feature the backbone declares unless told otherwise,
+checks each head on its task's validation split (:mod:`headzoo.zoo_build.checks`), and writes the heads
+whose zero-shot check passes into a zoo folder
 (``<out>/heads/<backbone>/<task>/<method>/``).
 
 Resumable: a head whose record has the same build hash (task, backbone, method, budget, data
-sizes, :data:`ZOO_BUILD_VERSION`) is not trained or checked again. Under ``torchrun`` /
+sizes, feature, :data:`ZOO_BUILD_VERSION`) is not trained or checked again. Under ``torchrun`` /
 ``accelerate launch`` every process trains, and only rank 0 writes files.
 """
 
@@ -39,7 +40,7 @@ logger = logging.getLogger("headzoo.zoo_build")
 __all__ = ["DEFAULT_METHODS", "RECORD_FILE", "ZOO_BUILD_VERSION", "ZooHead", "build_zoo"]
 
 #: The version of what a build computes; a head recorded under another version is built again.
-ZOO_BUILD_VERSION = 1
+ZOO_BUILD_VERSION = 2
 #: The build record's file name inside the zoo folder (unless ``record`` is given).
 RECORD_FILE = "zoo_build.json"
 #: Methods built when none are named.
@@ -106,7 +107,9 @@ def build_zoo(
     data_dir: str | os.PathLike[str] | None = None,
     record: str | os.PathLike[str] | None = None,
     budget: ZooBudget | Mapping[str, Any] | None = None,
+    feature: str | None = None,
     checks: bool = True,
+    start_check: bool = False,
     callbacks: Sequence[Any] | None = None,
     progress: bool = False,
     on_head: Callable[[ZooHead], Any] | None = None,
@@ -122,7 +125,12 @@ def build_zoo(
         data_dir: offline GLUE / SuperGLUE files (default ``$HEADZOO_DATA_DIR``, else the Hub).
         record: the build record (JSON); default ``<out>/zoo_build.json``.
         budget: a :class:`~headzoo.zoo_build.budget.ZooBudget` or a dict of its fields.
-        checks: run checks (a) and (b) and leave out the heads that pass neither; False writes every head.
+        feature: the feature the heads read (``"sentence-embedding"``, ``"sequence-classification"``); None or
+            ``"auto"``: what the backbone declares (see :func:`headzoo.finetune`).
+        checks: run check (a) on the validation split and leave out the heads whose 95 % interval is not above
+            the majority class (a constant prediction); False writes every head.
+        start_check: also run check (b), fine-tuning from each head against a random head (minutes per head;
+            reported in the record, not a condition to ship).
         callbacks, progress: passed to the Trainer runs.
         on_head: called with a :class:`ZooHead` after each (task, method), built or skipped.
 
@@ -131,7 +139,8 @@ def build_zoo(
         (empty on ranks other than 0, which write nothing).
 
     Raises:
-        ConfigError: unknown tasks, methods or budget fields.
+        ConfigError: unknown tasks, methods, budget fields or feature.
+        PoolingConfigError: ``"sentence-embedding"`` for a backbone that declares no sentence embedding.
         DataError: a task's data is missing (the message says how to get it).
 
     Example:
@@ -140,21 +149,24 @@ def build_zoo(
         [PosixPath('my-zoo/heads/sentence-transformers--all-MiniLM-L6-v2/cb/bitfit')]
     """
     from ..train import is_main_process, settings_hash
+    from ..train.data import resolve_data_feature
     from ..zoo import zoo_home
 
     task_names = zoo_tasks(tasks)
     method_names = _methods(methods)
     plan = parse_budget(budget)
     ref = backbone if isinstance(backbone, BackboneRef) else resolve_backbone(backbone)
+    kind = resolve_data_feature(ref, feature)
     root = Path(out).expanduser() if out is not None else zoo_home()
     record_path = Path(record).expanduser() if record is not None else root / RECORD_FILE
     book = _read_record(record_path)
     main = is_main_process()
-    book.update(version=ZOO_BUILD_VERSION, backbone=ref.id, rule=plan.rule(), budget=asdict(plan))
+    book.update(version=ZOO_BUILD_VERSION, backbone=ref.id, feature=kind, rule=plan.rule(), budget=asdict(plan),
+                start_check=bool(checks and start_check))
     written: list[Path] = []
     scratch = Path(tempfile.gettempdir()) / f"headzoo-zoo-build-{settings_hash(str(root.resolve()))}"
-    ctx = BuildContext(ref, plan, root, book, scratch, checks=checks, main=main, callbacks=callbacks,
-                       progress=progress)
+    ctx = BuildContext(ref, plan, root, book, scratch, kind, checks=checks, start_check=bool(checks and start_check),
+                       main=main, callbacks=callbacks, progress=progress)
     try:
         for name in task_names:
             task = ZooTask(*task_data(name, data_dir, plan))
@@ -180,16 +192,23 @@ def _ladder(task: ZooTask, method: str, ctx: BuildContext) -> tuple[tuple[int, .
     from ..train import settings_hash
 
     # An imprint trains nothing: one attempt, no step count (retraining would give the same rows).
-    ladder = (0,) if method == IMPRINT else ctx.plan.ladder if ctx.checks else ctx.plan.ladder[:1]
+    ladder = (0,) if _closed_form(task, method, ctx) else ctx.plan.ladder if ctx.checks else ctx.plan.ladder[:1]
     hashes = [settings_hash({"version": ZOO_BUILD_VERSION, "task": task.spec.name, "backbone": ctx.ref.id,
                              "method": method, "budget": ctx.plan.attempt(steps), "data": task.sizes,
-                             "checks": ctx.checks})
+                             "feature": ctx.feature, "checks": ctx.checks, "start_check": ctx.start_check})
               for steps in ladder]
     return ladder, hashes
 
 
+def _closed_form(task: ZooTask, method: str, ctx: BuildContext) -> bool:
+    """Whether the method sets the head without optimizer steps on this feature (an imprint; a sentence probe)."""
+    from ..train.budget import makes_no_steps
+
+    return makes_no_steps(method, ctx.feature, task.spec.problem_type)
+
+
 def _build_one(task: ZooTask, method: str, ctx: BuildContext) -> ZooHead:
-    """One (task, method): the stage-1 lengths of the budget's ladder in turn until a head passes a check."""
+    """One (task, method): the stage-1 lengths of the budget's ladder in turn until a head passes check (a)."""
     spec = task.spec
     key = f"{spec.name}/{method}"
     ladder, hashes = _ladder(task, method, ctx)
@@ -217,7 +236,7 @@ def _build_one(task: ZooTask, method: str, ctx: BuildContext) -> ZooHead:
             break
         earlier = [*earlier, _summary(entry)]
         if i + 1 < len(ladder):
-            logger.info("zoo build: %s passed neither check at %d steps; trying %d", key, ladder[i], ladder[i + 1])
+            logger.info("zoo build: %s failed check (a) at %d steps; trying %d", key, ladder[i], ladder[i + 1])
             if ctx.main:
                 ctx.book["heads"][key] = entry  # resumable from here
     status = entry["status"]
@@ -244,27 +263,30 @@ def _attempt(task: ZooTask, method: str, steps: int, build_hash: str,
     from ..train.runtime import machine_info
 
     spec, plan, info = task.spec, ctx.plan, task.info
+    closed_form = _closed_form(task, method, ctx)
     start = time.perf_counter()
-    head = pretrain_head((spec, task.stage1_data), ctx.ref, method, settings={
+    data = task.closed_form_data if closed_form else task.stage1_data
+    head = pretrain_head((spec, data), ctx.ref, method, feature=ctx.feature, settings={
         **({"max_steps": steps} if steps else {}), "batch_size": plan.batch_size, "max_length": plan.max_length,
         "seed": plan.seed}, preset=plan.preset, save=False, output_dir=ctx.scratch / "stage1" / spec.name / method,
         callbacks=ctx.callbacks, progress=ctx.progress)
     stage1_seconds = time.perf_counter() - start
     head.config.training["zoo_build"] = {
         "build_hash": build_hash, "version": ZOO_BUILD_VERSION, "rule": plan.rule(), "stage1_steps": steps,
-        "train_subset": f"{info['stage1_train_size']} of {info['train_size']} training examples "
+        "train_subset": f"{info['closed_form_train_size' if closed_form else 'stage1_train_size']} of "
+                        f"{info['train_size']} training examples "
                         f"(stratified, seed {plan.seed})",
         **({"data": {k: info[k] for k in ("package", "package_version", "file", "title", "source", "license",
                                            "license_note")}} if "package" in info else {}),
     }
-    entry = {"task": spec.name, "method": method, "build_hash": build_hash, "stage1_steps": steps,
+    entry = {"task": spec.name, "method": method, "feature": ctx.feature, "build_hash": build_hash,
+             "stage1_steps": steps,
              "labels": list(spec.labels), "main_metric": spec.main_metric, "data": info,
              "stage1_seconds": round(stage1_seconds, 1), "stage1_metrics": head.config.metrics,
              "machine": machine_info()}
     status = "shipped"
     if ctx.checks:
         entry["checks"] = check_head(head, method, task, ctx)
-        passed = entry["checks"]["zero_shot"]["passes"] or entry["checks"]["as_start"]["passes"]
-        status = "shipped" if passed else "left out"
+        status = "shipped" if entry["checks"]["zero_shot"]["passes"] else "left out"
     entry["status"] = status
     return entry, head

@@ -23,7 +23,9 @@ class BuildContext:
         root: the zoo folder (heads go to ``<root>/heads/...``).
         book: the build record being written (``heads`` and the check (b) ``random`` starts), updated in place.
         scratch: a folder for the Trainer runs' outputs, removed after the build.
-        checks: run checks (a) and (b).
+        feature: the feature every head of the build reads (``sentence-embedding`` or ``sequence-classification``).
+        checks: run check (a) (and (b) with ``start_check``) and leave out the heads that fail (a).
+        start_check: also run check (b) (reported, not a condition to ship).
         main: this process writes files (rank 0).
         callbacks: passed to the Trainer runs.
         progress: show progress bars.
@@ -34,7 +36,9 @@ class BuildContext:
     root: Path
     book: dict[str, Any]
     scratch: Path
+    feature: str
     checks: bool = True
+    start_check: bool = False
     main: bool = True
     callbacks: Sequence[Any] | None = None
     progress: bool = False

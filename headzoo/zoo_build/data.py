@@ -17,7 +17,7 @@ __all__ = ["BUILTIN_ZOO_TASKS", "ZooTask", "task_data", "zoo_tasks"]
 #: The built-in tasks that have a training split in the offline data (BoolQ and QNLI have none there).
 BUILTIN_ZOO_TASKS = ("rte", "mrpc", "stsb", "cola", "sst2", "cb", "copa", "wic")
 #: The data sizes a head's build hash covers.
-DATA_SIZES = ("train_size", "stage1_train_size", "check_train_size", "validation_size")
+DATA_SIZES = ("train_size", "stage1_train_size", "closed_form_train_size", "check_train_size", "validation_size")
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,15 @@ class ZooTask:
     Attributes:
         spec: the task.
         stage1_data: the stage-1 subset of the training split and the whole validation split.
+        closed_form_data: the larger subset that a head set without optimizer steps reads (an imprint; a
+            probe on the sentence embedding) and the whole validation split.
         check_data: check (b)'s subset of the training split and the whole validation split.
         info: the data record (sizes, and the package and licence of a packaged set).
     """
 
     spec: Any
     stage1_data: Any
+    closed_form_data: Any
     check_data: Any
     info: dict[str, Any]
 
@@ -72,14 +75,15 @@ def zoo_tasks(tasks: str | Sequence[str] = "all") -> list[str]:
     return out
 
 
-def task_data(task: str, data_dir: Any, budget: ZooBudget) -> tuple[Any, Any, Any, dict[str, Any]]:
-    """The data of one zoo task: ``(spec, stage-1 data, check (b) data, data record)``.
+def task_data(task: str, data_dir: Any, budget: ZooBudget) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+    """The data of one zoo task: ``(spec, stage-1 data, closed-form data, check (b) data, data record)``.
 
-    Both ``DatasetDict`` objects hold a stratified, seeded subset of the training split
-    (``budget.train_examples`` / ``budget.check_examples``) and the whole validation split.
+    The three ``DatasetDict`` objects hold a stratified, seeded subset of the training split
+    (``budget.train_examples`` / ``budget.closed_form_examples`` / ``budget.check_examples``) and one of
+    the validation split (``budget.validation_examples``).
 
     Example:
-        >>> spec, stage1, check, info = task_data("cb", "../shared/data", ZooBudget())  # doctest: +SKIP
+        >>> spec, stage1, closed_form, check, info = task_data("cb", "../shared/data", ZooBudget())  # doctest: +SKIP
         >>> info["stage1_train_size"], info["validation_size"]  # doctest: +SKIP
         (250, 56)
     """
@@ -98,13 +102,15 @@ def task_data(task: str, data_dir: Any, budget: ZooBudget) -> tuple[Any, Any, An
                 "dataset_config": spec.hub_id[1] if spec.hub_id else None,
                 "license": spec.license_metadata if hasattr(spec, "license_metadata") else {}}
     stratify = not spec.is_regression
-    full = raw["train"].num_rows
-    stage1 = datasets.DatasetDict({"train": limit_dataset(raw["train"], budget.train_examples, budget.seed,
-                                                          stratify=stratify),
-                                   "validation": raw["validation"]})
-    check = datasets.DatasetDict({"train": limit_dataset(raw["train"], budget.check_examples, budget.seed,
-                                                         stratify=stratify),
-                                  "validation": raw["validation"]})
-    info.update(train_size=full, stage1_train_size=stage1["train"].num_rows,
-                check_train_size=check["train"].num_rows, validation_size=raw["validation"].num_rows)
-    return spec, stage1, check, info
+    validation = limit_dataset(raw["validation"], budget.validation_examples, budget.seed, stratify=stratify)
+
+    def subset(size: int) -> Any:
+        return datasets.DatasetDict({"train": limit_dataset(raw["train"], size, budget.seed, stratify=stratify),
+                                     "validation": validation})
+
+    stage1, closed_form, check = (subset(budget.train_examples), subset(budget.closed_form_examples),
+                                  subset(budget.check_examples))
+    info.update(train_size=raw["train"].num_rows, stage1_train_size=stage1["train"].num_rows,
+                closed_form_train_size=closed_form["train"].num_rows, check_train_size=check["train"].num_rows,
+                validation_size=validation.num_rows, full_validation_size=raw["validation"].num_rows)
+    return spec, stage1, closed_form, check, info
