@@ -31,6 +31,8 @@ own k-shot training sample from the pool, and each start (``--starts``) is train
   the checkpoint declares): ``finetune(head="auto")`` as a user runs it (suggest's top start, with the set's
   label map), a random head, and the sample's class means; every start above reads the
   sequence-classification feature, as recorded before the default changed;
+- ``sst2-zs`` (reviews only): the shipped SST-2 head, zero-shot: ``headzoo.predict(["sst2"], texts)`` on the
+  test split through the set's label map, no training on the sample (the same figure for every k and seed);
 - ``setfit``: SetFit 1.2.0 on the same MiniLM body with its default head and training arguments,
   for k <= 32 (the pairs it trains on grow with the square of the sample).
 
@@ -77,6 +79,7 @@ from benchmarks.common.transfer_plan import (
     STARTS,
     budget_steps,
     planned,
+    planned_on,
     record_path,
     run_settings,
     stage2_settings,
@@ -194,6 +197,28 @@ def run_frozen(task: tuple[Any, Any], test: list[tuple[str, int]], seed: int) ->
             "feature": "sentence-embedding"}
 
 
+def run_zero_shot(head: str, info: dict[str, Any]) -> dict[str, Any]:
+    """A shipped head on the test split as it is (``headzoo.predict``), its labels mapped to the set's.
+
+    No training on the sample: one embedding pass over the test split and a matrix product. Timed from the call
+    (which loads the model) to the last prediction.
+    """
+    from headzoo import predict as predict_heads
+    from headzoo import resolve_head
+
+    found = resolve_head(head, "minilm", feature="sentence-embedding")
+    to_set = {mine: theirs for theirs, mine in info["label_map"].items()}
+    began = time.perf_counter()
+    result = predict_heads([found], [t for t, _ in info["test"]], backbone="minilm")[found.config.task]
+    done = time.perf_counter()
+    pred = [info["labels"].index(to_set.get(label, label)) for label in result.predicted]
+    return {**scores([y for _, y in info["test"]], pred, len(info["labels"])),
+            "steps": {"stage1": 0, "stage2": 0}, "seconds": {"total": round(done - began, 2),
+                                                             "predict": round(done - began, 2)},
+            "head": {"task": found.config.task, "method": found.config.method, "feature": found.config.feature,
+                     "build_hash": (found.config.training.get("zoo_build") or {}).get("build_hash")}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = plan_parser(__doc__, SETS, KS, SEEDS)
     parser.add_argument("--starts", default=",".join(STARTS), help=f"comma-separated (default {','.join(STARTS)})")
@@ -218,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in ks:
             for name in sets:
                 for start in starts:
-                    if planned(k, start):
+                    if planned(k, start) and planned_on(name, start):
                         todo.append((name, k, seed, start))
     machine = machine_info()
     done_count = 0
@@ -244,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             measured = run_setfit(task, info["test"], seed, scratch)
         elif start == "frozen":
             measured = run_frozen(task, info["test"], seed)
+        elif start == "sst2-zs":
+            measured = run_zero_shot("sst2", info)
         else:
             measured = run_headzoo(start, task, info["test"], info["label_map"], seed, steps, scratch)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -27,6 +27,7 @@ from headzoo.tasks import (
     list_tasks,
     load_task,
     metric_fn_for_trainer,
+    metric_interval,
     sample_indices,
 )
 
@@ -678,6 +679,27 @@ class _EvalPrediction:
 
     predictions: object
     label_ids: object
+
+
+def test_metric_interval_covers_the_figure_and_narrows_with_more_rows() -> None:
+    rng = np.random.default_rng(1)
+    refs = rng.integers(0, 2, 4000)
+    preds = np.where(rng.random(4000) < 0.8, refs, 1 - refs)
+    wide = metric_interval("sst2", preds[:200], refs[:200])
+    narrow = metric_interval("sst2", preds, refs)
+    for (low, high), n in ((wide, 200), (narrow, 4000)):
+        figure = compute_metrics("sst2", preds[:n], refs[:n])["accuracy"]
+        assert low < figure < high
+    assert narrow[1] - narrow[0] < (wide[1] - wide[0]) / 2  # about 1/sqrt(20) as wide
+    logits = np.stack([-preds, preds], axis=1).astype(float)  # 2-D logits give the same interval as their argmax
+    assert metric_interval("sst2", logits, refs) == narrow
+    assert metric_interval("sst2", preds, refs, seed=3) != narrow  # the draws are seeded
+    low, high = metric_interval("cola", np.zeros(50), rng.integers(0, 2, 50))  # a constant: MCC nan, counted as 0
+    assert low == high == 0.0
+    with pytest.raises(DataError, match="one prediction per example, got 2 and 3"):
+        metric_interval("sst2", [0, 1], [0, 1, 1])
+    with pytest.raises(DataError, match=r"level must be between 0 and 1, got 1\.5"):
+        metric_interval("sst2", [0, 1], [0, 1], level=1.5)
 
 
 def test_metric_fn_for_trainer() -> None:

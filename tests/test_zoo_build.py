@@ -30,6 +30,10 @@ TINY = {"stage1_steps": 3, "train_examples": 64, "check_examples": 32, "check_mi
 
 
 def test_task_and_budget_arguments_are_checked() -> None:
+    with pytest.raises(ConfigError, match="closed_form_examples must be an integer >= 1, got 0"):
+        ZooBudget(closed_form_examples=0)
+    with pytest.raises(ConfigError, match="unknown feature 'pooled'"):
+        build_zoo("minilm", "cb", "probe", feature="pooled")
     assert zoo_tasks("all")[:2] == ["rte", "mrpc"] and "sms_spam" in zoo_tasks("all")
     assert zoo_tasks(["SST-2", "cb", "cb"]) == ["sst2", "cb"]
     with pytest.raises(ConfigError, match="'boolq' cannot be built into a zoo; known: all, rte"):
@@ -114,6 +118,30 @@ def test_rebuilding_a_shipped_imprint_head_gives_the_same_tensors(tmp_path: Path
     assert sorted(mine.tensors) == sorted(shipped.tensors)
     for name in shipped.tensors:
         torch.testing.assert_close(mine.tensors[name], shipped.tensors[name], rtol=1e-4, atol=1e-5)
+
+
+def test_a_sentence_probe_ships_only_where_its_interval_clears_the_majority(tmp_path: Path, data_dir: Path) -> None:
+    """The default build on MiniLM: a probe on the sentence embedding, no optimizer steps, fitted on the
+    closed-form subset; check (a)'s interval decides, check (b) is not run unless asked."""
+    record_path = tmp_path / "record.json"
+    build_zoo("minilm", "cb", "probe", tmp_path / "zoo", data_dir=data_dir, record=record_path,
+              budget={"closed_form_examples": 100, "validation_examples": 40})
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    entry = record["heads"]["cb/probe"]
+    assert record["feature"] == entry["feature"] == "sentence-embedding" and record["start_check"] is False
+    assert entry["stage1_steps"] == 0 and entry["data"]["closed_form_train_size"] == 100
+    assert entry["data"]["validation_size"] == 40 and entry["data"]["full_validation_size"] == 56
+    zero_shot = entry["checks"]["zero_shot"]
+    low, high = zero_shot["interval"]
+    assert low <= zero_shot["metrics"]["accuracy"] <= high and entry["checks"]["as_start"] is None
+    assert zero_shot["passes"] == (low > zero_shot["baseline"])
+    assert entry["status"] == ("shipped" if zero_shot["passes"] else "left out")
+    target = tmp_path / "zoo" / "heads" / "sentence-transformers--all-MiniLM-L6-v2" / "cb" / "probe"
+    assert target.is_dir() == zero_shot["passes"]
+    if target.is_dir():
+        head = headzoo.Head.load(target)
+        assert head.config.feature == "sentence-embedding"
+        assert head.config.training["zoo_build"]["checks"]["interval"] == [round(low, 4), round(high, 4)]
 
 
 def test_imprint_is_not_built_for_a_regression_task(tmp_path: Path, data_dir: Path) -> None:

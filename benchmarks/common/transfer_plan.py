@@ -18,14 +18,18 @@ if TYPE_CHECKING:
 OUT = ROOT / "results" / "transfer"
 RECORD_VERSION = 1
 STARTS = ("ft", "ft3x", "ft10x", "lp-ft", "eh-ft", "imprint", "zoo", "auto3x", "setfit", "frozen",
-          "auto-se", "ft-se", "imprint-se")
+          "auto-se", "ft-se", "imprint-se", "sst2-zs")
+#: Starts that train nothing on the sample and run only on some sets: ``sst2-zs`` is the shipped SST-2 head
+#: (sentence-embedding kind) on the test split as it is, through the set's label map, where the set's labels
+#: map onto the head's.
+ZERO_SHOT_SETS = {"sst2-zs": ("reviews",)}
 #: Starts on the sentence-embedding feature (the backbone's declared mean pooling, normalised): ``auto-se`` is
 #: ``finetune(head="auto")`` as a user runs it now, ``ft-se`` a random head, ``imprint-se`` the sample's
 #: class means. Every other headzoo start reads the sequence-classification feature, as it was recorded.
 SENTENCE_STARTS = ("auto-se", "ft-se", "imprint-se")
 #: Starts that fine-tune nothing: ``frozen`` is a logistic regression on the backbone's declared sentence
 #: embedding (mean pooling, normalised), the floor any start must clear.
-NO_FINETUNING = ("frozen",)
+NO_FINETUNING = ("frozen", "sst2-zs")
 #: Starts given a multiple of the stage-2 budget; every other start (SetFit aside) gets the budget itself.
 BUDGET_FACTOR = {"ft3x": 3, "ft10x": 10, "auto3x": 3}
 #: Starts whose head costs the user no optimizer step: a shipped head's steps were paid when the zoo was built,
@@ -94,7 +98,16 @@ def run_settings(set_name: str, k: int, start: str, seed: int, steps: int) -> di
             "batch_size": BATCH, "learning_rate": LEARNING_RATE, "max_length": MAX_LENGTH,
             "test_size": 300 if set_name == "debates" else TEST_SIZE,
             **({"setfit": SETFIT_VERSION} if start == "setfit" else {}),
-            **({"feature": "sentence-embedding"} if start in SENTENCE_STARTS else {})}
+            **({"feature": "sentence-embedding"} if start in (*SENTENCE_STARTS, *ZERO_SHOT_SETS) else {})}
+
+
+def planned_on(set_name: str, start: str) -> bool:
+    """Whether the benchmark runs ``start`` on ``set_name`` (a zero-shot start only where its labels fit).
+
+    >>> planned_on("reviews", "sst2-zs"), planned_on("debates", "sst2-zs"), planned_on("debates", "ft")
+    (True, False, True)
+    """
+    return set_name in ZERO_SHOT_SETS.get(start, (set_name,))
 
 
 def planned(k: int, start: str) -> bool:

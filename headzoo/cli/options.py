@@ -111,7 +111,7 @@ Limit = Annotated[int | None, typer.Option(min=1, help="Use at most this many ex
 Feature = Annotated[str | None, typer.Option(
     "--feature", help="What the head reads: sentence-embedding (the sentence embedding the backbone declares, "
     "as sentence-transformers computes it), sequence-classification (the model's own head path) or auto "
-    "(what the backbone declares). Default: sequence-classification.")]
+    "(what the backbone declares). Default: auto.")]
 
 # --------------------------------------------------------------------------- stage 1 (train)
 

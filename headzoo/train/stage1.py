@@ -69,7 +69,7 @@ def pretrain_head(
             the copy's head is initialised afresh with the seed (see :func:`headzoo.train.build_model`).
         feature: what the head reads: ``"sentence-embedding"`` (the sentence embedding the backbone declares,
             as sentence-transformers computes it), ``"sequence-classification"`` (the model's own head path),
-            ``"auto"`` (what the backbone declares) or None (``sequence-classification``, for now).
+            ``"auto"`` (what the backbone declares) or None (the same as ``"auto"``).
         data_dir: offline data folder for built-in tasks (see :func:`headzoo.tasks.load_task`).
         limit: use at most this many examples per split: a stratified subset drawn with the seed.
         settings: :class:`Stage1Settings` or a dict of its fields.

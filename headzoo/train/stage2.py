@@ -365,7 +365,7 @@ def finetune(
             from stage 1 (or, for FT, a head initialised afresh with the seed).
         feature: what the head reads: ``"sentence-embedding"`` (the sentence embedding the backbone declares,
             as sentence-transformers computes it), ``"sequence-classification"`` (the model's own head path),
-            ``"auto"`` (what the backbone declares) or None (``sequence-classification``, for now).
+            ``"auto"`` (what the backbone declares) or None (the same as ``"auto"``).
         strategy: ``"ft"``, ``"lp-ft"`` or ``"eh-ft"``; None (the default): ``"eh-ft"``, from ``head="auto"``
             when neither ``head`` nor ``method`` is given (see above).
         method: the stage-1 PET method for ``eh-ft`` (default ``"lora"``); ``lp-ft`` implies ``"probe"``.
