@@ -85,12 +85,14 @@ def test_stage2_on_the_sentence_feature(tiny_st: Path, tmp_path: Path, strategy:
 def test_the_feature_is_hashed_only_for_the_sentence_kind(tiny_st: Path, tmp_path: Path) -> None:
     from headzoo.train import prepare_data
 
-    plain = prepare_data(toy_task(), str(tiny_st), data_dir=None, limit=None, max_length=128)
+    plain = prepare_data(toy_task(), str(tiny_st), data_dir=None, limit=None, max_length=128,
+                         feature=SEQUENCE_CLASSIFICATION)
     sentence = prepare_data(toy_task(), str(tiny_st), data_dir=None, limit=None, max_length=128,
                             feature=SENTENCE_EMBEDDING)
     auto = prepare_data(toy_task(), str(tiny_st), data_dir=None, limit=None, max_length=128, feature="auto")
+    default = prepare_data(toy_task(), str(tiny_st), data_dir=None, limit=None, max_length=128)
     assert plain.feature == SEQUENCE_CLASSIFICATION and "feature" not in plain.info
-    assert sentence.feature == auto.feature == SENTENCE_EMBEDDING and sentence.info["feature"] == SENTENCE_EMBEDDING
+    assert sentence.feature == auto.feature == default.feature == SENTENCE_EMBEDDING  # the default: what it declares and sentence.info["feature"] == SENTENCE_EMBEDDING
     assert sentence.max_length == 48  # the checkpoint's max_seq_length
 
 
@@ -98,7 +100,7 @@ def test_heads_of_one_kind_refuse_the_other(tiny_st: Path, tmp_path: Path) -> No
     sentence = pretrain_head(toy_task(), str(tiny_st), method="probe", feature=SENTENCE_EMBEDDING, settings=S1,
                              save=False).save(tmp_path / "se")
     plain = pretrain_head(toy_task(), str(tiny_st), method="probe", settings={**S1, "learning_rate": 1e-2},
-                          save=False).save(tmp_path / "sc")
+                          feature=SEQUENCE_CLASSIFICATION, save=False).save(tmp_path / "sc")
     sc_model = load_head(plain, str(tiny_st))
     se_model = load_head(sentence, str(tiny_st))
     before = {k: v.clone() for k, v in sc_model.state_dict().items()}
@@ -188,14 +190,14 @@ def test_suggest_ranks_the_heads_of_the_asked_feature(tiny_st: Path, tmp_path: P
                              save=False)
     save_to_zoo(sentence)
     plain = pretrain_head(toy_task(), str(tiny_st), method="bitfit", settings={**S1, "learning_rate": 1e-2},
-                          save=False)
+                          feature=SEQUENCE_CLASSIFICATION, save=False)
     save_to_zoo(plain)
     ranked = suggest_heads(toy_task(), str(tiny_st), feature=SENTENCE_EMBEDDING, sample=24)
     assert [s.source for s in ranked if s.origin != "imprint"] == ["toy/probe"]
     assert any("toy/bitfit" in line and "sequence-classification" in line for line in ranked.skipped)
     top = ranked[0]
     assert 0.0 <= top.accuracy <= 1.0
-    plain_ranked = suggest_heads(toy_task(), str(tiny_st), sample=24)
+    plain_ranked = suggest_heads(toy_task(), str(tiny_st), feature=SEQUENCE_CLASSIFICATION, sample=24)
     assert [s.source for s in plain_ranked if s.origin != "imprint"] == ["toy/bitfit"]
 
 
