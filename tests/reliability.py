@@ -208,6 +208,18 @@ ENTRIES: list[Entry] = [
           "folder, both --text and --file", _cases("test_predict", "CLI_REFUSED", "command lines"),
           "one `error:` line naming the option that fixes it, exit status 1; no output file, no temp file",
           "tests/test_predict.py::test_cli_refusals_are_one_line_and_write_nothing"),
+    Entry("sentence embedding", "a checkpoint's declaration damaged: modules.json not JSON or not a list, no Pooling "
+          "module, 1_Pooling/config.json missing, not JSON, not an object, an unknown or no pooling mode, a "
+          "Dense module after pooling, a negative max_seq_length", _cases("test_pooling", "DAMAGED_DECLARATIONS"),
+          "one-line `PoolingConfigError` quoting the bad value; the checkpoint's files unchanged",
+          "tests/test_pooling.py::test_a_damaged_declaration_is_a_typed_one_line_error"),
+    Entry("sentence embedding", "a head of one kind (sentence-embedding / sequence-classification) loaded into a "
+          "model of the other, or asked for as the other", _one,
+          "one-line `HeadKindError` naming both kinds and the fix; the model's weights unchanged",
+          "tests/test_sentence_train.py::test_heads_of_one_kind_refuse_the_other"),
+    Entry("sentence embedding", "a sentence head whose recorded pooling disagrees with the checkpoint's declaration",
+          _one, "one-line `HeadKindError` naming both poolings; nothing applied",
+          "tests/test_sentence_train.py::test_a_pooling_that_disagrees_with_the_heads_record_is_refused"),
     Entry("shipped zoo", "a damaged shipped head (truncated or missing head.safetensors, head_config.json not JSON "
           "or missing, a NaN tensor) where another shipped method still serves",
           _cases("test_shipped_zoo", "DAMAGES"),

@@ -52,9 +52,9 @@ def test_without_normalize_module_the_embedding_is_not_normalised(tmp_path: Path
     assert read_pooling(folder) == Pooling(modes=("max",), normalize=False, max_seq_length=None)
 
 
-@pytest.mark.parametrize(
-    ("modules", "pooling", "bert_config", "quoted"),
-    [
+#: Damaged sentence-transformers declarations (modules.json, 1_Pooling/config.json, config.json) and a word
+#: each error must quote; the reliability page counts them.
+DAMAGED_DECLARATIONS = [
         ("{not json", {"pooling_mode": "mean"}, None, "modules.json"),
         ('{"a": 1}', {"pooling_mode": "mean"}, None, "JSON list"),
         (ST_MODULES[:1], None, None, "no sentence_transformers Pooling"),
@@ -67,8 +67,10 @@ def test_without_normalize_module_the_embedding_is_not_normalised(tmp_path: Path
         ([*ST_MODULES, {"idx": 3, "path": "3_Dense", "type": "sentence_transformers.models.Dense"}],
          {"pooling_mode": "mean"}, None, "Dense"),
         (ST_MODULES, {"pooling_mode": "mean"}, {"max_seq_length": -4}, "-4"),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("modules", "pooling", "bert_config", "quoted"), DAMAGED_DECLARATIONS)
 def test_a_damaged_declaration_is_a_typed_one_line_error(tmp_path: Path, modules, pooling, bert_config,
                                                           quoted) -> None:
     folder = write_checkpoint(tmp_path / "ck", modules=modules, pooling=pooling, bert_config=bert_config)

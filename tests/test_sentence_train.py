@@ -92,7 +92,8 @@ def test_the_feature_is_hashed_only_for_the_sentence_kind(tiny_st: Path, tmp_pat
     auto = prepare_data(toy_task(), str(tiny_st), data_dir=None, limit=None, max_length=128, feature="auto")
     default = prepare_data(toy_task(), str(tiny_st), data_dir=None, limit=None, max_length=128)
     assert plain.feature == SEQUENCE_CLASSIFICATION and "feature" not in plain.info
-    assert sentence.feature == auto.feature == default.feature == SENTENCE_EMBEDDING  # the default: what it declares and sentence.info["feature"] == SENTENCE_EMBEDDING
+    assert sentence.feature == auto.feature == default.feature == SENTENCE_EMBEDDING  # the default: what it declares
+    assert sentence.info["feature"] == SENTENCE_EMBEDDING
     assert sentence.max_length == 48  # the checkpoint's max_seq_length
 
 
