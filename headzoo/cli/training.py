@@ -167,7 +167,7 @@ def finetune(
     typer.echo(f"best (epoch {result.best_epoch}): {best}")
     source = (result.stage1 or {}).get("source")
     if result.protocol == "zoo" and source in ("given", "zoo"):
-        steps = f"stage 2 {result.stage2_steps} (protocol zoo: the {source} head's stage 1 ran before this run)"
+        steps = f"stage 2 {result.stage2_steps}, the whole budget (protocol zoo: the head was trained before)"
     else:
         steps = f"stage 1 {result.stage1_steps}, stage 2 {result.stage2_steps} (protocol {result.protocol})"
     typer.echo(f"steps: {steps}; {len(result.history)} evaluation(s); "
