@@ -260,9 +260,10 @@ def stage2_points(cfg: FinetuneSettings, budget: Budget) -> tuple[list[int], lis
         >>> stage2_points(cfg, Budget.of(cfg, 100))
         ([4, 8, 12, 16, 20, 24, 28, 30], [4, 8, 12, 16, 20, 24, 28])
     """
-    steps = step_points(budget.stage2, cfg.eval_steps)
-    points = epoch_points(budget.stage2, budget.steps_per_epoch, budget.stage1) if cfg.eval_strategy == "epoch" \
-        else steps
+    if cfg.eval_strategy == "epoch":
+        points = epoch_points(budget.stage2, budget.steps_per_epoch, budget.stage1)
+    else:
+        points = step_points(budget.stage2, cfg.eval_steps)
     evaluate_at = [budget.stage2] if cfg.eval_strategy == "no" else points
     return evaluate_at, [p for p in points if p < budget.stage2]
 
