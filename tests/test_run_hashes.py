@@ -24,7 +24,10 @@ BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
 #: The fields of FinetuneSettings a stored record may carry.
 FIELDS = ("epochs", "learning_rate", "batch_size", "max_length", "seed", "protocol", "stage1_fraction", "preset",
           "warmup_ratio", "weight_decay", "max_grad_norm", "group_by_length", "data_order", "eval_strategy",
-          "min_steps", "training_args")
+          "eval_steps", "min_steps", "training_args")
+#: The settings these hashes were made under where the defaults have changed since: an evaluation at every epoch
+#: boundary (a record without ``eval_strategy`` ran so) and, in the cases, the ``matched`` protocol's share.
+THEN = {"eval_strategy": "epoch"}
 
 
 def task_data(task: str, train_size: int, max_length: int = 128, info: dict[str, Any] | None = None) -> TaskData:
@@ -54,8 +57,11 @@ CASES: list[tuple[str, int, dict[str, Any], str, str | None, dict[str, Any], str
     ("lp-ft-zoo", 250, {"epochs": 10, "protocol": "zoo"}, "lp-ft", "probe", {}, "599fcbf7e770"),
     ("eh-ft-zoo-given-head", 250, {"epochs": 10, "protocol": "zoo"}, "eh-ft", "lora", {"head": "heads/cb-lora"},
      "ac45015fdef9"),
-    ("eh-ft-label-map", 250, {"epochs": 10, "preset": "paper"}, "eh-ft", "lora",
+    ("eh-ft-label-map", 250, {"epochs": 10, "preset": "paper", "protocol": "matched"}, "eh-ft", "lora",
      {"head": "heads/cb-lora", "label_map": {"neg": "negative", "pos": "positive"}}, "8216ed032a99"),
+    # since: auto (the default) is hashed as the protocol it resolves to, zoo from a given head
+    ("eh-ft-auto-given-head", 250, {"epochs": 10}, "eh-ft", "lora", {"head": "heads/cb-lora"}, "ac45015fdef9"),
+    ("eh-ft-auto-matched", 250, {"epochs": 10}, "eh-ft", "lora", {}, "f42d6d6a3ac6"),
 ]
 
 
@@ -63,7 +69,7 @@ CASES: list[tuple[str, int, dict[str, Any], str, str | None, dict[str, Any], str
                          [case[1:] for case in CASES], ids=[case[0] for case in CASES])
 def test_run_hashes_are_those_before_the_refactor(train_size: int, fields: dict[str, Any], strategy: str,
                                                   method: str | None, extra: dict[str, Any], expected: str) -> None:
-    cfg = FinetuneSettings.from_any(None, **fields)
+    cfg = FinetuneSettings.from_any(None, **{**THEN, **fields})
     extra = {"stage1": Stage1Settings(), **extra}
     settings = run_settings(task_data("cb", train_size), cfg, strategy=strategy, method=method, **extra)
     assert settings_hash(settings) == expected
@@ -89,6 +95,19 @@ def test_shared_zoo_head_hashes_are_those_before_the_refactor(method: str, field
     assert (head, seen) == ("the stored head", [expected])
 
 
+def test_the_default_evaluation_enters_the_hash() -> None:
+    settings = run_settings(task_data("cb", 250), FinetuneSettings(epochs=10), strategy="ft", method=None,
+                            stage1=Stage1Settings())
+    assert (settings["eval_strategy"], settings["eval_steps"]) == ("steps", 0.2)
+    assert settings_hash(settings) != "f3d1e92767ea"  # FT's hash under evaluations at every epoch boundary
+    other = run_settings(task_data("cb", 250), FinetuneSettings(epochs=10, eval_steps=0.25), strategy="ft",
+                         method=None, stage1=Stage1Settings())
+    assert settings_hash(other) != settings_hash(settings)
+    epoch = run_settings(task_data("cb", 250), FinetuneSettings(epochs=10, eval_strategy="epoch", eval_steps=0.25),
+                         strategy="ft", method=None, stage1=Stage1Settings())
+    assert "eval_steps" not in epoch and settings_hash(epoch) == "f3d1e92767ea"  # eval_steps acts under steps only
+
+
 def committed_records() -> list[tuple[str, dict[str, Any]]]:
     """``(file, record)`` of every grid run committed under ``results/`` (``runs.jsonl`` lines)."""
     return [(str(path.relative_to(RESULTS)), json.loads(line))
@@ -111,7 +130,7 @@ def test_committed_records_rebuild_to_their_hashes() -> None:
         stored = record["result"]["settings"]
         if older_form(stored):
             continue
-        cfg = FinetuneSettings(**{k: stored[k] for k in FIELDS if k in stored},
+        cfg = FinetuneSettings(**{**THEN, **{k: stored[k] for k in FIELDS if k in stored}},
                                **({} if "min_steps" in stored else {"min_steps": 0}))
         stage1 = Stage1Settings(**stored["stage1"]) if stored["stage1"] else Stage1Settings()
         data = task_data(stored["task"], stored["data"]["train_size"], stored["max_length"], stored["data"])

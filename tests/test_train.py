@@ -53,7 +53,9 @@ pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserW
 
 LIMIT = 32  # examples per split
 BATCH = 8  # -> 4 steps per epoch
-FAST = {"limit": LIMIT, "batch_size": BATCH, "max_length": 48, "min_steps": 0}  # budgets here are counted in epochs
+# budgets here are counted in epochs, and most tests below read an evaluation at every epoch boundary; the default
+# eval_strategy ("steps") has its own tests
+FAST = {"limit": LIMIT, "batch_size": BATCH, "max_length": 48, "min_steps": 0, "eval_strategy": "epoch"}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -168,7 +170,9 @@ def test_stage1_settings_presets_and_dicts() -> None:
         ({"learning_rate": 0}, "0"),
         ({"preset": "fastest"}, "'fastest'"),
         ({"data_order": "shuffled"}, "'shuffled'"),
-        ({"eval_strategy": "steps"}, "'steps'"),
+        ({"eval_strategy": "often"}, "'often'"),
+        ({"eval_steps": 0}, "eval_steps must be a number > 0"),
+        ({"eval_steps": 1.5}, "1.5"),
         ({"min_steps": -1}, "-1"),
         ({"min_steps": 2.5}, "2.5"),
         ({"training_args": {"eval_strategy": "no"}}, "eval_strategy="),
@@ -518,9 +522,17 @@ def test_zoo_protocol_gives_stage2_the_full_budget(tiny_backbone: Path, data_dir
     assert (result.stage2_steps, result.budget_steps, result.total_steps) == (8, 8, 10)
     expected = head.apply(_fresh(tiny_backbone))
     torch.testing.assert_close(recorder.begin["headzoo-stage2-eh-ft"], _logits(expected, batch), rtol=0, atol=1e-6)
+    # a given head, at the default protocol ("auto"): zoo, so stage 2 makes the whole budget, and the run says so
     given = finetune("cb", str(tiny_backbone), strategy="eh-ft", head=head, epochs=2, data_dir=data_dir, **FAST)
-    assert given.stage1["source"] == "given" and (given.stage1_steps, given.stage2_steps) == (1, 7)
-    assert given.method == "lora"  # the head's own method is reported
+    assert given.stage1["source"] == "given" and given.method == "lora"  # the head's own method is reported
+    assert (given.protocol, given.settings["protocol"]) == ("zoo", "zoo")
+    assert (given.stage2_steps, given.budget_steps) == (8, 8) and given.stage1_steps == 2  # the head's own, apart
+    assert [h["step"] for h in given.history] == [4, 8]
+    # matched, asked for: the given head is charged stage 1's share, as the paper's comparison does
+    charged = finetune("cb", str(tiny_backbone), strategy="eh-ft", head=head, epochs=2, data_dir=data_dir,
+                       protocol="matched", **FAST)
+    assert (charged.protocol, charged.stage1_steps, charged.stage2_steps) == ("matched", 1, 7)
+    assert charged.settings_hash != given.settings_hash
 
 
 @pytest.mark.parametrize("world_size", [1, 2])
@@ -596,8 +608,8 @@ def test_eval_strategy_no_evaluates_once_at_the_end_of_the_same_steps(tiny_backb
                                                                       tmp_path: Path) -> None:
     every = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir,
                      output_dir=tmp_path / "every", **FAST)
-    end = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir, eval_strategy="no",
-                   output_dir=tmp_path / "end", **FAST)
+    end = finetune("cb", str(tiny_backbone), strategy="ft", epochs=2, data_dir=data_dir,
+                   output_dir=tmp_path / "end", **{**FAST, "eval_strategy": "no"})
     assert [h["step"] for h in every.history] == [4, 8]
     assert [h["step"] for h in end.history] == [8] and end.best == end.final and end.best_step == 8
     # Not bit for bit the same model: each evaluation's DataLoader draws a seed from torch's global RNG, which
@@ -605,6 +617,53 @@ def test_eval_strategy_no_evaluates_once_at_the_end_of_the_same_steps(tiny_backb
     assert end.final.keys() == every.final.keys() and end.total_steps == every.total_steps == 8
     assert end.settings["eval_strategy"] == "no" and "eval_strategy" not in every.settings
     assert end.settings_hash != every.settings_hash  # a stored result with other evaluations is not reused
+
+
+class Counter(TrainerCallback):
+    """The global steps at which stage 2 evaluated and saved a checkpoint."""
+
+    def __init__(self) -> None:
+        self.evaluated: list[int] = []
+        self.saved: list[int] = []
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        if args.run_name.startswith("headzoo-stage2-"):
+            self.evaluated.append(state.global_step)
+
+    def on_save(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        if args.run_name.startswith("headzoo-stage2-"):
+            self.saved.append(state.global_step)
+
+
+def test_one_step_epochs_evaluate_a_handful_of_times_by_default(tiny_backbone: Path, data_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    # 32 examples in one batch of 32: every epoch is one step, and the floor makes the budget 30 of them
+    counter = Counter()
+    result = finetune("cb", str(tiny_backbone), strategy="ft", data_dir=data_dir, limit=LIMIT, batch_size=32,
+                      max_length=48, output_dir=tmp_path / "run", callbacks=[counter])
+    assert (result.steps_per_epoch, result.budget_steps) == (1, 30)
+    assert counter.evaluated == [6, 12, 18, 24, 30]  # every 0.2 of stage 2, the last at the end: not 30 times
+    assert [h["step"] for h in result.history] == counter.evaluated and result.final == {
+        k: v for k, v in result.history[-1].items() if k not in ("epoch", "step", "stage")}
+    assert result.best_main == max(h["accuracy"] for h in result.history)
+    assert counter.saved == [6, 12, 18, 24]  # checkpoints for resume where it evaluates, not at every epoch
+    assert (result.settings["eval_strategy"], result.settings["eval_steps"]) == ("steps", 0.2)
+
+
+@pytest.mark.parametrize(("fields", "stage1", "evaluate_at", "save_at"), [
+    ({}, 0, [6, 12, 18, 24, 30], [6, 12, 18, 24]),
+    ({"eval_steps": 10}, 0, [10, 20, 30], [10, 20]),  # a whole number: every that many steps
+    ({"eval_steps": 0.5}, 3, [14, 27], [14]),  # a matched stage 1 of 3 steps: stage 2's own 27 steps
+    ({"eval_strategy": "epoch"}, 3, list(range(1, 28)), list(range(1, 27))),  # one-step epochs: every step
+    ({"eval_strategy": "no"}, 0, [30], [6, 12, 18, 24]),
+])
+def test_stage2_points_follow_eval_strategy(fields: dict[str, Any], stage1: int, evaluate_at: list[int],
+                                            save_at: list[int]) -> None:
+    from headzoo.train.budget import Budget
+    from headzoo.train.stage2 import stage2_points
+
+    budget = Budget(steps_per_epoch=1, epoch_steps=3, total=30, stage1=stage1, stage2=30 - stage1)
+    assert stage2_points(headzoo.FinetuneSettings(**fields), budget) == (evaluate_at, save_at)
 
 
 def test_min_steps_is_a_floor_under_the_budget(tiny_backbone: Path, data_dir: Path, tmp_path: Path,
@@ -641,6 +700,13 @@ def test_cli_eval_strategy_and_min_steps_reach_the_run(tiny_backbone: Path, data
     stored = json.loads((out / "result.json").read_text())
     assert [h["step"] for h in stored["history"]] == [10] and stored["settings"]["eval_strategy"] == "no"
     assert stored["budget_steps"] == 10 and stored["settings"]["min_steps"] == 10
+    assert main(["finetune", "cb", "--backbone", str(tiny_backbone), "--strategy", "ft", "--epochs", "2",
+                 "--eval-steps", "4", "--min-steps", "10", "--data-dir", str(data_dir),
+                 "--limit", str(FAST["limit"]), "--batch-size", str(FAST["batch_size"]), "--max-length", "48",
+                 "--output-dir", str(out), "--no-progress"]) == 0
+    stored = json.loads((out / "result.json").read_text())
+    assert [h["step"] for h in stored["history"]] == [4, 8, 10]  # --eval-strategy steps is the default
+    assert (stored["settings"]["eval_strategy"], stored["settings"]["eval_steps"]) == ("steps", 4.0)
 
 
 # --------------------------------------------------------------------------- compare
@@ -660,8 +726,11 @@ def test_compare_writes_reports_and_resumes(tiny_backbone: Path, data_dir: Path,
     by_strategy = {r.strategy: r for r in first.runs}
     assert by_strategy["ft"].total_steps == by_strategy["eh-ft"].total_steps == 8  # compute-matched
     assert by_strategy["ft"].stage1_steps == 0 and by_strategy["eh-ft"].stage1_steps == 1
+    # compare's protocol is matched, though the settings' default is auto (which finetune resolves per start)
+    assert {r.protocol for r in first.runs} == {r.settings["protocol"] for r in first.runs} == {"matched"}
 
     results = json.loads((out / "results.json").read_text())
+    assert results["settings"]["protocol"] == "matched" and "Protocol `matched`" in (out / "results.md").read_text()
     assert len(results["runs"]) == 4 and {row["label"] for row in results["summary"]} == {"FT", "EH-FT (bitfit)"}
     for row in results["summary"]:
         assert row["n"] == 2 and set(row["per_seed"]) == {"0", "1"}

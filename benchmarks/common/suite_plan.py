@@ -220,7 +220,8 @@ def stage2_settings(grid: Grid) -> Any:
 
     return FinetuneSettings(epochs=grid.epochs, learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE,
                             max_length=MAX_LENGTH, protocol=grid.protocol, stage1_fraction=STAGE1_FRACTION,
-                            preset=PRESET, data_order=DATA_ORDER, min_steps=0)  # the plan's budget is in epochs
+                            preset=PRESET, data_order=DATA_ORDER, min_steps=0,  # the plan's budget is in epochs
+                            eval_strategy="epoch")  # best-epoch figures: an evaluation at every epoch boundary
 
 
 def stage1_overrides(grid: Grid) -> dict[str, Any]:

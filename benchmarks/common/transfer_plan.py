@@ -1,7 +1,7 @@
 """The transfer benchmark's plan: its starts, sizes, budget and run settings (its study and its report read them).
 
 The stage-2 budget, the same for every start: ``T = max(30, round(3 * n / 16))`` steps of 16 examples
-(``n`` = the sample's size), learning rate 5e-5, protocol ``zoo``.
+(``n`` = the sample's size), learning rate 5e-5, protocol ``zoo``, an evaluation at every epoch boundary.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def stage2_settings(n_train: int, steps: int, seed: int) -> FinetuneSettings:
     from headzoo import FinetuneSettings
 
     return FinetuneSettings(epochs=steps / -(-n_train // BATCH), learning_rate=LEARNING_RATE, batch_size=BATCH,
-                            max_length=MAX_LENGTH, seed=seed, protocol="zoo")
+                            max_length=MAX_LENGTH, seed=seed, protocol="zoo",
+                            eval_strategy="epoch")  # the evaluations its records were timed with
 
 
 def zoo_pick_is_current(record: dict[str, Any]) -> bool:

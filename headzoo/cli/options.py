@@ -138,6 +138,7 @@ LearningRate = Annotated[float, typer.Option("--lr", help=help_of(FinetuneSettin
 Protocol = Annotated[str, typer.Option(help=help_of(FinetuneSettings, "protocol"))]
 DataOrder = Annotated[str, typer.Option(help=help_of(FinetuneSettings, "data_order"))]
 EvalStrategy = Annotated[str, typer.Option("--eval-strategy", help=help_of(FinetuneSettings, "eval_strategy"))]
+EvalSteps = Annotated[float, typer.Option("--eval-steps", help=help_of(FinetuneSettings, "eval_steps"))]
 MinSteps = Annotated[int, typer.Option("--min-steps", min=0, help=help_of(FinetuneSettings, "min_steps"))]
 BatchSize = Annotated[int, typer.Option(min=1, help=help_of(FinetuneSettings, "batch_size"))]
 MaxLength = Annotated[int, typer.Option(min=2, help=help_of(FinetuneSettings, "max_length"))]

@@ -106,6 +106,7 @@ def finetune(
     protocol: options.Protocol = STAGE2.protocol,
     data_order: options.DataOrder = STAGE2.data_order,
     eval_strategy: options.EvalStrategy = STAGE2.eval_strategy,
+    eval_steps: options.EvalSteps = STAGE2.eval_steps,
     min_steps: options.MinSteps = STAGE2.min_steps,
     batch_size: options.BatchSize = STAGE2.batch_size,
     max_length: options.MaxLength = STAGE2.max_length,
@@ -149,8 +150,8 @@ def finetune(
         task_arg(task, data_file, text_column, label_column, validation_file, label_columns=label_columns,
                  multi_label=multi_label, label_separator=label_separator), backbone, strategy=strategy,
         method=method, head=head, epochs=epochs, learning_rate=learning_rate, protocol=protocol,
-        data_order=data_order, eval_strategy=eval_strategy, min_steps=min_steps, batch_size=batch_size,
-        max_length=max_length, seed=seed, data_dir=data_dir, limit=limit, feature=feature,
+        data_order=data_order, eval_strategy=eval_strategy, eval_steps=eval_steps, min_steps=min_steps,
+        batch_size=batch_size, max_length=max_length, seed=seed, data_dir=data_dir, limit=limit, feature=feature,
         output_dir=output_dir, resume=resume, callbacks=progress_callbacks(no_progress),
         training_args=training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,
                                     training_arg),
@@ -164,7 +165,12 @@ def finetune(
     best = ", ".join(fmt_metric(k, v) for k, v in sorted(result.best.items()) if v is not None)
     typer.echo(f"{result.strategy}{f'({result.method})' if result.method else ''} on {result.task}: final {final}")
     typer.echo(f"best (epoch {result.best_epoch}): {best}")
-    typer.echo(f"steps: stage 1 {result.stage1_steps}, stage 2 {result.stage2_steps}; "
+    source = (result.stage1 or {}).get("source")
+    if result.protocol == "zoo" and source in ("given", "zoo"):
+        steps = f"stage 2 {result.stage2_steps}, the whole budget (protocol zoo: the head was trained before)"
+    else:
+        steps = f"stage 1 {result.stage1_steps}, stage 2 {result.stage2_steps} (protocol {result.protocol})"
+    typer.echo(f"steps: {steps}; {len(result.history)} evaluation(s); "
                f"time {result.stage1_seconds + result.stage2_seconds:.0f} s")
     if save_model is not None and getattr(result, "model", None) is not None:
         result.model.save_pretrained(save_model)
@@ -186,6 +192,7 @@ def compare(
     protocol: options.Protocol = STAGE2.protocol,
     data_order: options.DataOrder = STAGE2.data_order,
     eval_strategy: options.EvalStrategy = STAGE2.eval_strategy,
+    eval_steps: options.EvalSteps = STAGE2.eval_steps,
     min_steps: options.MinSteps = STAGE2.min_steps,
     stage1_lr: Annotated[str | None, typer.Option(
         "--stage1-lr", help="Stage-1 learning rates per method, like 'ia3=0.09,probe=0.1' (probe: LP-FT); "
@@ -225,7 +232,7 @@ def compare(
                  multi_label=multi_label, label_separator=label_separator), backbone,
         strategies=split(strategies), methods=split(methods), seeds=seed_list, epochs=epochs,
         learning_rate=learning_rate, protocol=protocol, data_order=data_order, eval_strategy=eval_strategy,
-        min_steps=min_steps, stage1_learning_rates=parse_rates(stage1_lr), batch_size=batch_size,
+        eval_steps=eval_steps, min_steps=min_steps, stage1_learning_rates=parse_rates(stage1_lr), batch_size=batch_size,
         max_length=max_length, data_dir=data_dir, limit=limit, feature=feature, out_dir=out,
         callbacks=progress_callbacks(no_progress),
         training_args=training_args(bf16, fp16, gradient_accumulation_steps, report_to, dataloader_num_workers,

@@ -24,7 +24,15 @@ default, lets a few dozen examples train); stage 1
 takes ``max(1, round(stage1_fraction * T))`` of them and stage 2 the rest, so
 every strategy makes the same number of steps. With ``protocol="zoo"`` stage 2
 gets all ``T`` steps, as for a head taken from the zoo, and the cost of stage 1
-is reported separately.
+is reported separately. ``finetune``'s default, ``protocol="auto"``, is ``zoo``
+for a run that starts from a head it did not train (a given head, a task's
+head, ``head="auto"``'s zoo head) and ``matched`` otherwise; ``compare`` runs
+``matched`` unless told ``zoo``.
+
+Stage 2 evaluates on the validation split every ``eval_steps`` of its steps
+(``eval_strategy="steps"``; by default a fifth of them, at most 5 evaluations
+with the last at the end), at every epoch boundary (``"epoch"``) or at the end
+only (``"no"``), and checkpoints at those points for ``resume``.
 
 Data order under ``matched`` (``data_order``): ``"continue"`` (default) lays the
 run's ``T`` batches out once, epoch by epoch, and gives stage 1 the first ``k``

@@ -25,13 +25,18 @@ from ..pet import IMPRINT, METHODS, STAGE1_METHODS
 
 #: Fine-tuning strategies.
 STRATEGIES = ("ft", "lp-ft", "eh-ft")
-#: Budget protocols of :func:`headzoo.train.finetune`.
+#: Budget protocols of :func:`headzoo.train.finetune`: what a run's record says applied.
 PROTOCOLS = ("matched", "zoo")
+#: ``FinetuneSettings.protocol``'s default: ``"zoo"`` for a run that starts from a head it did not train (a given
+#: head, a task's head from the zoo, ``head="auto"``'s zoo head), else ``"matched"``
+#: (:meth:`FinetuneSettings.resolved`).
+AUTO_PROTOCOL = "auto"
 #: How stage 2 of a ``matched`` run takes its batches after stage 1 (see :mod:`headzoo.train`).
 DATA_ORDERS = ("continue", "restart")
-#: When stage 2 evaluates on the validation split, as ``TrainingArguments.eval_strategy`` names it: at every
-#: epoch boundary and at the end (``"epoch"``), or at the end only (``"no"``: no evaluation during training).
-EVAL_STRATEGIES = ("epoch", "no")
+#: When stage 2 evaluates on the validation split, as ``TrainingArguments.eval_strategy`` names it: every
+#: ``eval_steps`` steps and at the end (``"steps"``), at every epoch boundary and at the end (``"epoch"``), or at
+#: the end only (``"no"``: no evaluation during training).
+EVAL_STRATEGIES = ("steps", "epoch", "no")
 
 #: Stage-1 learning rates per preset and method.
 #:
@@ -77,15 +82,16 @@ RESERVED_TRAINING_ARGS: dict[str, str] = {
     "seed": "use seed= (CLI --seed)",
     "data_seed": "use seed= (CLI --seed); the batch order follows it",
     "train_sampling_strategy": "use group_by_length=",
-    "eval_strategy": "use eval_strategy= (CLI --eval-strategy): 'epoch' or 'no' (at the end of stage 2 only)",
-    "eval_steps": "headzoo evaluates at every epoch boundary and at the end of stage 2; eval_strategy='no': "
-                  "at the end only",
-    "eval_delay": "headzoo evaluates at every epoch boundary and at the end of stage 2; eval_strategy='no': "
-                  "at the end only",
-    "eval_on_start": "headzoo evaluates at every epoch boundary and at the end of stage 2; eval_strategy='no': "
-                     "at the end only",
-    "save_strategy": "headzoo saves checkpoints at epoch boundaries; pass save_checkpoints=False to skip them",
-    "save_steps": "headzoo saves checkpoints at epoch boundaries; pass save_checkpoints=False to skip them",
+    "eval_strategy": "use eval_strategy= (CLI --eval-strategy): 'steps', 'epoch' or 'no' (at the end of stage 2 "
+                     "only)",
+    "eval_steps": "use eval_steps= (CLI --eval-steps)",
+    "eval_delay": "headzoo places stage 2's evaluations itself (eval_strategy=, eval_steps=) and always evaluates "
+                  "at its end",
+    "eval_on_start": "headzoo places stage 2's evaluations itself (eval_strategy=, eval_steps=) and always "
+                     "evaluates at its end",
+    "save_strategy": "headzoo saves checkpoints where stage 2 would evaluate; pass save_checkpoints=False to skip "
+                     "them",
+    "save_steps": "headzoo saves checkpoints where stage 2 would evaluate; pass save_checkpoints=False to skip them",
     "save_total_limit": "headzoo keeps one checkpoint per stage",
     "load_best_model_at_end": "headzoo reports the best evaluation in FinetuneResult.best",
     "metric_for_best_model": "headzoo ranks evaluations by the task's main metric",
@@ -459,7 +465,7 @@ class FinetuneSettings:
         >>> FinetuneSettings(protocol="paper")
         Traceback (most recent call last):
         ...
-        headzoo.errors.ConfigError: protocol must be one of 'matched', 'zoo', got 'paper'
+        headzoo.errors.ConfigError: protocol must be one of 'auto', 'matched', 'zoo', got 'paper'
     """
 
     epochs: float = field(
@@ -477,9 +483,11 @@ class FinetuneSettings:
     max_length: int = field(default=128, metadata={"help": "Truncate inputs to this many tokens (both stages)."})
     seed: int = field(default=0, metadata={"help": "Seed of the head init, dropout and data order (both stages)."})
     protocol: str = field(
-        default="matched",
-        metadata={"help": "matched: stage 1 takes stage1_fraction of the budget (the paper's); zoo: stage 2 gets "
-                          "the whole budget from a published head."},
+        default=AUTO_PROTOCOL,
+        metadata={"help": "auto: zoo when the run starts from a head it did not train (a given head, a task's head, "
+                          "auto's zoo head), else matched (always matched in compare); matched: stage 1 takes "
+                          "stage1_fraction of the budget (the paper's), also from a given head; zoo: stage 2 gets "
+                          "the whole budget from a head made before (its cost reported apart)."},
     )
     stage1_fraction: float = field(default=0.1, metadata={"help": "Stage 1's share of the budget under matched."})
     preset: str = field(default="headzoo", metadata={"help": "Stage-1 learning-rate preset: headzoo (trains on "
@@ -494,9 +502,16 @@ class FinetuneSettings:
                           "seen as often as under FT) or restart (stage 2 starts a new pass over the data)."},
     )
     eval_strategy: str = field(
-        default="epoch",
-        metadata={"help": "epoch: evaluate on the validation split at every epoch boundary and at the end of "
-                          "stage 2; no: at the end only (faster; best is then the final evaluation)."},
+        default="steps",
+        metadata={"help": "steps: evaluate on the validation split every eval_steps steps of stage 2 and at its "
+                          "end; epoch: at every epoch boundary and at the end; no: at the end only (best is then "
+                          "the final evaluation). Checkpoints for resume go at the epoch boundaries under epoch, else "
+                          "where steps evaluates."},
+    )
+    eval_steps: float = field(
+        default=0.2,
+        metadata={"help": "steps only: evaluate every this many optimizer steps of stage 2, or, below 1, every "
+                          "this fraction of them, rounded up (0.2: at most 5 evaluations, the last at the end)."},
     )
     training_args: dict[str, Any] = field(
         default_factory=dict,
@@ -511,7 +526,7 @@ class FinetuneSettings:
         check_int("batch_size", self.batch_size, 1)
         check_int("max_length", self.max_length, 2)
         check_int("seed", self.seed, 0, 2**32 - 1)
-        check_choice("protocol", self.protocol, PROTOCOLS)
+        check_choice("protocol", self.protocol, (AUTO_PROTOCOL, *PROTOCOLS))
         check_float("stage1_fraction", self.stage1_fraction, low=0, high=1, low_open=True)
         check_float("warmup_ratio", self.warmup_ratio, low=0, high=1)
         check_float("weight_decay", self.weight_decay, low=0)
@@ -521,7 +536,24 @@ class FinetuneSettings:
             raise bad_value("group_by_length", self.group_by_length, "True or False")
         check_choice("data_order", self.data_order, DATA_ORDERS)
         check_choice("eval_strategy", self.eval_strategy, EVAL_STRATEGIES)
+        self.eval_steps = check_float("eval_steps", self.eval_steps, low=0, low_open=True)
+        if self.eval_steps > 1 and not self.eval_steps.is_integer():
+            raise bad_value("eval_steps", self.eval_steps, "a fraction below 1 or a whole number of steps")
         self.training_args = check_training_args(self.training_args)
+
+    def resolved(self, *, head_given: bool = False) -> FinetuneSettings:
+        """These settings with the ``protocol`` that applies: ``"auto"`` becomes ``"zoo"`` where the run starts
+        from a head it did not train (``head_given``), else ``"matched"`` (a copy); other protocols return ``self``.
+
+        Example:
+            >>> FinetuneSettings().resolved(head_given=True).protocol, FinetuneSettings().resolved().protocol
+            ('zoo', 'matched')
+            >>> FinetuneSettings(protocol="matched").resolved(head_given=True).protocol
+            'matched'
+        """
+        if self.protocol != AUTO_PROTOCOL:
+            return self
+        return replace(self, protocol="zoo" if head_given else "matched")
 
     def epoch_steps(self, steps_per_epoch: int) -> int:
         """The budget the epochs alone give: ``max(1, round(epochs * steps_per_epoch))`` optimizer steps.

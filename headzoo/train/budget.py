@@ -2,7 +2,9 @@
 
 The rules (see :mod:`headzoo.train`): ``T = max(min_steps, round(epochs * steps_per_epoch))``; under the
 ``matched`` protocol stage 1 takes ``max(1, round(stage1_fraction * T))`` of them and stage 2 the rest; under
-``zoo`` stage 2 takes all ``T`` and the cost of stage 1 is reported apart. A stage 1 trained on its own
+``zoo`` stage 2 takes all ``T`` and the cost of stage 1 is reported apart. The default protocol, ``auto``, is
+``zoo`` for a run that starts from a given head and ``matched`` otherwise
+(:meth:`~headzoo.train.FinetuneSettings.resolved`). A stage 1 trained on its own
 (:func:`~headzoo.train.pretrain_head`, the ``zoo`` protocol's heads) runs :func:`stage1_steps`.
 """
 
@@ -24,8 +26,8 @@ class Budget:
         steps_per_epoch: optimizer steps of one pass over the training data (per process, accumulation included).
         epoch_steps: what the epochs alone give, ``max(1, round(epochs * steps_per_epoch))``.
         total: the budget ``T``: ``epoch_steps`` raised to ``min_steps`` where it is lower.
-        stage1: the steps of ``T`` charged to stage 1 (0 for FT, under ``zoo``, and for an imprint made here,
-            which makes no step).
+        stage1: the steps of ``T`` charged to stage 1 (0 for FT, under ``zoo`` (``auto`` from a given head), and
+            for a stage 1 made here that makes no step, such as an imprint).
         stage2: the steps stage 2 makes, ``total - stage1``.
 
     Example:
@@ -52,15 +54,19 @@ class Budget:
         """The budget of a run of ``strategy`` / ``method`` on ``train_examples`` training examples.
 
         Stage 1 is charged its share of ``T`` under the ``matched`` protocol for every strategy but FT, except
-        a stage 1 made here that makes no optimizer step (:func:`makes_no_steps`, and no given head).
+        a stage 1 made here that makes no optimizer step (:func:`makes_no_steps`, and no given head). The
+        ``auto`` protocol is ``zoo`` with ``head_given``, else ``matched``.
 
         Example:
             >>> Budget.of(FinetuneSettings(epochs=10), 250).total
             80
+            >>> Budget.of(FinetuneSettings(epochs=10), 250, strategy="eh-ft", method="lora", head_given=True).stage1
+            0
         """
         per_epoch = steps_per_epoch(train_examples, settings.effective_batch_size)
         total = settings.budget_steps(per_epoch)
-        charged = (settings.protocol == "matched" and strategy != "ft"
+        protocol = settings.resolved(head_given=head_given).protocol
+        charged = (protocol == "matched" and strategy != "ft"
                    and (not makes_no_steps(method, feature, problem_type) or head_given))
         stage1 = max(1, round(settings.stage1_fraction * total)) if charged else 0
         return cls(steps_per_epoch=per_epoch, epoch_steps=settings.epoch_steps(per_epoch), total=total,

@@ -33,7 +33,8 @@ class RunOptions:
         resume: continue from the last checkpoints; a finished stage-2 run returns its stored result.
         callbacks: ``transformers.TrainerCallback`` objects, used by both stages.
         progress: show the Trainer's tqdm bar.
-        save_checkpoints: stage 2 checkpoints at epoch boundaries (for ``resume``).
+        save_checkpoints: stage 2 checkpoints where it evaluates (for ``resume``; epoch boundaries under
+            ``eval_strategy="epoch"``, else the ``"steps"`` points).
         keep_checkpoints: keep the checkpoints after a successful run.
 
     Example:
@@ -54,7 +55,7 @@ class Run:
 
     Attributes:
         data: the prepared task data.
-        settings: the stage-2 settings (this run's seed).
+        settings: the stage-2 settings (this run's seed, the protocol that applies).
         strategy, method: the checked strategy and stage-1 method (None for FT).
         head: the given head to start from (a :class:`Head`, a folder or Hub repo id), or None.
         stage1: the stage-1 settings as recorded (the run's seed, batch size and max length, the learning rate
@@ -113,21 +114,25 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
                  head: Any = None, label_map: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every setting of one run (JSON-ready), built from ``asdict(cfg)``; its hash keys checkpoints and grid runs.
 
-    ``data_order`` is recorded only where it acts (``matched``, a strategy with a stage 1), and
+    The protocol is the one that applies (``"auto"`` resolved: :meth:`FinetuneSettings.resolved`, ``zoo`` with a
+    ``head``). ``data_order`` is recorded only where it acts (``matched``, a strategy with a stage 1), and
     ``training_args`` only when it holds a field that changes what the run computes
     (:func:`~headzoo.train.args.hashed_training_args`), so runs keep the hashes they had before these existed;
     ``label_map`` likewise only when one is given, ``eval_strategy`` only when it is not ``"epoch"`` (the
-    evaluations a result holds differ), and ``min_steps`` only where it raises the budget.
+    evaluations a result holds differ), ``eval_steps`` only under ``"steps"``, and ``min_steps`` only where it
+    raises the budget.
 
     Example:
         >>> run_settings(data, FinetuneSettings(), strategy="ft", method=None,  # doctest: +SKIP
         ...              stage1=Stage1Settings())
     """
+    cfg = cfg.resolved(head_given=head is not None)
     stage1_cfg = replace(stage1, method=method or stage1.method, seed=cfg.seed, batch_size=cfg.batch_size,
                          max_length=data.max_length).resolved(cfg.preset) if method else None
     own = asdict(cfg)
     data_order = own.pop("data_order")
     eval_strategy = own.pop("eval_strategy")
+    eval_steps = own.pop("eval_steps")
     min_steps = own.pop("min_steps")
     floor_binds = Budget.of(cfg, len(data.train)).floor_binds
     hashed = hashed_training_args(own.pop("training_args"))
@@ -139,6 +144,7 @@ def run_settings(data: TaskData, cfg: FinetuneSettings, *, strategy: str, method
         **({"data_order": data_order} if cfg.protocol == "matched" and strategy != "ft" else {}),
         **({"training_args": hashed} if hashed else {}),
         **({"eval_strategy": eval_strategy} if eval_strategy != "epoch" else {}),
+        **({"eval_steps": eval_steps} if eval_strategy == "steps" else {}),
         **({"min_steps": min_steps} if floor_binds else {}),
         **({"label_map": dict(sorted(check_label_map(label_map).items()))} if label_map else {}),
     })
@@ -149,7 +155,8 @@ def plan_run(data: TaskData, settings: FinetuneSettings, *, strategy: str, metho
              output_dir: str | os.PathLike[str] | None = None, options: RunOptions | None = None) -> Run:
     """The :class:`Run` of a checked ``strategy`` / ``method``: its budget, hashed settings and folder, once.
 
-    ``output_dir`` defaults to ``<zoo home>/runs/<backbone>/<task>/<run name>``.
+    ``output_dir`` defaults to ``<zoo home>/runs/<backbone>/<task>/<run name>``. The run's settings hold the
+    protocol that applies (:meth:`FinetuneSettings.resolved`: ``"auto"`` is ``"zoo"`` from a given ``head``).
 
     Example:
         >>> run = plan_run(data, FinetuneSettings(epochs=2), strategy="eh-ft", method="lora",  # doctest: +SKIP
@@ -157,6 +164,7 @@ def plan_run(data: TaskData, settings: FinetuneSettings, *, strategy: str, metho
         >>> run.budget.stage1, run.budget.stage2  # doctest: +SKIP
         (3, 27)
     """
+    settings = settings.resolved(head_given=head is not None)
     hashed = run_settings(data, settings, strategy=strategy, method=method, stage1=stage1, head=head,
                           label_map=label_map)
     run = Run(

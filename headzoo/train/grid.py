@@ -22,6 +22,7 @@ from ..head import Head
 from ..pet import STAGE1_METHODS
 from ..zoo import zoo_home
 from .args import (
+    AUTO_PROTOCOL,
     STRATEGIES,
     FinetuneSettings,
     Stage1Settings,
@@ -224,6 +225,8 @@ def compare(
         task, backbone, model, feature, settings, stage1_settings, data_dir, limit, callbacks, progress, **overrides:
             as in :func:`~headzoo.train.finetune` (every run trains copies of ``model``;
             ``settings.seed`` is replaced by each grid seed; with ``limit``, each seed draws its own subset).
+            The protocol is ``"matched"`` unless ``"zoo"`` is asked for (``"auto"``, the settings' default, is
+            ``"matched"`` here).
         strategies: subset of ``("ft", "lp-ft", "eh-ft")``.
         methods: PET methods of ``eh-ft``. A ``learning_rate`` in ``stage1_settings`` applies to every
             method (probe included); leave it None to take each method's preset rate.
@@ -243,6 +246,8 @@ def compare(
         >>> print(res.markdown)  # doctest: +SKIP
     """
     cfg = FinetuneSettings.from_any(settings, **overrides)
+    if cfg.protocol == AUTO_PROTOCOL:
+        cfg = replace(cfg, protocol="matched")  # the paper's comparison: every strategy makes the same steps
     rates = check_learning_rates(stage1_learning_rates)
     cells = build_grid(strategies, methods, seeds)
     stage1 = Stage1Settings.from_any(stage1_settings)
@@ -324,6 +329,7 @@ def run_grid(grid: GridPlan) -> CompareResult:
         "protocol": cfg.protocol, "epochs": cfg.epochs, "budget_steps": Budget.of(cfg, len(data.train)).total,
         "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate, "stage1_fraction": cfg.stage1_fraction,
         "preset": cfg.preset, "seeds": list(dict.fromkeys(grid.seeds)), "data_order": cfg.data_order,
+        "eval_strategy": cfg.eval_strategy,
         "stage1_learning_rates": dict(grid.stage1_learning_rates),
     }
     markdown = compare_markdown(spec.name, data.backbone.id, main, summary, results, meta)

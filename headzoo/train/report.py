@@ -42,10 +42,11 @@ def compare_markdown(task: str, backbone: str, main: str, summary: Sequence[Mapp
         f"preset `{meta['preset']}`"
         + "".join(f", {m} stage-1 lr {r:g}" for m, r in (meta.get("stage1_learning_rates") or {}).items())
         + (f", data order `{meta['data_order']}`" if meta["protocol"] == "matched" else "")
+        + (f", evaluation `{meta['eval_strategy']}`" if meta.get("eval_strategy") else "")
         + f", seeds {', '.join(str(s) for s in meta['seeds'])}. "
         f"Validation {main} ×100 (mean ± sample std over seeds).",
         "",
-        f"| strategy | final {main} | best-epoch {main} | per seed (final) | steps (stage 1 + 2) | wall s / run |",
+        f"| strategy | final {main} | best {main} | per seed (final) | steps (stage 1 + 2) | wall s / run |",
         "|---|---|---|---|---|---|",
     ]
     for row in summary:

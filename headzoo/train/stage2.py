@@ -36,7 +36,16 @@ from .records import RECORD_VERSION, atomic_write, dumps_json
 from .results import FinetuneResult
 from .runtime import is_main_process, machine_info, quiet_progress
 from .stage1_run import Stage1Job, read_stage1, train_stage1, write_stage1
-from .trainer import StageSpec, clear_checkpoints, epoch_points, evaluations, make_trainer, metric_dict, run_trainer
+from .trainer import (
+    StageSpec,
+    clear_checkpoints,
+    epoch_points,
+    evaluations,
+    make_trainer,
+    metric_dict,
+    run_trainer,
+    step_points,
+)
 
 logger = logging.getLogger("headzoo.train")
 
@@ -163,7 +172,7 @@ def train_start(run: Run) -> Start:
         job = Stage1Job(
             replace(stage1, max_steps=steps or None, **grouping), preset=cfg.preset, steps=steps,
             training_args=cfg.training_args, planned=planned,
-            # matched: stage 2 evaluates every epoch; a separate dev pass for stage 1 would only cost time
+            # matched: stage 2 evaluates through the run; a separate dev pass for stage 1 would only cost time
             evaluate=cfg.protocol != "matched",
         )
         trained = train_stage1(data, job, output_dir=stage1_dir, options=run.options)
@@ -237,6 +246,28 @@ def build_result(run: Run, trainer: Any, start: Start, *, wall_seconds: float,
     )
 
 
+def stage2_points(cfg: FinetuneSettings, budget: Budget) -> tuple[list[int], list[int]]:
+    """Where stage 2 evaluates and checkpoints, as ``(evaluate_at, save_at)`` in its own steps (1..stage2).
+
+    ``eval_strategy="steps"``: every ``eval_steps`` steps and at the end (:func:`~headzoo.train.trainer.step_points`);
+    ``"epoch"``: at every epoch boundary, counted over the whole budget, and at the end; ``"no"``: at the end.
+    Checkpoints go at the evaluation points before the end, at the ``"steps"`` points under ``"no"``.
+
+    Example:
+        >>> stage2_points(FinetuneSettings(), Budget.of(FinetuneSettings(), 16))
+        ([6, 12, 18, 24, 30], [6, 12, 18, 24])
+        >>> cfg = FinetuneSettings(eval_strategy="epoch")
+        >>> stage2_points(cfg, Budget.of(cfg, 100))
+        ([4, 8, 12, 16, 20, 24, 28, 30], [4, 8, 12, 16, 20, 24, 28])
+    """
+    if cfg.eval_strategy == "epoch":
+        points = epoch_points(budget.stage2, budget.steps_per_epoch, budget.stage1)
+    else:
+        points = step_points(budget.stage2, cfg.eval_steps)
+    evaluate_at = [budget.stage2] if cfg.eval_strategy == "no" else points
+    return evaluate_at, [p for p in points if p < budget.stage2]
+
+
 def _no_stage2_left(cfg: FinetuneSettings, budget: Budget) -> ConfigError:
     return ConfigError(
         f"the budget of {budget.total} step(s) ({cfg.epochs} epoch(s) of {budget.steps_per_epoch}, min_steps "
@@ -288,11 +319,10 @@ def run_finetune(run: Run) -> FinetuneResult:
     stage2_dir = run.output_dir / "stage2"
     if not options.resume:
         clear_checkpoints(stage2_dir)
-    points = epoch_points(budget.stage2, budget.steps_per_epoch, budget.stage1)
+    evaluate_at, save_at = stage2_points(cfg, budget)
     stage = StageSpec(
         run_name=f"headzoo-stage2-{run.strategy}", max_steps=budget.stage2, learning_rate=cfg.learning_rate,
-        evaluate_at=points if cfg.eval_strategy == "epoch" else [budget.stage2],
-        save_at=[p for p in points if p < budget.stage2] if options.save_checkpoints else (),
+        evaluate_at=evaluate_at, save_at=save_at if options.save_checkpoints else (),
         batches=(budget.stage1, budget.total) if run.hashed_settings.get("data_order") == "continue" else None,
         training_args=cfg.training_args,
     )
@@ -342,6 +372,8 @@ def finetune(
 
     Budget (see :mod:`headzoo.train`): ``T = max(min_steps, round(epochs * steps_per_epoch))`` steps; the floor
     ``min_steps`` (30) gives a few dozen examples enough steps, ``min_steps=0`` counts epochs alone.
+    ``protocol="auto"`` (the default) is ``"zoo"`` when the run starts from a head it did not train (``head``, a
+    task's head, ``head="auto"``'s zoo head) and ``"matched"`` otherwise; ``result.protocol`` says which applied.
     ``protocol="matched"``: stage 1 takes ``max(1, round(stage1_fraction * T))``
     steps and stage 2 the rest, so FT, LP-FT and EH-FT make the same number of
     steps (a given ``head`` is charged the same stage-1 steps). ``protocol="zoo"``:
@@ -350,9 +382,10 @@ def finetune(
     with ``stage1_settings`` (default one epoch); stage-1 cost is reported apart.
 
     Stage 2 starts from a freshly loaded backbone with the head applied, is
-    evaluated on the validation split at every epoch boundary (counted over the
-    whole budget) and at its end, and keeps the final and the best evaluation
-    (``eval_strategy="no"``: at its end only, which is then both).
+    evaluated on the validation split every ``eval_steps`` steps (by default a fifth of its steps, so at most
+    5 evaluations whatever the epoch length) and at its end, and keeps the final and the best evaluation
+    (``eval_strategy="epoch"``: at every epoch boundary, counted over the whole budget, and at its end;
+    ``eval_strategy="no"``: at its end only, which is then both).
     Stage 1 uses this call's ``seed``, ``batch_size``, ``max_length`` and training arguments.
 
     Args:
@@ -379,7 +412,7 @@ def finetune(
             imprint of it when ``"imprint"`` is on top); ``result.stage1["suggested"]`` says which.
         settings: a :class:`FinetuneSettings` (or dict of its fields): epochs, learning_rate,
             batch_size, max_length, seed, protocol, stage1_fraction, preset, warmup_ratio,
-            weight_decay, max_grad_norm, group_by_length, data_order, eval_strategy, training_args.
+            weight_decay, max_grad_norm, group_by_length, data_order, eval_strategy, eval_steps, training_args.
         stage1_settings: :class:`Stage1Settings` (or dict) for stage 1; its method, seed,
             batch size and max length are replaced by this call's.
         data_dir, limit: data source and subset size (a stratified subset drawn with the seed).
@@ -388,7 +421,7 @@ def finetune(
             returns its stored result (without ``model``).
         callbacks: ``transformers.TrainerCallback`` objects, used by both stages.
         progress: show the Trainer's tqdm bar.
-        save_checkpoints: checkpoint at epoch boundaries (for ``resume``).
+        save_checkpoints: checkpoint where stage 2 evaluates (for ``resume``; see ``eval_strategy``).
         keep_checkpoints: keep the checkpoints after a successful run.
         label_map: the task's label -> the given head's label, for labels named differently
             (``{"neg": "negative", "pos": "positive"}``); recorded in the run's settings.

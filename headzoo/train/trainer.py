@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,6 +58,20 @@ def epoch_points(length: int, steps_per_epoch: int, offset: int) -> list[int]:
         points.add(k * steps_per_epoch - offset)
         k += 1
     return sorted(p for p in points if p >= 1)
+
+
+def step_points(length: int, every: float) -> list[int]:
+    """Local steps (1..length) of a stage every ``every`` steps, plus the last.
+
+    ``every`` below 1 is a fraction of ``length``, rounded up to whole steps, as ``TrainingArguments.eval_steps``
+    reads it: 0.2 gives at most 5 points, whatever the length.
+
+    Example:
+        >>> step_points(30, 0.2), step_points(3, 0.2), step_points(10, 4)
+        ([6, 12, 18, 24, 30], [1, 2, 3], [4, 8, 10])
+    """
+    interval = max(1, math.ceil(every * length) if every < 1 else int(every))
+    return sorted({*range(interval, length, interval), length})
 
 
 def at_steps_callback(evaluate: Iterable[int], save: Iterable[int]) -> Any:
@@ -139,7 +154,7 @@ def make_trainer(model: Any, data: TaskData, output_dir: Path, settings: Any, st
         warmup_steps=int(settings.warmup_ratio * max_steps),
         weight_decay=settings.weight_decay,
         max_grad_norm=settings.max_grad_norm,
-        eval_strategy="no",  # evaluations are placed at epoch boundaries by the at-steps callback
+        eval_strategy="no",  # evaluations are placed by the at-steps callback (StageSpec.evaluate_at)
         save_strategy="no",  # so are checkpoints
         save_total_limit=1,
         logging_strategy="steps",
