@@ -14,10 +14,11 @@ benchmark (``benchmarks/transfer.py``).
 The demo:
 
 1. samples a stratified train set (400 tweets by default) and a disjoint held-out set (seeded);
-2. asks :func:`headzoo.suggest_heads` for a start on the training tweets: the shipped
-   SST-2 heads have two of the three labels (``negative``, ``positive``), the
-   partial-overlap case; the top zoo head is taken, its rows for those labels kept and
-   ``neutral``'s imprinted from the training tweets;
+2. asks :func:`headzoo.suggest_heads` for a start on the training tweets, among the shipped
+   heads of the backbone's default feature (on all-MiniLM-L6-v2: its sentence embedding): the
+   sentiment heads share the tweets' labels (SST-2's two of the three, the partial-overlap case,
+   whose missing ``neutral`` row is imprinted from the training tweets; the VADER sets' all three);
+   the top zoo head is taken;
 3. fine-tunes from that head, from a head imprinted from the training tweets, and from a
    random head, with the same stage-2 budget;
 4. returns the three results on the held-out set, with suggest's ranking and the label report line.

