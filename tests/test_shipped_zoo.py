@@ -153,7 +153,10 @@ def test_heads_that_claim_check_a_beat_the_majority_class_on_dev(key: str, data_
 
     task, method = key.split("/")
     if task in PACKAGED_SETS:
-        pytest.importorskip(PACKAGED_SETS[task].module)
+        try:
+            PACKAGED_SETS[task].path()  # the file is read, never imported (some of these packages do not import)
+        except headzoo.DataError as exc:
+            pytest.skip(str(exc))
     budget = ZooBudget(**{k: v for k, v in _record()["budget"].items() if k != "retry_steps"})
     spec, stage1, *_ = task_data(task, data_dir, budget)
     head = headzoo.resolve_head(task, "minilm", method=method)
