@@ -31,6 +31,7 @@ their settings hash is unchanged (the study resumes; ``--seeds 0,1,2`` extends i
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,7 +120,7 @@ def measure(variant: str, task: Any, dev: list[tuple[str, int]], label_map: dict
     result, figures = finetune_on_dev(task, dev, **kwargs)
     return {**figures, "budget_steps": result.budget_steps, "stage1_steps": result.stage1_steps,
             "protocol": result.protocol, "learning_rate": result.settings.get("learning_rate"),
-            "head": (result.stage1 or {}).get("source")}
+            "head": (result.stage1 or {}).get("source"), "suggested": (result.stage1 or {}).get("suggested")}
 
 
 def run(group: Group, out: Path, variants: list[str], command: str) -> Path:
@@ -155,6 +156,20 @@ def groups(sets: list[str], ks: list[int], seeds: list[int], data_dir: Path, dev
 def variant_run(record: dict[str, Any], variant: str) -> dict[str, Any] | None:
     """The run of ``variant`` in a record, or None."""
     return record["runs"].get(run_key(START, variant))
+
+
+def head_taken(run: dict[str, Any]) -> str:
+    """Which head ``auto`` started a run from: the head its suggestion line names, else what the head's source
+    says (``auto`` either imprints, ``trained``, or takes a zoo head, ``given``).
+
+    >>> head_taken({"suggested": "--from auto took sst2/lora (shipped), suggestion 1 (...)", "head": "given"})
+    'sst2/lora'
+    >>> head_taken({"head": "trained"}), head_taken({"head": "given"}), head_taken({})
+    ('imprint', 'a zoo head', '—')
+    """
+    if match := re.search(r"\btook (\S+)", run.get("suggested") or ""):
+        return match.group(1).rstrip(",")
+    return {"trained": "imprint", "given": "a zoo head"}.get(run.get("head") or "", "—")
 
 
 def differences(records: list[dict[str, Any]], base: str, other: str) -> list[float]:
@@ -324,7 +339,7 @@ def render(records: list[dict[str, Any]], plan_sets: list[str] | None = None, pl
             cell = [r for r in records if (r["set"], r["k"]) == (name, k)]
             if not cell:
                 continue
-            heads = sorted({str(run.get("head")) for r in cell for v in VARIANTS[1:] if (run := variant_run(r, v))})
+            heads = sorted({head_taken(run) for r in cell for v in VARIANTS[1:] if (run := variant_run(r, v))})
             lines.append(f"| {name} | {k} | " + " | ".join(mean_std_text(accuracies(cell, v)) for v in VARIANTS)
                          + f" | {', '.join(heads) or '—'} |")
     return "\n".join(lines) + "\n"

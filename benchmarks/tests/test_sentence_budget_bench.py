@@ -17,7 +17,8 @@ STEPS = {"none": 0, "default": 30, "lr1e-4": 30, "2x": 60}
 
 def _record(name: str, k: int, seed: int, accs: dict[str, float]) -> dict[str, Any]:
     runs = {f"auto@{v}": {"start": "auto", "variant": v, "dev_accuracy": acc, "dev_macro_f1": acc,
-                          "stage2_steps": STEPS[v], "seconds": TIMES[v], "head": None if v == "none" else "sst2"}
+                          "stage2_steps": STEPS[v], "seconds": TIMES[v], "head": None if v == "none" else "given",
+                          "suggested": None if v == "none" else "--from auto took sst2/lora (shipped), ..."}
             for v, acc in accs.items()}
     return {**sb.settings_of(name, k, seed, 300), "runs": runs,
             "command": "HF_HUB_OFFLINE=1 python -m benchmarks.sentence_budget --data-dir ../shared/data",
@@ -112,7 +113,7 @@ def test_page_answers_first_and_lists_incomplete_cells(tmp_path: Path) -> None:
     assert "**Decision (2-SE rule):** k = 8: keep the default; k = 32: not measured (fewer than 2 pairs)." in page
     assert "2 seed(s) x 3 sets gives at most 6 pairs per k" in page
     assert "**Incomplete:** tweets k=32 seed 0 (lr1e-4, 2x); tweets k=32 seed 1 (no record);" in page
-    assert "| debates | 8 | 51.0 ± 1.4 (2) | 61.5 ± 2.1 (2) | 61.5 ± 0.7 (2) | 62.0 ± 0.0 (2) | sst2 |" in page
+    assert "| debates | 8 | 51.0 ± 1.4 (2) | 61.5 ± 2.1 (2) | 61.5 ± 0.7 (2) | 62.0 ± 0.0 (2) | sst2/lora |" in page
 
 
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:
