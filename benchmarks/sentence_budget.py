@@ -8,7 +8,8 @@ asks, on that kind and from that start only, whether at k = 8 and k = 32 example
 - ``none``: no fine-tuning at all, a logistic regression on the frozen sentence embeddings of the sample
   (``headzoo.frozen.encode`` + ``fit_probe``, as the transfer benchmark's ``frozen`` start), does as well;
 - ``default``: ``finetune(task, "minilm", feature="sentence-embedding", seed=seed)`` with every setting at its
-  default (the set's ``label_map`` passed as the earlier studies pass it; no checkpoints saved);
+  default (no checkpoints saved; no ``label_map``: suggest refuses one that maps to labels no candidate head of
+  the kind has, and when no sentence-embedding head is in the zoo, ``auto`` imprints the set's own labels);
 - ``2x``: the same with twice the budget, ``epochs`` and ``min_steps`` both doubled (6 and 60: on these samples the
   floor decides, so 60 steps instead of 30);
 - ``lr1e-4``: the default budget at ``learning_rate=1e-4``.
@@ -110,13 +111,11 @@ def frozen_on_dev(task: Any, dev: list[tuple[str, int]], seed: int) -> dict[str,
             "seconds": round(time.perf_counter() - began, 2)}
 
 
-def measure(variant: str, task: Any, dev: list[tuple[str, int]], label_map: dict[str, str], seed: int,
-            scratch: Path) -> dict[str, Any]:
+def measure(variant: str, task: Any, dev: list[tuple[str, int]], seed: int, scratch: Path) -> dict[str, Any]:
     """One variant of one group, scored on ``dev``."""
     if variant == "none":
         return frozen_on_dev(task, dev, seed)
-    kwargs: dict[str, Any] = {"feature": FEATURE, "seed": seed, "output_dir": scratch,
-                              "label_map": label_map or None, **variant_kwargs(variant)}
+    kwargs: dict[str, Any] = {"feature": FEATURE, "seed": seed, "output_dir": scratch, **variant_kwargs(variant)}
     result, figures = finetune_on_dev(task, dev, **kwargs)
     return {**figures, "budget_steps": result.budget_steps, "stage1_steps": result.stage1_steps,
             "protocol": result.protocol, "learning_rate": result.settings.get("learning_rate"),
@@ -125,9 +124,9 @@ def measure(variant: str, task: Any, dev: list[tuple[str, int]], label_map: dict
 
 def run(group: Group, out: Path, variants: list[str], command: str) -> Path:
     """Every variant of one (set, k, seed) from ``auto``; returns the record's path."""
-    label_map, seed = group.info["label_map"], group.seed
+    seed = group.seed
     plan = Variants("variant", variants,
-                    lambda start, variant, task, dev, scratch: measure(variant, task, dev, label_map, seed, scratch),
+                    lambda start, variant, task, dev, scratch: measure(variant, task, dev, seed, scratch),
                     starts=(START,))
     return run_variants(group, out, settings_of(group.name, group.k, seed, group.dev_size), plan, command)
 
