@@ -42,20 +42,31 @@ class Group:
 
 @dataclass(frozen=True)
 class Variants:
-    """The setting a study varies: its record ``field``, its ``values`` and how one run is measured."""
+    """The setting a study varies: its record ``field``, its ``values`` (numbers or names), how one run is
+    measured, and the ``starts`` each value runs from (default :data:`STARTS`)."""
 
     field: str
     values: list[Any]
     measure: Measure
+    starts: tuple[str, ...] = STARTS
 
 
-def run_key(start: str, value: float) -> str:
+def value_text(value: float | str) -> str:
+    """A varied value as keys and logs spell it: a number in ``g`` format, a name as it is.
+
+    >>> value_text(5e-5), value_text(30), value_text("2x")
+    ('5e-05', '30', '2x')
+    """
+    return value if isinstance(value, str) else f"{value:g}"
+
+
+def run_key(start: str, value: float | str) -> str:
     """A run's key in its record.
 
-    >>> run_key("auto", 1e-4)
-    'auto@0.0001'
+    >>> run_key("auto", 1e-4), run_key("auto", "default")
+    ('auto@0.0001', 'auto@default')
     """
-    return f"{start}@{value:g}"
+    return f"{start}@{value_text(value)}"
 
 
 def finetune_on_dev(task: Any, dev: list[tuple[str, int]], **kwargs: Any) -> tuple[Any, dict[str, Any]]:
@@ -73,7 +84,7 @@ def finetune_on_dev(task: Any, dev: list[tuple[str, int]], **kwargs: Any) -> tup
 
 
 def run_variants(group: Group, out: Path, settings: dict[str, Any], variants: Variants, command: str) -> Path:
-    """Every (start, value) of one group not yet in its record; returns the record's path.
+    """Every (start, value) of one group not yet in its record (``variants.starts``); returns the record's path.
 
     ``settings`` is what the record's hash covers; a run's key is :func:`run_key` of its start and value. The
     record is rewritten after each run, so an interrupted group resumes.
@@ -88,11 +99,11 @@ def run_variants(group: Group, out: Path, settings: dict[str, Any], variants: Va
                   "train_examples": len(sample), "dev_examples": len(dev), "runs": {},
                   "machine": machine_info(), "command": command}
     for value in variants.values:
-        for start in STARTS:
+        for start in variants.starts:
             if run_key(start, value) in record["runs"]:
                 continue
             scratch = Path(tempfile.mkdtemp(prefix=f"{out.name}-"))
-            print(f"{name} k={k} seed={seed}: {start}, {variants.field} {value:g}", flush=True)
+            print(f"{name} k={k} seed={seed}: {start}, {variants.field} {value_text(value)}", flush=True)
             measured = variants.measure(start, value, task, dev, scratch)
             shutil.rmtree(scratch, ignore_errors=True)
             record["runs"][run_key(start, value)] = {"start": start, variants.field: value, **measured}
