@@ -10,11 +10,17 @@ single forward pass. This times, on MiniLM and a sample of 256 training examples
   loading the backbone, which a user pays once for any use of it).
 
 Both are repeated, interleaved, and the medians compared. The data are read once, outside the timings.
+``--feature sentence-embedding`` times the other kind of head (the classifier on the checkpoint's declared
+sentence embedding, and the heads of that kind); ``--zoo DIR`` takes the heads of a zoo folder instead of the
+shipped zoo (until the shipped zoo holds heads of that kind: ``benchmarks/predict_speed.py --stand-in-zoo DIR``
+writes one). With ``--out X.md`` the rows also go to ``X.json``.
 On a machine shared with other jobs, wall times between two calls vary a lot; the ``in-call`` ratio
 is measured inside each ``suggest_heads`` call: (its time minus the model) over its own backbone pass,
 which is the same work as ``plain``, so the load of the moment cancels out.
 
     HF_HUB_OFFLINE=1 python -m benchmarks.bench_suggest --repeats 5 --out results/bench_suggest.md
+    HF_HUB_OFFLINE=1 python -m benchmarks.bench_suggest --repeats 5 --feature sentence-embedding \
+        --zoo /tmp/stand-in-zoo --out results/bench_suggest_sentence.md
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -71,28 +79,39 @@ def plain_pass(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 6
     return time.perf_counter() - start
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sample", type=int, default=256)
+    parser.add_argument("--feature", choices=("sequence-classification", "sentence-embedding"),
+                        default="sequence-classification", help="the kind of model and heads to time")
+    parser.add_argument("--zoo", type=Path, default=None, help="a zoo folder (holding heads/) instead of the shipped")
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    command = "HF_HUB_OFFLINE=1 python -m benchmarks.bench_suggest " + shlex.join(sys.argv[1:] if argv is None
+                                                                                   else argv)
+    if args.zoo is not None:
+        os.environ["HEADZOO_SHIPPED_ZOO"] = str(args.zoo)
 
     ref = resolve_backbone("minilm")
     tokenizer = load_tokenizer(ref)
-    shipped = list_heads(backbone="minilm", source="shipped")
+    shipped = [e for e in list_heads(backbone="minilm", source="shipped") if e.config.feature == args.feature]
     rows = []
     for name, task in datasets_to_time(args.sample).items():
         spec, data = task
-        model = load_classifier(ref, num_labels=spec.num_labels, id2label=dict(spec.id2label),
-                                label2id=dict(spec.label2id)).eval()
+        model = load_classifier(ref, feature=args.feature, num_labels=spec.num_labels,
+                                id2label=dict(spec.id2label), label2id=dict(spec.label2id)).eval()
         labels = list(data["train"]["label"])
         texts = [data["train"][i]["text_a"] for i in sample_indices(labels, len(labels), args.sample, 0)]
-        suggest_heads(task, model=model, sample=args.sample)  # warm-up: first-call costs of torch and the heads
+        # The sentence kind builds its own model in each call (suggest_heads refuses a sentence model given as
+        # model=: it has no name_or_path); seconds["model"] is left out of the time either way.
+        given = ({"model": model} if args.feature == "sequence-classification"
+                 else {"backbone": "minilm", "feature": args.feature})
+        suggest_heads(task, sample=args.sample, **given)  # warm-up: first-call costs of torch and the heads
         plain, ranked_s, detail, in_call = [], [], [], []
         for _ in range(args.repeats):
             plain.append(plain_pass(model, tokenizer, texts))
-            ranked = suggest_heads(task, model=model, sample=args.sample)
+            ranked = suggest_heads(task, sample=args.sample, **given)
             ranked_s.append(ranked.seconds["total"] - ranked.seconds["model"])
             detail.append(ranked.seconds)
             in_call.append((ranked.seconds["total"] - ranked.seconds["model"]) / ranked.seconds["backbone_pass"])
@@ -107,13 +126,14 @@ def main() -> int:
     lines = [
         "# suggest: ranking every head vs one forward pass",
         "",
-        "Command: `HF_HUB_OFFLINE=1 python -m benchmarks.bench_suggest "
-        f"--repeats {args.repeats} --sample {args.sample} --out results/bench_suggest.md`",
+        f"Command: `{command}`",
         "",
         f"Machine: `{json.dumps(info, sort_keys=True)}`",
         "",
-        f"MiniLM (all-MiniLM-L6-v2), a stratified sample of {args.sample} training examples, {len(shipped)} shipped "
-        "heads (plus any in the user's zoo); medians of the repeats, interleaved. `plain`: one forward pass over "
+        f"MiniLM (all-MiniLM-L6-v2), the {args.feature} kind of model and heads, a stratified sample of "
+        f"{args.sample} training examples, {len(shipped)} heads of that kind in "
+        f"{'the shipped zoo' if args.zoo is None else f'the zoo folder `{args.zoo}`'} (plus any in the user's "
+        "zoo); medians of the repeats, interleaved. `plain`: one forward pass over "
         "the sample; `suggest`: `suggest_heads` minus building the model; `in-call`: the same over the backbone pass "
         "inside each call (robust to the machine's load of the moment). Target: at most 1.2.",
         "",
@@ -131,6 +151,9 @@ def main() -> int:
     text = "\n".join(lines) + "\n"
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
+        record = {"command": command, "machine": info, "feature": args.feature, "sample": args.sample,
+                  "repeats": args.repeats, "zoo": str(args.zoo) if args.zoo else "shipped", "rows": rows}
+        args.out.with_suffix(".json").write_text(json.dumps(record, indent=1, default=str) + "\n", encoding="utf-8")
     print(text)
     return 0
 

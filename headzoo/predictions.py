@@ -12,13 +12,15 @@ This module works on :class:`~headzoo.head.Head` objects already in memory; :fun
   its backbone and costs its own backbone pass; given embeddings it is a :class:`~headzoo.errors.HeadKindError`.
 
 Rows are processed in chunks of ``chunk_size``: what is held besides the inputs and the results (one float32
-probability per row and label) is one chunk's embeddings and logits, whatever the number of rows.
+probability per row and label) is one chunk's embeddings as float32 and one block of logits (at most
+:data:`LOGIT_BLOCK` values, every head's side by side from one matrix product), whatever the number of rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,9 @@ from .naming import SENTENCE_EMBEDDING
 
 #: Rows per chunk where none is given: the embeddings and logits of one chunk are what a prediction holds.
 CHUNK_SIZE = 65_536
+#: Logits computed by one matrix product at most (rows of a block times the heads' labels together): 16 MiB of
+#: float32, whatever the number of heads, their labels or ``chunk_size``.
+LOGIT_BLOCK = 1 << 22
 #: What a head's predictions are: one label per row, a set of labels per row, or a score per row.
 SINGLE_LABEL, MULTI_LABEL, REGRESSION = "single-label", "multi-label", "regression"
 
@@ -400,10 +405,43 @@ def _linear(head: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(weight.T), bias
 
 
+def stacked_heads(heads: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Every sentence head side by side, as one logits-space ``(W.T, b)`` and each head's columns in it.
+
+    One matrix product then gives every head's logits: ``logits[:, a:b]`` are the head whose columns are
+    ``(a, b)``. Many heads of a few labels each make many thin products, which cost up to twice as much as
+    one product of their total width.
+
+    Example:
+        >>> weight, bias, columns = stacked_heads([head_of_2, head_of_3])  # doctest: +SKIP
+        >>> weight.shape, columns  # doctest: +SKIP
+        ((384, 5), [(0, 2), (2, 5)])
+    """
+    linears = [_linear(h) for h in heads]
+    weight = np.ascontiguousarray(np.concatenate([w for w, _ in linears], axis=1))
+    bias = np.concatenate([b for _, b in linears])
+    edges = np.cumsum([0] + [w.shape[1] for w, _ in linears]).tolist()
+    return weight, bias, list(pairwise(edges))
+
+
+def _write_probabilities(logits: np.ndarray, kind: str, target: np.ndarray) -> None:
+    """``probabilities_of(logits, kind)`` into ``target``; a softmax in place there, with no temporary array."""
+    if kind != SINGLE_LABEL:
+        target[...] = probabilities_of(logits, kind)
+        return
+    target[...] = logits
+    target -= target.max(axis=1, keepdims=True)
+    np.exp(target, out=target)
+    target /= target.sum(axis=1, keepdims=True)
+
+
 def embedding_probabilities(heads: Sequence[Any], embeddings: Any, chunk_size: int = CHUNK_SIZE,
                             first_row: int = 0) -> list[np.ndarray]:
     """Every sentence head's probabilities for checked embeddings (:func:`check_embeddings`), chunk by chunk.
 
+    Rows are read ``chunk_size`` at a time (converted to float32 and checked for NaN / inf); within a chunk one
+    matrix product per block of rows gives every head's logits at once (:func:`stacked_heads`), a block being
+    at most :data:`LOGIT_BLOCK` logits, and each head's probabilities are written straight into its result.
     ``first_row`` is the number of the first row in messages (for a part of a larger input).
 
     Raises:
@@ -414,13 +452,21 @@ def embedding_probabilities(heads: Sequence[Any], embeddings: Any, chunk_size: i
         (3, 2)
     """
     rows = int(embeddings.shape[0])
-    linears = [_linear(h) for h in heads]
+    weight, bias, columns = stacked_heads(heads)
     kinds = [head_kind(h.config) for h in heads]
     out = [np.empty((rows, h.config.num_labels), dtype=np.float32) for h in heads]
+    block = max(1, min(chunk_size, LOGIT_BLOCK // weight.shape[1]))
+    logits = np.empty((min(block, rows), weight.shape[1]), dtype=np.float32)
     for start in range(0, rows, chunk_size):
         x = _chunk(embeddings, start, min(rows, start + chunk_size), first_row)
-        for (w, b), kind, target in zip(linears, kinds, out, strict=True):
-            target[start:start + len(x)] = probabilities_of(x @ w + b, kind)
+        for at in range(0, len(x), block):
+            part = x[at:at + block]
+            z = logits[:len(part)]
+            np.matmul(part, weight, out=z)
+            z += bias
+            row = start + at
+            for (a, b), kind, target in zip(columns, kinds, out, strict=True):
+                _write_probabilities(z[:, a:b], kind, target[row:row + len(part)])
     return out
 
 

@@ -156,6 +156,30 @@ def test_chunks_give_the_same_result_in_bounded_memory(sentence_head: Head) -> N
     np.testing.assert_allclose(out["toy"].probabilities[-1000:], whole, atol=1e-6)
 
 
+def test_heads_side_by_side_in_blocks_equal_each_head_alone(sentence_head: Head, multi_head: Head,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import headzoo.predictions as predictions
+
+    heads = [sentence_head, multi_head, regression_head(sentence_head)]
+    x = np.random.default_rng(1).standard_normal((50, 32)).astype(np.float32)
+    expected = []
+    for head in heads:
+        scale = np.float32(head.config.head_scale)
+        w = head.tensors["classifier.weight"].numpy() * scale
+        b = head.tensors["classifier.bias"].numpy() * scale
+        expected.append(predictions.probabilities_of(x @ w.T + b, predictions.head_kind(head.config)))
+    width = sum(h.config.num_labels for h in heads)
+    monkeypatch.setattr(predictions, "LOGIT_BLOCK", 3 * width)  # blocks of 3 rows, across chunks of 7
+    for chunk in (7, 1000):
+        got = embedding_probabilities(heads, x, chunk_size=chunk)
+        for head, mine, alone in zip(heads, got, expected, strict=True):
+            assert mine.dtype == np.float32 and mine.flags.c_contiguous and mine.shape == (50, head.config.num_labels)
+            np.testing.assert_allclose(mine, alone, atol=1e-6)
+    weight, bias, columns = predictions.stacked_heads(heads)
+    assert weight.shape == (32, width) and bias.shape == (width,)
+    assert columns == [(0, 3), (3, 3 + multi_head.config.num_labels), (width - 1, width)]
+
+
 def test_sequence_classification_heads_run_their_own_model(tiny_st: Path, sentence_head: Head,
                                                            sequence_head: tuple[Head, Any]) -> None:
     head, model = sequence_head
