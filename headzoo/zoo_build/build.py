@@ -44,7 +44,7 @@ ZOO_BUILD_VERSION = 2
 #: The build record's file name inside the zoo folder (unless ``record`` is given).
 RECORD_FILE = "zoo_build.json"
 #: Methods built when none are named.
-DEFAULT_METHODS = ("lora", "bitfit")
+DEFAULT_METHODS = ("probe",)
 
 
 @dataclass
@@ -62,7 +62,7 @@ def _methods(methods: str | Sequence[str]) -> list[str]:
     names = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else [str(m) for m in methods]
     names = [m for m in names if m]
     if not names:
-        raise ConfigError(f"no methods given ({methods!r}); pass names like 'lora,bitfit'")
+        raise ConfigError(f"no methods given ({methods!r}); pass names like 'probe,imprint'")
     for m in names:
         if m not in STAGE1_METHODS:
             raise ConfigError(f"method {m!r} is not a stage-1 method; choose from {', '.join(STAGE1_METHODS)}")
@@ -119,7 +119,7 @@ def build_zoo(
     Args:
         backbone: the backbone (``"minilm"``, a Hub id or a folder).
         tasks: ``"all"`` (:data:`BUILTIN_ZOO_TASKS` then :data:`ZOO_PACKAGED_SETS`), or names (any packaged set).
-        methods: stage-1 methods, e.g. ``"lora,bitfit"``.
+        methods: stage-1 methods, e.g. ``"probe,imprint"`` (the default: ``probe``).
         out: the zoo folder (heads go to ``<out>/heads/...``); default: the user's zoo
             (:func:`headzoo.zoo.zoo_home`). The shipped zoo is rebuilt with ``out="headzoo/zoo_data"``.
         data_dir: offline GLUE / SuperGLUE files (default ``$HEADZOO_DATA_DIR``, else the Hub).
