@@ -182,9 +182,8 @@ def evaluate_head(head: Head, data: TaskData, batch_size: int = 64) -> dict[str,
         ...                                  max_length=128))["accuracy"]
         0.5
     """
-    from .train.data import build_model
-
-    return evaluate_model(head.apply(build_model(data, 0)), data, batch_size, shortest_first=False)
+    outputs, labels = head_outputs(head, data, batch_size)
+    return {k: float(v) for k, v in compute_metrics(data.spec, outputs, labels).items()}
 
 
 def head_outputs(head: Head, data: TaskData, batch_size: int = 64) -> tuple[Any, Any]:
