@@ -40,6 +40,32 @@ def backbone_config(model: Any) -> Any:
     return config.backbone if feature_of(model) == SENTENCE_EMBEDDING else config
 
 
+def backbone_name_of(model: Any) -> str | None:
+    """The backbone ``model`` was loaded from (its backbone config's ``name_or_path``), or None.
+
+    For a sentence model that is the backbone inside it, not the folder the whole model was saved to; the
+    embedded all-MiniLM-L6-v2 folder maps back to its Hub id.
+
+    Example:
+        >>> backbone_name_of(load_head("sst2", "minilm"))  # doctest: +SKIP
+        'sentence-transformers/all-MiniLM-L6-v2'
+    """
+    from pathlib import Path
+
+    from .backbone import DEFAULT_BACKBONE, embedded_backbone_path
+
+    config = backbone_config(model) if getattr(base_model(model), "config", None) is not None else None
+    name = getattr(config, "name_or_path", None) or getattr(model, "name_or_path", None) or None
+    embedded = embedded_backbone_path()
+    if name and embedded is not None:
+        try:
+            if Path(str(name)).expanduser().resolve() == embedded.resolve():
+                return DEFAULT_BACKBONE
+        except (OSError, RuntimeError, ValueError):
+            pass
+    return str(name) if name else None
+
+
 def pooling_of(model: Any) -> Any:
     """The :class:`~headzoo.pooling.Pooling` of a sentence model, or None for the model's own path."""
     return base_model(model).config.pooling_spec() if feature_of(model) == SENTENCE_EMBEDDING else None

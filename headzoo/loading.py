@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .backbone import DEFAULT_BACKBONE, embedded_backbone_path, load_classifier, resolve_backbone
+from .backbone import load_classifier, resolve_backbone
 from .errors import HeadFormatError, HeadNotFoundError, HeadzooError
 from .head import Head
 from .head_config import CONFIG_FILE
-from .head_kind import feature_of
+from .head_kind import backbone_name_of, feature_of
 from .hub import find_on_hub, pull_head
 from .labels import rename_head_labels
 from .naming import looks_like_repo_id, validate_feature, validate_name
@@ -206,7 +206,7 @@ def load_head(
         '2 of 3 rows from sst2/lora (neg=negative, pos=positive); new: neutral'
     """
     if backbone is None and model is not None:
-        backbone = _model_backbone(model)
+        backbone = backbone_name_of(model)
     feature = validate_feature(feature)
     if feature is None and model is not None:
         feature = feature_of(model)
@@ -230,20 +230,6 @@ def load_head(
     match = head.check(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map).labels
     head.apply(model, allow_backbone_mismatch=allow_backbone_mismatch, label_map=label_map)
     return model, match
-
-
-def _model_backbone(model: Any) -> str | None:
-    """The backbone a model was loaded from (``config.name_or_path``); the embedded MiniLM folder by its id."""
-    name = getattr(getattr(model, "config", None), "name_or_path", None) or None
-    embedded = embedded_backbone_path()
-    if name and embedded is not None:
-        try:
-            if Path(name).expanduser().resolve() == embedded.resolve():
-                return DEFAULT_BACKBONE
-        except (OSError, RuntimeError, ValueError):
-            pass
-    return name
-
 
 
 __all__ = ["load_head", "resolve_head"]

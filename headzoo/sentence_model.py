@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any, ClassVar
 
@@ -151,7 +152,7 @@ class SentenceEmbeddingForSequenceClassification(PreTrainedModel):
                                          "pooling=Pooling(...) or use feature='sequence-classification'")
         backbone = AutoModel.from_pretrained(path, **kwargs)
         # A copy: a composite config sets its sub-configs' attention implementation, which the loaded model owns.
-        config = SentenceClassifierConfig(backbone=backbone.config.to_dict(), pooling=pooling.to_dict(),
+        config = SentenceClassifierConfig(backbone=copy.deepcopy(backbone.config), pooling=pooling.to_dict(),
                                           head_scale=head_scale, **head_kwargs)
         with torch.device("meta"):
             model = cls(config, backbone=torch.nn.Identity())

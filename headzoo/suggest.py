@@ -397,7 +397,10 @@ def _classification_data(task: Any, data_dir: Any, limit: int | None, seed: int,
 
 
 def _check_map_targets(mapping: Mapping[str, str], candidates: list[_Candidate], ref: BackboneRef) -> None:
-    """Refuse a ``label_map`` that maps to a label no candidate head has."""
+    """Refuse a ``label_map`` that maps to a label no candidate head has (with no candidate, imprint is the
+    only start and the map has nothing to name)."""
+    if not candidates:
+        return
     known = {normalize_label(label) for c in candidates for label in c.head.config.labels}
     orphan = [v for v in mapping.values() if normalize_label(v) not in known]
     if orphan:

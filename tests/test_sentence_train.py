@@ -202,6 +202,35 @@ def test_suggest_ranks_the_heads_of_the_asked_feature(tiny_st: Path, tmp_path: P
     assert [s.source for s in plain_ranked if s.origin != "imprint"] == ["toy/bitfit"]
 
 
+def test_suggest_takes_a_sentence_model_as_model(tiny_st: Path) -> None:
+    """model= of the sentence kind names its backbone through the backbone inside it, as the other kind does."""
+    from headzoo import save_to_zoo, suggest_heads
+    from headzoo.backbone import load_classifier, resolve_backbone
+    from headzoo.head_kind import backbone_name_of
+
+    save_to_zoo(pretrain_head(toy_task(), str(tiny_st), method="probe", feature=SENTENCE_EMBEDDING, settings=S1,
+                              save=False))
+    spec, _ = toy_task()
+    model = load_classifier(resolve_backbone(str(tiny_st)), feature=SENTENCE_EMBEDDING, num_labels=3,
+                            id2label=dict(spec.id2label), label2id=dict(spec.label2id))
+    assert backbone_name_of(model) == str(tiny_st)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    by_model = suggest_heads(toy_task(), model=model, sample=24)
+    by_name = suggest_heads(toy_task(), str(tiny_st), feature=SENTENCE_EMBEDDING, sample=24)
+    assert [s.source for s in by_model] == [s.source for s in by_name]
+    assert [s.accuracy for s in by_model] == pytest.approx([s.accuracy for s in by_name])
+    assert all(v.equal(before[k]) for k, v in model.state_dict().items())
+
+
+def test_a_label_map_with_no_candidate_head_imprints(tiny_st: Path) -> None:
+    """With no head of the kind in any zoo, the map has no head to name: suggest ranks the imprint alone."""
+    from headzoo import suggest_heads
+
+    ranked = suggest_heads(toy_task(), str(tiny_st), feature=SENTENCE_EMBEDDING, sample=24,
+                           label_map={"pos": "positive"})
+    assert [s.origin for s in ranked] == ["imprint"]
+
+
 def test_finetune_from_a_sentence_head_builds_that_kind(tiny_st: Path, tmp_path: Path) -> None:
     head_dir = pretrain_head(toy_task(), str(tiny_st), method="probe", feature=SENTENCE_EMBEDDING, settings=S1,
                              save=False).save(tmp_path / "head")

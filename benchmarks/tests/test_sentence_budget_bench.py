@@ -11,8 +11,8 @@ import pytest
 from benchmarks import sentence_budget as sb
 from benchmarks.common import dev_study
 
-TIMES = {"none": 12.0, "default": 90.0, "lr1e-4": 91.0, "2x": 150.0}
-STEPS = {"none": 0, "default": 30, "lr1e-4": 30, "2x": 60}
+TIMES = {"none": 12.0, "half": 50.0, "default": 90.0, "2x": 150.0}
+STEPS = {"none": 0, "half": 15, "default": 30, "2x": 60}
 
 
 def _record(name: str, k: int, seed: int, accs: dict[str, float]) -> dict[str, Any]:
@@ -37,13 +37,14 @@ def test_variants_change_only_what_they_name_from_finetunes_defaults() -> None:
     d = FinetuneSettings()
     assert sb.variant_kwargs("default") == {}
     assert sb.variant_kwargs("2x") == {"epochs": 2 * d.epochs, "min_steps": 2 * d.min_steps}
-    assert sb.variant_kwargs("lr1e-4") == {"learning_rate": 1e-4}
+    assert sb.variant_kwargs("half") == {"epochs": d.epochs / 2, "min_steps": d.min_steps // 2}
     with pytest.raises(ValueError, match="none"):
         sb.variant_kwargs("none")
     # on a k-shot sample (one step per epoch) the floor decides: 2x is twice the default's steps
     for examples in (16, 24, 64, 96):
         per_epoch = -(-examples // d.batch_size)
         assert FinetuneSettings(**sb.variant_kwargs("2x")).budget_steps(per_epoch) == 2 * d.budget_steps(per_epoch)
+        assert 2 * FinetuneSettings(**sb.variant_kwargs("half")).budget_steps(per_epoch) == d.budget_steps(per_epoch)
     settings = sb.settings_of("tweets", 8, 0, 300)
     assert (settings["feature"], settings["start"], settings["learning_rate"]) == ("sentence-embedding", "auto",
                                                                                    d.learning_rate)
@@ -86,24 +87,24 @@ def test_differences_are_paired_and_the_verdict_needs_two_pairs() -> None:
 
 
 def test_decision_changes_a_default_only_where_a_challenger_wins_beyond_two_se() -> None:
-    ties = {(k, v): "tie" for k in (8, 32) for v in ("default", "2x", "lr1e-4")}
+    ties = {(k, v): "tie" for k in (8, 32) for v in ("default", "2x", "half")}
     assert sb.decide(ties, [8, 32]).startswith("keep the default budget at every k")
     assert sb.decide({**ties, (8, "2x"): "worse", (32, "default"): "better"}, [8, 32]).startswith("keep")
     got = sb.decide({**ties, (8, "default"): "worse", (32, "2x"): "better"}, [8, 32])
     assert got == ("k = 8: do not fine-tune (the frozen LR beats the default beyond 2 SE); "
                    "k = 32: double the steps")
     assert sb.decide({**ties, (8, "2x"): "n/a"}, [8, 32]).startswith("keep")
-    unmeasured = {(8, v): "n/a" for v in ("default", "2x", "lr1e-4")}
+    unmeasured = {(8, v): "n/a" for v in ("default", "2x", "half")}
     assert sb.decide({**ties, **unmeasured}, [8, 32]) == ("k = 8: not measured (fewer than 2 pairs); "
                                                           "k = 32: keep the default")
 
 
 def test_page_answers_first_and_lists_incomplete_cells(tmp_path: Path) -> None:
-    for seed, (none, default, lr, double) in enumerate([(0.50, 0.60, 0.61, 0.62), (0.52, 0.63, 0.62, 0.62)]):
+    for seed, (none, half, default, double) in enumerate([(0.50, 0.61, 0.60, 0.62), (0.52, 0.62, 0.63, 0.62)]):
         for name in ("tweets", "reviews", "debates"):
-            _write(tmp_path, _record(name, 8, seed, {"none": none, "default": default, "lr1e-4": lr, "2x": double}))
+            _write(tmp_path, _record(name, 8, seed, {"none": none, "half": half, "default": default, "2x": double}))
     _write(tmp_path, _record("tweets", 32, 0, {"none": 0.7, "default": 0.72}))
-    page = sb.write_report(tmp_path).read_text(encoding="utf-8")
+    page = sb.write_report(tmp_path, ks=[8, 32], seeds=[0, 1]).read_text(encoding="utf-8")
     lines = page.splitlines()
     assert lines[2].startswith("# ") and lines[4].startswith("| k | question")
     assert ("| 8 | fine-tuning (default) vs no fine-tuning (frozen LR) | +10.5 ± 0.2 SE, better | 6 | 12 s, 0 steps "
@@ -112,8 +113,9 @@ def test_page_answers_first_and_lists_incomplete_cells(tmp_path: Path) -> None:
     assert "| 32 | 2x steps vs default | — | 0 | 90 s, 30 steps | — |" in page
     assert "**Decision (2-SE rule):** k = 8: keep the default; k = 32: not measured (fewer than 2 pairs)." in page
     assert "2 seed(s) x 3 sets gives at most 6 pairs per k" in page
-    assert "**Incomplete:** tweets k=32 seed 0 (lr1e-4, 2x); tweets k=32 seed 1 (no record);" in page
-    assert "| debates | 8 | 51.0 ± 1.4 (2) | 61.5 ± 2.1 (2) | 61.5 ± 0.7 (2) | 62.0 ± 0.0 (2) | sst2/lora |" in page
+    assert "| 8 | half the steps vs default | +0.0 ± 0.4 SE, tie | 6 | 90 s, 30 steps | 50 s, 15 steps |" in page
+    assert "**Incomplete:** tweets k=32 seed 0 (half, 2x); tweets k=32 seed 1 (no record);" in page
+    assert "| debates | 8 | 51.0 ± 1.4 (2) | 61.5 ± 0.7 (2) | 61.5 ± 2.1 (2) | 62.0 ± 0.0 (2) | sst2/lora |" in page
 
 
 def test_page_without_records_says_how_to_make_them(tmp_path: Path) -> None:

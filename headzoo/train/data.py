@@ -8,15 +8,12 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..backbone import (
-    DEFAULT_BACKBONE,
     BackboneRef,
     backbone_fingerprint,
     declared_pooling,
-    embedded_backbone_path,
     load_classifier,
     load_config,
     load_tokenizer,
@@ -25,7 +22,7 @@ from ..backbone import (
 )
 from ..errors import ConfigError, DataError, HeadMismatchError
 from ..head import head_state_names
-from ..head_kind import feature_of, pooling_of
+from ..head_kind import backbone_config, backbone_name_of, feature_of, pooling_of
 from ..naming import SENTENCE_EMBEDDING, SEQUENCE_CLASSIFICATION, validate_feature
 from .args import bad_value, check_int
 from .runtime import world_size
@@ -121,7 +118,7 @@ def backbone_for(backbone: str | BackboneRef | None, model: Any = None) -> Backb
         ref = resolve_backbone(backbone)
         if model is not None:
             theirs = getattr(load_config(ref), "model_type", None)
-            ours = getattr(getattr(model, "config", None), "model_type", None)
+            ours = getattr(backbone_config(model), "model_type", None)
             if theirs != ours:
                 raise ConfigError(
                     f"backbone {ref.id!r} is a {theirs!r} model but model= is a {ours!r} model; leave backbone out "
@@ -130,16 +127,13 @@ def backbone_for(backbone: str | BackboneRef | None, model: Any = None) -> Backb
         return ref
     if model is None:
         return resolve_backbone("minilm")
-    name = getattr(model, "name_or_path", "") or getattr(getattr(model, "config", None), "_name_or_path", "")
+    name = backbone_name_of(model)
     if not name:
         raise ConfigError(
             f"model= ({type(model).__name__}) has no name_or_path, so its backbone and tokenizer are unknown "
             "(built from a config?); pass backbone= the Hub id or folder of its tokenizer and weights"
         )
-    embedded = embedded_backbone_path()
-    if embedded is not None and Path(str(name)).expanduser().resolve() == embedded.resolve():
-        return resolve_backbone(DEFAULT_BACKBONE)
-    return resolve_backbone(str(name))
+    return resolve_backbone(name)
 
 
 def check_model(model: Any, spec: Any) -> None:
