@@ -16,7 +16,7 @@ from headzoo.sentence_model import SentenceEmbeddingForSequenceClassification
 from headzoo.tasks import dataset_task
 from headzoo.train import FinetuneSettings, finetune, pretrain_head
 
-from .tiny_task import one_thread, tiny_backbone_fixture, tiny_st_fixture  # noqa: F401
+from .tiny_task import compare_under_torchrun, one_thread, tiny_backbone_fixture, tiny_st_fixture  # noqa: F401
 
 
 def toy_task(multi: bool = False):
@@ -276,26 +276,5 @@ def test_lp_ft_on_the_sentence_feature_charges_no_steps_to_its_closed_form_probe
 @pytest.mark.slow
 def test_compare_on_the_sentence_feature_runs_under_torchrun(tiny_st: Path, data_dir: Path, tmp_path: Path) -> None:
     """The sentence kind trains under ``torchrun --nproc_per_node 2`` (gloo on CPU) as the other kind does."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    torchrun = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
-    out = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run(
-        [torchrun, "--nproc_per_node", "2", "-m", "headzoo.cli", "compare", "cb", "--backbone", str(tiny_st),
-         "--feature", SENTENCE_EMBEDDING, "--limit", "32", "--seeds", "1", "--epochs", "2", "--strategies",
-         "ft,eh-ft", "--methods", "lora", "--batch-size", "8", "--max-length", "48", "--data-dir", str(data_dir),
-         "--out", str(out), "--no-progress"],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    runs = [json.loads(line)["result"] for line in (out / "runs.jsonl").read_text().splitlines()]
-    assert sorted(r["strategy"] for r in runs) == ["eh-ft", "ft"]
-    for r in runs:
-        assert r["settings"]["world_size"] == 2 and r["machine"]["world_size"] == 2
-        assert r["settings"]["feature"] == SENTENCE_EMBEDDING
-        assert r["steps_per_epoch"] == 32 // (8 * 2)  # the global batch is 2 x 8
-    assert proc.stdout.count("run(s) trained") == 1  # only rank 0 reports
+    _, runs = compare_under_torchrun(tiny_st, data_dir, tmp_path / "ddp", "--feature", SENTENCE_EMBEDDING)
+    assert [r["settings"]["feature"] for r in runs] == [SENTENCE_EMBEDDING] * 2
