@@ -45,7 +45,7 @@ from typing import Any
 
 from .errors import ConfigError, HeadMismatchError
 from .head import head_state_names
-from .head_kind import feature_of
+from .head_kind import backbone_config, feature_of
 from .naming import SENTENCE_EMBEDDING
 
 logger = logging.getLogger(__name__)
@@ -161,8 +161,6 @@ def _linear_names(model: Any) -> list[str]:
 def _default_targets(model: Any, method: str) -> tuple[list[str], list[str] | None]:
     from peft.utils import constants
 
-    from .head_kind import backbone_config
-
     model_type = backbone_config(model).model_type  # a sentence model's targets are its backbone's
     if method == "lora":
         targets = constants.TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING.get(model_type)
@@ -221,10 +219,6 @@ def prepare(model: Any, method: str, settings: Any = None) -> Any:
                           "headzoo.imprint.imprint(model, batches), or pretrain_head(task, backbone, 'imprint')")
     if method not in METHODS:
         raise ConfigError(f"unknown stage-1 method {method!r}; choose one of {', '.join(METHODS)}")
-    if method == "prefix" and feature_of(model) == SENTENCE_EMBEDDING:
-        raise ConfigError("method 'prefix' is not available on the sentence-embedding feature (peft's prefix-tuning "
-                          "reads the backbone's sizes from the model config); use lora, ia3, bitfit, probe or "
-                          "imprint, or feature='sequence-classification'")
     heads = head_modules(model)
     head_params = set(head_parameter_names(model))
     if method in ("bitfit", "probe"):
@@ -276,10 +270,16 @@ def prepare(model: Any, method: str, settings: Any = None) -> Any:
             modules_to_save=list(heads),
         )
     else:
+        sizes: dict[str, int] = {}
+        if feature_of(model) == SENTENCE_EMBEDDING:  # peft reads these from the top config; here they are nested
+            inner = backbone_config(model)
+            sizes = {"num_layers": inner.num_hidden_layers, "token_dim": inner.hidden_size,
+                     "num_attention_heads": inner.num_attention_heads}
         config = PrefixTuningConfig(
             task_type=TaskType.SEQ_CLS,
             num_virtual_tokens=int(_setting(settings, "prefix_length")),
             modules_to_save=list(heads),
+            **sizes,
         )
     try:
         peft_model = get_peft_model(model, config)

@@ -70,6 +70,11 @@ class SentenceClassifierConfig(PreTrainedConfig):
         return int(self.backbone.hidden_size)
 
     @property
+    def vocab_size(self) -> int:
+        """The backbone's vocabulary size (peft's prompt learning reads it from the top config)."""
+        return int(self.backbone.vocab_size)
+
+    @property
     def embedding_size(self) -> int:
         """The width of the sentence embedding (``hidden_size`` times the number of pooling modes)."""
         return self.hidden_size * len(self.pooling_spec().modes)
@@ -179,7 +184,9 @@ class SentenceEmbeddingForSequenceClassification(PreTrainedModel):
         outputs = self.backbone(input_ids=input_ids, attention_mask=attention_mask, return_dict=True, **passed)
         from .pooling import pool
 
-        return pool(outputs.last_hidden_state, attention_mask, self.pooling)
+        hidden = outputs.last_hidden_state
+        # prefix-tuning puts its virtual tokens' mask in front; they have no hidden states to pool
+        return pool(hidden, attention_mask[:, -hidden.shape[1]:], self.pooling)
 
     def forward(self, input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, **kwargs: Any) -> SequenceClassifierOutput:

@@ -16,7 +16,7 @@ from headzoo.sentence_model import SentenceEmbeddingForSequenceClassification
 from headzoo.tasks import dataset_task
 from headzoo.train import FinetuneSettings, finetune, pretrain_head
 
-from .tiny_task import one_thread, tiny_backbone_fixture, tiny_st_fixture  # noqa: F401
+from .tiny_task import compare_under_torchrun, one_thread, tiny_backbone_fixture, tiny_st_fixture  # noqa: F401
 
 
 def toy_task(multi: bool = False):
@@ -37,7 +37,7 @@ def toy_task(multi: bool = False):
 S1 = {"batch_size": 8, "max_steps": 4}
 
 
-@pytest.mark.parametrize("method", ["probe", "imprint", "lora", "bitfit", "ia3"])
+@pytest.mark.parametrize("method", ["probe", "imprint", "lora", "bitfit", "ia3", "prefix"])
 def test_every_stage1_method_makes_a_sentence_head(tiny_st: Path, method: str) -> None:
     settings = S1 if method in ("probe", "imprint") else {**S1, "learning_rate": 1e-2}
     head = pretrain_head(toy_task(), str(tiny_st), method=method, feature=SENTENCE_EMBEDDING, settings=settings,
@@ -241,10 +241,28 @@ def test_finetune_from_a_sentence_head_builds_that_kind(tiny_st: Path, tmp_path:
     assert result.stage1["source"] in ("given", "zoo")
 
 
-def test_prefix_tuning_is_refused_on_the_sentence_feature(tiny_st: Path) -> None:
-    with pytest.raises(ConfigError, match="'prefix' is not available on the sentence-embedding feature"):
-        pretrain_head(toy_task(), str(tiny_st), method="prefix", feature=SENTENCE_EMBEDDING,
-                      settings={**S1, "learning_rate": 1e-2}, save=False)
+def test_prefix_tuning_on_the_sentence_feature_trains_the_head_and_leaves_the_backbone(tiny_st: Path) -> None:
+    """peft's prefix-tuning on a sentence model: the virtual tokens reach every layer, the pooling reads only the
+    real tokens, and what is kept is a head that moved, on the backbone's pretrained weights."""
+    from headzoo.backbone import load_classifier, resolve_backbone
+    from headzoo.pet import prepare as prepare_pet
+    from headzoo.pet import unwrap
+
+    model = load_classifier(resolve_backbone(str(tiny_st)), feature=SENTENCE_EMBEDDING, num_labels=3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    batch = {"input_ids": torch.tensor([[2, 10, 11, 12, 3, 0], [2, 13, 3, 0, 0, 0]]),
+             "attention_mask": torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0]])}
+    wrapped = prepare_pet(model, "prefix", {"prefix_length": 5})
+    out = wrapped(**batch, labels=torch.tensor([0, 2]))
+    assert out.logits.shape == (2, 3)
+    out.loss.backward()
+    prompt = [p for n, p in wrapped.named_parameters() if "prompt_encoder" in n]
+    assert prompt and all(p.grad is not None and p.grad.abs().sum() > 0 for p in prompt)
+    plain = unwrap(wrapped)
+    assert isinstance(plain, SentenceEmbeddingForSequenceClassification)
+    after = plain.state_dict()
+    assert sorted(after) == sorted(before)
+    assert all(after[k].equal(v) for k, v in before.items())  # nothing stepped yet: backbone and head as they were
 
 
 def test_lp_ft_on_the_sentence_feature_charges_no_steps_to_its_closed_form_probe(tiny_st: Path, tmp_path: Path) -> None:
@@ -253,3 +271,10 @@ def test_lp_ft_on_the_sentence_feature_charges_no_steps_to_its_closed_form_probe
                       output_dir=tmp_path / "run", save_checkpoints=False)
     assert result.stage1_steps == 0
     assert result.stage2_steps == result.budget_steps == 8
+
+
+@pytest.mark.slow
+def test_compare_on_the_sentence_feature_runs_under_torchrun(tiny_st: Path, data_dir: Path, tmp_path: Path) -> None:
+    """The sentence kind trains under ``torchrun --nproc_per_node 2`` (gloo on CPU) as the other kind does."""
+    _, runs = compare_under_torchrun(tiny_st, data_dir, tmp_path / "ddp", "--feature", SENTENCE_EMBEDDING)
+    assert [r["settings"]["feature"] for r in runs] == [SENTENCE_EMBEDDING] * 2

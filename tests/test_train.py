@@ -885,25 +885,7 @@ def test_pretrain_head_with_search_records_the_choice(tiny_backbone: Path, data_
 @pytest.mark.slow
 def test_compare_runs_under_torchrun_on_two_cpu_processes(tiny_backbone: Path, data_dir: Path, tmp_path: Path) -> None:
     """The same CLI command under ``torchrun --nproc_per_node 2`` (gloo on CPU): rank 0 writes, both ranks train."""
-    import os
-    import shutil
-    import subprocess
-    import sys
+    from .tiny_task import compare_under_torchrun
 
-    torchrun = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
-    out = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run(
-        [torchrun, "--nproc_per_node", "2", "-m", "headzoo.cli", "compare", "cb", "--backbone", str(tiny_backbone),
-         "--limit", str(LIMIT), "--seeds", "1", "--epochs", "2", "--strategies", "ft,eh-ft", "--methods", "lora",
-         "--batch-size", str(BATCH), "--max-length", "48", "--data-dir", str(data_dir), "--out", str(out),
-         "--no-progress"],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    runs = [json.loads(line)["result"] for line in (out / "runs.jsonl").read_text().splitlines()]
-    assert sorted(r["strategy"] for r in runs) == ["eh-ft", "ft"]
-    for r in runs:
-        assert r["settings"]["world_size"] == 2 and r["machine"]["world_size"] == 2
-        assert r["steps_per_epoch"] == LIMIT // (BATCH * 2)  # the global batch is 2 x BATCH
-    assert proc.stdout.count("run(s) trained") == 1  # only rank 0 reports
+    _, runs = compare_under_torchrun(tiny_backbone, data_dir, tmp_path / "ddp", limit=LIMIT, batch=BATCH)
+    assert all("feature" not in r["settings"] for r in runs)  # the plain backbone keeps the model's own path

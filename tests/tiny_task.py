@@ -74,3 +74,32 @@ def tiny_st_fixture(tmp_path_factory: pytest.TempPathFactory, tiny_backbone: Pat
     (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
     (folder / "sentence_bert_config.json").write_text('{"max_seq_length": 48}')
     return folder
+
+
+def compare_under_torchrun(backbone: Path, data_dir: Path, out: Path, *extra: str, limit: int = 32,
+                           batch: int = 8) -> tuple[str, list[dict]]:
+    """``headzoo compare cb`` (FT and EH-FT with LoRA, 2 epochs) under ``torchrun --nproc_per_node 2`` (gloo on
+    CPU); asserts it succeeded and returns its stdout and the runs it recorded."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [torchrun, "--nproc_per_node", "2", "-m", "headzoo.cli", "compare", "cb", "--backbone", str(backbone),
+         "--limit", str(limit), "--seeds", "1", "--epochs", "2", "--strategies", "ft,eh-ft", "--methods", "lora",
+         "--batch-size", str(batch), "--max-length", "48", "--data-dir", str(data_dir), "--out", str(out),
+         "--no-progress", *extra],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = [json.loads(line)["result"] for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert sorted(r["strategy"] for r in runs) == ["eh-ft", "ft"]
+    for r in runs:
+        assert r["settings"]["world_size"] == 2 and r["machine"]["world_size"] == 2
+        assert r["steps_per_epoch"] == limit // (batch * 2)  # the global batch is 2 x batch
+    assert proc.stdout.count("run(s) trained") == 1  # only rank 0 reports
+    return proc.stdout, runs
