@@ -8,8 +8,9 @@ asks, on that kind and from that start only, whether at k = 8 and k = 32 example
 - ``none``: no fine-tuning at all, a logistic regression on the frozen sentence embeddings of the sample
   (``headzoo.frozen.encode`` + ``fit_probe``, as the transfer benchmark's ``frozen`` start), does as well;
 - ``default``: ``finetune(task, "minilm", feature="sentence-embedding", seed=seed)`` with every setting at its
-  default (no checkpoints saved; no ``label_map``: suggest refuses one that maps to labels no candidate head of
-  the kind has, and when no sentence-embedding head is in the zoo, ``auto`` imprints the set's own labels);
+  default (no checkpoints saved; no ``label_map``, as a user who does not map their labels: ``auto`` takes a
+  shipped head where the set's label names match one, the tweets', and imprints the set's own labels where
+  none does, the reviews' ``rotten``/``fresh`` and the debates'; the page names the head of every row);
 - ``half``: half the budget, ``epochs`` and ``min_steps`` both halved (1.5 and 15: on these samples the floor
   decides, so 15 steps instead of 30);
 - ``2x``: the same with twice the budget, ``epochs`` and ``min_steps`` both doubled (6 and 60).
@@ -305,9 +306,11 @@ def render(records: list[dict[str, Any]], plan_sets: list[str] | None = None, pl
         "|---|---|---|---|---|---|",
         *rows,
         "",
-        f"**Decision (2-SE rule):** {decision}. This is little evidence: {len(seeds)} seed(s) x {len(sets)} sets "
-        "gives at most "
-        f"{len(seeds) * len(sets)} pairs per k, and a tie means only that no difference was shown.",
+        f"**What the 2-SE rule alone says (accuracy, not time):** {decision}. This is little evidence: "
+        f"{len(seeds)} seed(s) x {len(sets)} sets gives at most "
+        f"{len(seeds) * len(sets)} pairs per k, and a tie means only that no difference was shown. What the "
+        "default became, with the time each choice costs, is in "
+        "[docs/benchmarks.md](../../docs/benchmarks.md#the-stage-2-budget-on-the-new-kind).",
         "",
         ("**Incomplete:** " + "; ".join(absent) + ".") if absent else "Every planned cell has all its runs.",
         "",

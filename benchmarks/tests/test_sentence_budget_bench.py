@@ -111,7 +111,8 @@ def test_page_answers_first_and_lists_incomplete_cells(tmp_path: Path) -> None:
             "| 90 s, 30 steps |") in page
     assert "| 8 | 2x steps vs default | +0.5 ± 0.7 SE, tie | 6 | 90 s, 30 steps | 150 s, 60 steps |" in page
     assert "| 32 | 2x steps vs default | — | 0 | 90 s, 30 steps | — |" in page
-    assert "**Decision (2-SE rule):** k = 8: keep the default; k = 32: not measured (fewer than 2 pairs)." in page
+    assert ("**What the 2-SE rule alone says (accuracy, not time):** k = 8: keep the default; k = 32: not measured "
+            "(fewer than 2 pairs).") in page
     assert "2 seed(s) x 3 sets gives at most 6 pairs per k" in page
     assert "| 8 | half the steps vs default | +0.0 ± 0.4 SE, tie | 6 | 90 s, 30 steps | 50 s, 15 steps |" in page
     assert "**Incomplete:** tweets k=32 seed 0 (half, 2x); tweets k=32 seed 1 (no record);" in page
