@@ -309,16 +309,29 @@ def load_classifier(backbone: BackboneRef, feature: str | None = None, **kwargs:
         )
 
 
+class _ErrorsOnly(logging.Filter):
+    """Lets through records of level ERROR and above."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
 @contextlib.contextmanager
 def _loading(backbone: BackboneRef) -> Iterator[None]:
-    """transformers quiet while a backbone loads (no new-head warning, no bars); its failures a BackboneError."""
+    """transformers quiet while a backbone loads (no new-head warning, no bars); its failures a BackboneError.
+
+    The quiet is a filter on the handlers of transformers' root logger, not a change of its level: a level change
+    clears every logger's level cache, which costs more than the rest of building a sentence model.
+    """
     from transformers.utils import logging as hf_logging
 
     from .errors import HeadzooError
 
-    verbosity = hf_logging.get_verbosity()
+    handlers = list(hf_logging.get_logger().handlers)
+    quiet = _ErrorsOnly()
+    for handler in handlers:
+        handler.addFilter(quiet)
     bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
         yield
@@ -327,7 +340,8 @@ def _loading(backbone: BackboneRef) -> Iterator[None]:
     except (OSError, ValueError, KeyError) as exc:
         raise BackboneError(_load_failure(backbone, exc)) from exc
     finally:
-        hf_logging.set_verbosity(verbosity)
+        for handler in handlers:
+            handler.removeFilter(quiet)
         if bars:
             hf_logging.enable_progress_bar()
 

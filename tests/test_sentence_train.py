@@ -278,3 +278,34 @@ def test_compare_on_the_sentence_feature_runs_under_torchrun(tiny_st: Path, data
     """The sentence kind trains under ``torchrun --nproc_per_node 2`` (gloo on CPU) as the other kind does."""
     _, runs = compare_under_torchrun(tiny_st, data_dir, tmp_path / "ddp", "--feature", SENTENCE_EMBEDDING)
     assert [r["settings"]["feature"] for r in runs] == [SENTENCE_EMBEDDING] * 2
+
+
+@pytest.mark.parametrize("feature", [SEQUENCE_CLASSIFICATION, SENTENCE_EMBEDDING])
+def test_loading_a_backbone_is_quiet_and_leaves_transformers_logging_as_it_was(tiny_st: Path, feature: str) -> None:
+    """A new head is headzoo's doing, not news: transformers' missing-weights report does not reach its handlers,
+    and its logging (level, handlers, their filters) is as it was afterwards."""
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    from headzoo.backbone import load_classifier, resolve_backbone
+
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    root, heard = hf_logging.get_logger(), Collect()
+    root.addHandler(heard)
+    try:
+        before = (hf_logging.get_verbosity(), [(h, list(h.filters)) for h in root.handlers])
+        load_classifier(resolve_backbone(str(tiny_st)), feature=feature, num_labels=3)
+        assert not [m for m in heard.messages if "MISSING" in m or "newly initialized" in m]
+        assert (hf_logging.get_verbosity(), [(h, list(h.filters)) for h in root.handlers]) == before
+        hf_logging.get_logger("transformers.modeling_utils").warning("still heard")
+        assert heard.messages[-1:] == ["still heard"]
+    finally:
+        root.removeHandler(heard)
