@@ -277,7 +277,7 @@ def test_lp_ft_on_the_sentence_feature_charges_no_steps_to_its_closed_form_probe
 def test_compare_on_the_sentence_feature_runs_under_torchrun(tiny_st: Path, data_dir: Path, tmp_path: Path) -> None:
     """The sentence kind trains under ``torchrun --nproc_per_node 2`` (gloo on CPU) as the other kind does."""
     _, runs = compare_under_torchrun(tiny_st, data_dir, tmp_path / "ddp", "--feature", SENTENCE_EMBEDDING)
-    assert [r["settings"]["feature"] for r in runs] == [SENTENCE_EMBEDDING] * 2
+    assert [r["settings"]["data"]["feature"] for r in runs] == [SENTENCE_EMBEDDING] * 2
 
 
 @pytest.mark.parametrize("feature", [SEQUENCE_CLASSIFICATION, SENTENCE_EMBEDDING])

@@ -888,4 +888,4 @@ def test_compare_runs_under_torchrun_on_two_cpu_processes(tiny_backbone: Path, d
     from .tiny_task import compare_under_torchrun
 
     _, runs = compare_under_torchrun(tiny_backbone, data_dir, tmp_path / "ddp", limit=LIMIT, batch=BATCH)
-    assert all("feature" not in r["settings"] for r in runs)  # the plain backbone keeps the model's own path
+    assert all("feature" not in r["settings"]["data"] for r in runs)  # the plain backbone keeps the model's own path

@@ -83,13 +83,18 @@ def compare_under_torchrun(backbone: Path, data_dir: Path, out: Path, *extra: st
     import json
     import os
     import shutil
+    import socket
     import subprocess
     import sys
 
     torchrun = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    with socket.socket() as probe:  # a free port: the default one may still be held by the previous run
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     proc = subprocess.run(
-        [torchrun, "--nproc_per_node", "2", "-m", "headzoo.cli", "compare", "cb", "--backbone", str(backbone),
+        [torchrun, "--nproc_per_node", "2", "--master-port", str(port), "-m", "headzoo.cli", "compare", "cb",
+         "--backbone", str(backbone),
          "--limit", str(limit), "--seeds", "1", "--epochs", "2", "--strategies", "ft,eh-ft", "--methods", "lora",
          "--batch-size", str(batch), "--max-length", "48", "--data-dir", str(data_dir), "--out", str(out),
          "--no-progress", *extra],
