@@ -103,15 +103,11 @@ def main(argv: list[str] | None = None) -> int:
                                 id2label=dict(spec.id2label), label2id=dict(spec.label2id)).eval()
         labels = list(data["train"]["label"])
         texts = [data["train"][i]["text_a"] for i in sample_indices(labels, len(labels), args.sample, 0)]
-        # The sentence kind builds its own model in each call (suggest_heads refuses a sentence model given as
-        # model=: it has no name_or_path); seconds["model"] is left out of the time either way.
-        given = ({"model": model} if args.feature == "sequence-classification"
-                 else {"backbone": "minilm", "feature": args.feature})
-        suggest_heads(task, sample=args.sample, **given)  # warm-up: first-call costs of torch and the heads
+        suggest_heads(task, model=model, sample=args.sample)  # warm-up: first-call costs of torch and the heads
         plain, ranked_s, detail, in_call = [], [], [], []
         for _ in range(args.repeats):
             plain.append(plain_pass(model, tokenizer, texts))
-            ranked = suggest_heads(task, sample=args.sample, **given)
+            ranked = suggest_heads(task, model=model, sample=args.sample)
             ranked_s.append(ranked.seconds["total"] - ranked.seconds["model"])
             detail.append(ranked.seconds)
             in_call.append((ranked.seconds["total"] - ranked.seconds["model"]) / ranked.seconds["backbone_pass"])

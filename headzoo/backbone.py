@@ -183,7 +183,7 @@ def weight_fingerprint(state: Any, *, prefix: str = "", samples_per_tensor: int 
             n = tensor.numel()
             if n and tensor.is_floating_point():
                 step = max(1, (n - 1) // every)
-                if tensor.dtype == torch.float32 and not tensor.is_cuda and tensor.device.type == "cpu":
+                if tensor.dtype == torch.float32 and tensor.device.type == "cpu":
                     # numpy slices a view faster than torch
                     samples.append(tensor.detach().numpy().reshape(-1)[::step][:samples_per_tensor])
                 else:
