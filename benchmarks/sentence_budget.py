@@ -41,12 +41,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common.dev_study import Group, Variants, finetune_on_dev, run_key, run_variants, set_order
+from benchmarks.common.dev_study import Group, Variants, accuracies, finetune_on_dev, run_key, run_variants, set_order
+from benchmarks.common.dev_study import differences as study_differences
 from benchmarks.common.dev_study import write_report as write_study_report
 from benchmarks.common.heldout import DEV_SIZE, load_set, offline_session, plan_parser, predict, scores
 from benchmarks.common.pages import machine_line
 from benchmarks.common.records import ROOT
-from benchmarks.common.stats import diff_verdict, mean_std, mean_std_text, se_verdict
+from benchmarks.common.stats import diff_verdict, mean_std_text, paired_verdict
 
 OUT = ROOT / "results" / "sentence_budget"
 RECORD_VERSION = 2
@@ -175,35 +176,13 @@ def head_taken(run: dict[str, Any]) -> str:
 
 
 def differences(records: list[dict[str, Any]], base: str, other: str) -> list[float]:
-    """``other`` minus ``base`` dev accuracy in points, per record that has both.
+    """``other`` minus ``base`` dev accuracy in points (variants of the ``auto`` start), per record with both.
 
     >>> rec = {"runs": {"auto@none": {"dev_accuracy": 0.5}, "auto@default": {"dev_accuracy": 0.6}}}
     >>> [round(d, 6) for d in differences([rec, {"runs": {}}], "none", "default")]
     [10.0]
     """
-    out = []
-    for r in records:
-        a, b = variant_run(r, base), variant_run(r, other)
-        if a and b:
-            out.append(100 * (b["dev_accuracy"] - a["dev_accuracy"]))
-    return out
-
-
-def verdict(diffs: list[float]) -> str:
-    """The 2-SE verdict of paired differences: "better", "worse", "tie", or "n/a" under two pairs.
-
-    >>> verdict([4.0, 5.0, 6.0]), verdict([1.0]), verdict([-1.0, 1.0])
-    ('better', 'n/a', 'tie')
-    """
-    if len(diffs) < 2:
-        return "n/a"
-    mean, std = mean_std(diffs)
-    return se_verdict(mean, std / len(diffs) ** 0.5)
-
-
-def accuracies(records: list[dict[str, Any]], variant: str) -> list[float]:
-    """Dev accuracy in percent of ``variant``, per record that has it."""
-    return [100 * run["dev_accuracy"] for r in records if (run := variant_run(r, variant))]
+    return study_differences(records, run_key(START, base), run_key(START, other))
 
 
 def seconds_steps(records: list[dict[str, Any]], variant: str) -> str:
@@ -279,7 +258,7 @@ def first_screen(records: list[dict[str, Any]], ks: list[int]) -> tuple[list[str
         at_k = [r for r in records if r["k"] == k]
         for label, base, other in QUESTIONS:
             diffs = differences(at_k, base, other)
-            verdicts[(k, other)] = verdict(diffs)
+            verdicts[(k, other)] = paired_verdict(diffs)
             rows.append(f"| {k} | {label} | {diff_verdict(diffs)} | {len(diffs)} | "
                         f"{seconds_steps(at_k, base)} | {seconds_steps(at_k, other)} |")
     return rows, decide(verdicts, ks)
@@ -345,7 +324,7 @@ def render(records: list[dict[str, Any]], plan_sets: list[str] | None = None, pl
             if not cell:
                 continue
             heads = sorted({head_taken(run) for r in cell for v in VARIANTS[1:] if (run := variant_run(r, v))})
-            lines.append(f"| {name} | {k} | " + " | ".join(mean_std_text(accuracies(cell, v)) for v in VARIANTS)
+            lines.append(f"| {name} | {k} | " + " | ".join(mean_std_text(accuracies(cell, START, v)) for v in VARIANTS)
                          + f" | {', '.join(heads) or '—'} |")
     return "\n".join(lines) + "\n"
 

@@ -123,6 +123,21 @@ def load_records(out: Path) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (set_order(r["set"]), r["k"], r["seed"]))
 
 
+def differences(records: list[dict[str, Any]], base: str, other: str) -> list[float]:
+    """``other`` minus ``base`` dev accuracy in points (both run keys), per record that has both.
+
+    >>> rec = {"runs": {"auto@none": {"dev_accuracy": 0.5}, "auto@default": {"dev_accuracy": 0.6}}}
+    >>> [round(d, 6) for d in differences([rec, {"runs": {}}], "auto@none", "auto@default")]
+    [10.0]
+    """
+    out = []
+    for r in records:
+        a, b = r["runs"].get(base), r["runs"].get(other)
+        if a and b:
+            out.append(100 * (b["dev_accuracy"] - a["dev_accuracy"]))
+    return out
+
+
 def paired(records: list[dict[str, Any]], value: float) -> list[float]:
     """``auto`` minus FT dev accuracy in points, per record that has both at ``value``.
 
@@ -130,15 +145,10 @@ def paired(records: list[dict[str, Any]], value: float) -> list[float]:
     >>> [round(d, 6) for d in paired([rec], 5e-5)]
     [10.0]
     """
-    out = []
-    for r in records:
-        ft, auto = r["runs"].get(run_key("ft", value)), r["runs"].get(run_key("auto", value))
-        if ft and auto:
-            out.append(100 * (auto["dev_accuracy"] - ft["dev_accuracy"]))
-    return out
+    return differences(records, run_key("ft", value), run_key("auto", value))
 
 
-def accuracies(records: list[dict[str, Any]], start: str, value: float) -> list[float]:
+def accuracies(records: list[dict[str, Any]], start: str, value: float | str) -> list[float]:
     """Dev accuracy in percent of ``start`` at ``value``, per record that has it."""
     key = run_key(start, value)
     return [100 * r["runs"][key]["dev_accuracy"] for r in records if key in r["runs"]]

@@ -44,6 +44,18 @@ def se_verdict(diff: float, se: float) -> str:
     return "better" if diff > VERDICT_SE * se else "worse" if diff < -VERDICT_SE * se else "tie"
 
 
+def paired_verdict(diffs: Sequence[float]) -> str:
+    """The 2-SE verdict of paired differences: "better", "worse", "tie", or "n/a" under two pairs.
+
+    Example:
+        >>> paired_verdict([4.0, 5.0, 6.0]), paired_verdict([1.0]), paired_verdict([-1.0, 1.0])
+        ('better', 'n/a', 'tie')
+    """
+    if len(diffs) < 2:
+        return "n/a"
+    return se_verdict(statistics.mean(diffs), statistics.stdev(diffs) / len(diffs) ** 0.5)
+
+
 def diff_verdict(diffs: Sequence[float]) -> str:
     """Mean paired difference ± its standard error and the 2-SE verdict.
 
@@ -56,7 +68,7 @@ def diff_verdict(diffs: Sequence[float]) -> str:
     if len(diffs) < 2:
         return f"{diffs[0]:+.1f} (1 seed), n/a" if diffs else "—"
     mean, se = statistics.mean(diffs), statistics.stdev(diffs) / len(diffs) ** 0.5
-    return f"{mean:+.1f} ± {se:.1f} SE, {se_verdict(mean, se)}"
+    return f"{mean:+.1f} ± {se:.1f} SE, {paired_verdict(diffs)}"
 
 
 def paired_differences(pairs: Sequence[tuple[float, float]], scale: float = 100.0) -> list[float]:

@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks import sentence_budget as sb
 from benchmarks.common import dev_study
+from benchmarks.common.stats import paired_verdict
 
 TIMES = {"none": 12.0, "half": 50.0, "default": 90.0, "2x": 150.0}
 STEPS = {"none": 0, "half": 15, "default": 30, "2x": 60}
@@ -81,9 +82,9 @@ def test_differences_are_paired_and_the_verdict_needs_two_pairs() -> None:
     a = _record("tweets", 8, 0, {"none": 0.50, "default": 0.60})
     b = _record("tweets", 8, 1, {"none": 0.52})
     assert [round(d, 6) for d in sb.differences([a, b], "none", "default")] == [10.0]
-    assert sb.verdict([10.0]) == "n/a"
-    assert sb.verdict([1.0, -1.0, 0.5]) == "tie"
-    assert sb.verdict([-3.0, -3.2, -2.9]) == "worse"
+    assert paired_verdict([10.0]) == "n/a"
+    assert paired_verdict([1.0, -1.0, 0.5]) == "tie"
+    assert paired_verdict([-3.0, -3.2, -2.9]) == "worse"
 
 
 def test_decision_changes_a_default_only_where_a_challenger_wins_beyond_two_se() -> None:
